@@ -1,0 +1,61 @@
+"""Spatial aggregation for Carte: pure numpy/scipy/scikit-learn/h3/shapely, no Flask, no SQLAlchemy.
+
+Storage feeds plain arrays; every function returns JSON-ready dicts (no numpy scalars) that a
+route can return as they are. An empty selection gives an empty result, never an exception.
+Public output is the default: counts below ``min_count`` (3) are hidden (see ``privacy``);
+facilitator pages pass ``exact=True``.
+
+Inputs (``inputs.py``)
+----------------------
+``Places(code, nom, territoire_code, territoire_nom, departement, population)``
+    The commune reference, one row per commune (130 in production). Territories are EPT SIRENs,
+    or "75056" for Paris. Levels: "commune", "territoire", "departement", "metropole".
+``CountTable(commune, theme, count, themes, contributor=None, contributors=None, place_contributors=None)``
+    Report counts by (commune row index or INSEE code, theme index or slug). Raw reports are rows
+    with count 1 (``CountTable.from_reports``); rollups may repeat a pair (e.g. per day) and are
+    summed. Distinct contributors come from ``contributor`` (one id per row: exact at every level)
+    or from ``contributors[level]`` (places x themes) / ``place_contributors[level]`` (places,)
+    precomputed by storage; otherwise they are None.
+``ReportArrays(id, commune, theme, contributor, lat, lon, themes, created_at=None, h3=None,
+title=None, description=None)``
+    One row per report, for issue groups and small selections (accepted wherever a CountTable is).
+
+Functions
+---------
+``territory_stats(data, places, level="commune", *, alpha=0.05, fdr_family="table", include_zero_rows=False, exact=False, min_count=3)``
+``shared_needs(data, places, *, alpha=0.05, min_reports=30, min_contributors=10, min_territory_coverage=1/3, max_top_share=0.5, exact=False, min_count=3)``
+``hotspots(cells, counts=None, study=None, *, theme=None, resolution=None, ring=0, alpha=0.05, cell_places=None, places=None, exact=False, min_count=3)``
+``StudyArea.from_cells(cells, ring=0, resolution=None)`` and ``cell_places_from_polygons(codes, polygons)``
+``issue_groups(reports, places=None, *, radius_m=150, min_similarity=0.35, min_size=2, exact=False, min_count=3)``
+``heatmap(cells, counts=None, *, zoom=None, resolution=None, theme=None, exact=False, min_count=3)`` and ``resolution_for_zoom(zoom)``
+``protect(result, min_count=3)`` (alias ``suppress_small``): the public copy of an exact result.
+
+Every result carries ``"kind"`` and ``"exact"``; methods and thresholds: docs/aggregation.md.
+"""
+
+from .heatmap import heatmap, resolution_for_zoom
+from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots
+from .inputs import LEVELS, CountTable, Places, ReportArrays
+from .issue_groups import issue_groups
+from .privacy import protect, suppress_small
+from .shared_needs import shared_needs
+from .territories import level_stats, territory_stats
+
+__all__ = [
+    "LEVELS",
+    "CountTable",
+    "Places",
+    "ReportArrays",
+    "StudyArea",
+    "cell_places_from_polygons",
+    "getis_ord_gi_star",
+    "heatmap",
+    "hotspots",
+    "issue_groups",
+    "level_stats",
+    "protect",
+    "resolution_for_zoom",
+    "shared_needs",
+    "suppress_small",
+    "territory_stats",
+]

@@ -1,0 +1,153 @@
+"""Issue groups: reports of one theme that describe the same thing in the same place.
+
+Two reports are linked when they share a theme, lie within ``radius_m`` metres (haversine on a
+BallTree) and their texts have a TF-IDF cosine of at least ``min_similarity``. Groups are the
+connected components of that graph with at least ``min_size`` members; commune borders play no
+role. Because linking is transitive, a chain of close reports can stretch a group beyond
+``radius_m``; ``extent_m`` reports how far its members lie from the centroid.
+
+Texts (title + description) are accent-folded, lowercased and stripped of French stop words, then
+vectorised with character n-grams (3 to 5 letters, within words): robust to plurals, typos and
+"nid-de-poule" / "nids de poules" variants, which word tokens would miss on short texts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.neighbors import BallTree
+
+from .inputs import Places, ReportArrays
+from .text import normalise
+
+EARTH_RADIUS_M = 6_371_008.8
+RADIUS_M = 150.0
+MIN_SIMILARITY = 0.35
+MIN_SIZE = 2
+
+
+def _texts(reports: ReportArrays) -> list[str]:
+    titles = reports.title if reports.title is not None else np.full(len(reports), "", dtype=object)
+    descriptions = reports.description if reports.description is not None else np.full(len(reports), "", dtype=object)
+    return [normalise(f"{t or ''} {d or ''}") for t, d in zip(titles.tolist(), descriptions.tolist())]
+
+
+def tfidf_matrix(texts: list[str]) -> sparse.csr_matrix:
+    """L2-normalised TF-IDF rows, so that a dot product is a cosine similarity."""
+    if not any(texts):
+        return sparse.csr_matrix((len(texts), 1))
+    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False)
+    return vectoriser.fit_transform(texts).tocsr()
+
+
+def close_pairs(lat: np.ndarray, lon: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i < j) within radius_m, and their distances in metres."""
+    if len(lat) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    coords = np.radians(np.column_stack([lat, lon]))
+    tree = BallTree(coords, metric="haversine")
+    neighbours, distances = tree.query_radius(coords, r=radius_m / EARTH_RADIUS_M, return_distance=True)
+    lengths = np.fromiter((len(a) for a in neighbours), dtype=np.int64, count=len(neighbours))
+    i = np.repeat(np.arange(len(lat)), lengths)
+    j = np.concatenate(neighbours).astype(np.int64)
+    d = np.concatenate(distances) * EARTH_RADIUS_M
+    keep = i < j
+    return i[keep], j[keep], d[keep]
+
+
+def issue_groups(
+    reports: ReportArrays,
+    places: Places | None = None,
+    *,
+    radius_m: float = RADIUS_M,
+    min_similarity: float = MIN_SIMILARITY,
+    min_size: int = MIN_SIZE,
+    exact: bool = False,
+    min_count: int = 3,
+) -> dict:
+    """Groups of near-duplicate reports; cross-commune groups first, then by size.
+
+    ``places`` is needed only when ``reports.commune`` holds row indices rather than INSEE codes.
+    Public output (``exact=False``) withholds groups smaller than ``min_count``.
+    """
+    result = {
+        "kind": "issue_groups",
+        "radius_m": radius_m,
+        "min_similarity": min_similarity,
+        "reports": len(reports),
+        "groups": [],
+        "exact": True,
+    }
+    if len(reports) >= 2:
+        result["groups"] = _groups(reports, places, radius_m, min_similarity, min_size)
+    if not exact:
+        from .privacy import protect
+
+        result = protect(result, min_count=min_count)
+    return result
+
+
+def _commune_codes(reports: ReportArrays, places: Places | None) -> np.ndarray:
+    if reports.commune.dtype.kind in "iu":
+        if places is None:
+            return reports.commune.astype(str).astype(object)
+        return places.code[reports.commune]
+    return reports.commune.astype(str).astype(object)
+
+
+def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -> list[dict]:
+    i, j, _ = close_pairs(reports.lat, reports.lon, radius_m)
+    same_theme = reports.theme[i] == reports.theme[j]
+    i, j = i[same_theme], j[same_theme]
+    if len(i) == 0:
+        return []
+    involved = np.unique(np.concatenate([i, j]))
+    local = np.full(len(reports), -1, dtype=np.int64)
+    local[involved] = np.arange(len(involved))
+    sub = reports.subset(involved)
+    vectors = tfidf_matrix(_texts(sub))
+    li, lj = local[i], local[j]
+    similarity = np.asarray(vectors[li].multiply(vectors[lj]).sum(axis=1)).ravel()
+    linked = similarity >= min_similarity
+    li, lj = li[linked], lj[linked]
+    n = len(involved)
+    graph = sparse.coo_matrix((np.ones(len(li)), (li, lj)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label)
+    codes = _commune_codes(sub, places)
+    groups = []
+    for k in np.flatnonzero(sizes >= min_size):
+        members = np.flatnonzero(label == k)
+        v = vectors[members]
+        sim = (v @ v.T).toarray()
+        mean_sim = (sim.sum(axis=1) - sim.diagonal()) / (len(members) - 1)
+        best = members[int(np.argmax(mean_sim))]
+        lat, lon = sub.lat[members], sub.lon[members]
+        c_lat, c_lon = float(lat.mean()), float(lon.mean())
+        extent = _haversine_m(lat, lon, c_lat, c_lon).max()
+        communes = sorted(set(codes[members].tolist()))
+        title = sub.title[best] if sub.title is not None else None
+        groups.append({
+            "theme": sub.themes[int(sub.theme[best])],
+            "size": int(len(members)),
+            "ids": sorted(str(x) for x in sub.id[members].tolist()),
+            "centroid": [round(c_lon, 7), round(c_lat, 7)],
+            "extent_m": round(float(extent), 1),
+            "communes": communes,
+            "cross_border": len(communes) >= 2,
+            "title": None if title is None else str(title),
+            "representative_id": str(sub.id[best]),
+            "mean_similarity": round(float(mean_sim.mean()), 4),
+        })
+    groups.sort(key=lambda g: (-(len(g["communes"]) > 1), -g["size"], g["ids"][0]))
+    return groups
+
+
+def _haversine_m(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
+    p1, p2 = np.radians(lat), np.radians(lat0)
+    dphi, dlmb = p2 - p1, np.radians(lon0 - lon)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))

@@ -1,0 +1,141 @@
+"""Small-number protection for public outputs.
+
+Representation (the same in every output): a row-like dict always carries ``"suppressed": bool``.
+When it is true, every hidden field is ``None``, ``"suppressed_fields"`` lists their names, and
+``"count_label"`` holds the display text (``"< 3"``) when the count itself is hidden. The result
+itself says ``"exact": false`` and ``"min_count": 3``. Facilitators get ``exact=True`` outputs,
+which carry ``"suppressed": false`` nowhere and are not passed through here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Iterable
+
+MIN_COUNT = 3
+
+
+def label(min_count: int = MIN_COUNT) -> str:
+    return f"< {min_count}"
+
+
+def _hide(row: dict, fields: Iterable[str], min_count: int, count_field: str | None = None) -> None:
+    hidden = row.setdefault("suppressed_fields", [])
+    for name in fields:
+        if name in row and name not in hidden:
+            row[name] = None
+            hidden.append(name)
+    row["suppressed"] = bool(hidden)
+    if count_field is not None and count_field in hidden:
+        row["count_label"] = label(min_count)
+
+
+def _small(value, min_count: int) -> bool:
+    return value is not None and 0 < value < min_count
+
+
+def _finish(row: dict) -> dict:
+    row.setdefault("suppressed", False)
+    if not row.get("suppressed_fields"):
+        row.pop("suppressed_fields", None)
+    return row
+
+
+ROW_COUNT_DERIVED = ("count", "rate_per_10k", "share", "lq", "p_value", "q_value", "contributors")
+
+
+def _protect_territory_stats(result: dict, min_count: int) -> dict:
+    if _small(result.get("total"), min_count):
+        result["total"] = None
+        result["total_suppressed"] = True
+    if _small(result.get("contributors"), min_count):
+        result["contributors"] = None
+    for row in result["themes"] + result["places"]:
+        if _small(row["count"], min_count):
+            _hide(row, ("count", "rate_per_10k", "share", "contributors"), min_count, "count")
+        if _small(row.get("contributors"), min_count):
+            _hide(row, ("contributors",), min_count)
+        _finish(row)
+    by_place: dict[str, list[dict]] = defaultdict(list)
+    for row in result["rows"]:
+        if _small(row["count"], min_count):
+            _hide(row, ROW_COUNT_DERIVED, min_count, "count")
+        if _small(row["place_count"], min_count):
+            _hide(row, ("place_count", "expected", "share", "lq"), min_count)
+        if _small(row.get("contributors"), min_count):
+            _hide(row, ("contributors",), min_count)
+        by_place[row["code"]].append(row)
+    # Secondary suppression: when the place total is public and exactly one theme of the place is
+    # hidden, it could be recovered by subtraction; hide the next smallest count of that place too.
+    for rows in by_place.values():
+        hidden = [r for r in rows if r["count"] is None]
+        visible = [r for r in rows if r["count"] is not None and r["count"] > 0]
+        if len(hidden) == 1 and visible and rows[0]["place_count"] is not None:
+            smallest = min(visible, key=lambda r: r["count"])
+            _hide(smallest, ROW_COUNT_DERIVED, min_count, "count")
+            smallest["count_label"] = "masqué"
+    for row in result["rows"]:
+        _finish(row)
+    return result
+
+
+def _protect_shared_needs(result: dict, min_count: int) -> dict:
+    for row in result["themes"]:
+        if _small(row["count"], min_count):
+            _hide(row, ("count", "rate_per_10k", "contributors", "score", "entropy", "top_territory_share"),
+                  min_count, "count")
+            row["sentence"] = f"Moins de {min_count} signalements."
+        if _small(row.get("contributors"), min_count):
+            _hide(row, ("contributors",), min_count)
+        _finish(row)
+    return result
+
+
+def _protect_hotspots(result: dict, min_count: int) -> dict:
+    for feature in result["features"]:
+        props = feature["properties"]
+        if _small(props["count"], min_count):
+            _hide(props, ("count",), min_count, "count")
+        _finish(props)
+    return result
+
+
+def _protect_issue_groups(result: dict, min_count: int) -> dict:
+    kept = [g for g in result["groups"] if g["size"] >= min_count]
+    result["withheld_groups"] = len(result["groups"]) - len(kept)
+    result["groups"] = [_finish(g) for g in kept]
+    return result
+
+
+def _protect_heatmap(result: dict, min_count: int) -> dict:
+    from .heatmap import merge_small_cells
+
+    return merge_small_cells(result, min_count)
+
+
+_PROTECTORS = {
+    "territory_stats": _protect_territory_stats,
+    "shared_needs": _protect_shared_needs,
+    "hotspots": _protect_hotspots,
+    "issue_groups": _protect_issue_groups,
+    "heatmap": _protect_heatmap,
+}
+
+
+def protect(result: dict, min_count: int = MIN_COUNT) -> dict:
+    """Public copy of an exact result: no count (or value revealing one) below ``min_count``.
+
+    Dispatches on ``result["kind"]``; the input is not modified. Zero counts are not hidden: an
+    absence identifies nobody.
+    """
+    if not result.get("exact", True):
+        return result
+    out = copy.deepcopy(result)
+    out = _PROTECTORS[out["kind"]](out, min_count)
+    out["exact"] = False
+    out["min_count"] = min_count
+    return out
+
+
+suppress_small = protect

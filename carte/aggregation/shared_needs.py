@@ -1,0 +1,124 @@
+"""Shared-needs index: which themes are reported across the whole metropole, not in one place.
+
+Score (0..100), documented in docs/aggregation.md:
+    score = 100 * coverage * evenness * volume
+    coverage = territories where the theme is present / territories in the reference (12)
+    evenness = normalised Shannon entropy of the theme's counts over territories (0..1)
+    volume   = log(1 + c_t) / log(1 + max over themes of c_t), c = distinct contributors
+               (report counts when contributors are unknown)
+A theme is labelled ``metropolitan`` when it has at least ``min_reports`` reports and
+``min_contributors`` contributors, is present in at least ``min_territory_coverage`` of the
+territories, and no single territory holds more than ``max_top_share`` of its reports.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .french import shared_need_sentence
+from .inputs import CountTable, Places, ReportArrays
+from .serialise import fnum
+from .stats import normalised_entropy
+from .territories import FdrFamily, as_count_table, level_stats
+
+MIN_REPORTS = 30
+MIN_CONTRIBUTORS = 10
+MIN_TERRITORY_COVERAGE = 1 / 3
+MAX_TOP_SHARE = 0.5
+
+
+def shared_needs(
+    data: CountTable | ReportArrays,
+    places: Places,
+    *,
+    alpha: float = 0.05,
+    fdr_family: FdrFamily = "table",
+    min_reports: int = MIN_REPORTS,
+    min_contributors: int = MIN_CONTRIBUTORS,
+    min_territory_coverage: float = MIN_TERRITORY_COVERAGE,
+    max_top_share: float = MAX_TOP_SHARE,
+    exact: bool = False,
+    min_count: int = 3,
+) -> dict:
+    """One row per theme, ranked by score (highest first); see the module docstring for the rules."""
+    table = as_count_table(data)
+    by_level = {
+        level: level_stats(table, places, level, alpha=alpha, fdr_family=fdr_family, with_contributors=False)
+        for level in ("commune", "territoire", "departement")
+    }
+    communes, territoires, departements = by_level["commune"], by_level["territoire"], by_level["departement"]
+    n_territoires = len(territoires.codes)
+    n_t = communes.theme_totals
+    contributors = communes.theme_contributors
+    volume_basis = (contributors if contributors is not None else n_t).astype(np.float64)
+    max_volume = float(volume_basis.max()) if volume_basis.size else 0.0
+    total_population = float(places.population.sum())
+    needed_territories = math.ceil(min_territory_coverage * n_territoires - 1e-9)
+
+    rows = []
+    for t, slug in enumerate(table.themes):
+        count = int(n_t[t])
+        present = communes.counts[:, t] > 0
+        terr_counts = territoires.counts[:, t]
+        terr_present = int((terr_counts > 0).sum())
+        top = int(np.argmax(terr_counts)) if count else None
+        top_share = float(terr_counts[top] / count) if count else None
+        evenness = normalised_entropy(terr_counts, n_territoires)
+        coverage = terr_present / n_territoires if n_territoires else 0.0
+        volume = math.log1p(volume_basis[t]) / math.log1p(max_volume) if max_volume > 0 else 0.0
+        n_contrib = None if contributors is None else int(contributors[t])
+        rate = count / total_population * 10_000 if total_population > 0 else None
+        metropolitan = bool(
+            count >= min_reports
+            and (n_contrib is None or n_contrib >= min_contributors)
+            and terr_present >= needed_territories
+            and top_share is not None
+            and top_share <= max_top_share
+        )
+        rows.append({
+            "theme": slug,
+            "count": count,
+            "contributors": n_contrib,
+            "rate_per_10k": None if rate is None else fnum(rate, 4),
+            "communes_present": int(present.sum()),
+            "territoires_present": terr_present,
+            "departements_present": int((departements.counts[:, t] > 0).sum()),
+            "population_present": int(round(float(communes.population[present].sum()))),
+            "communes_significant": int(communes.significant[:, t].sum()),
+            "territoires_significant": int(territoires.significant[:, t].sum()),
+            "departements_significant": int(departements.significant[:, t].sum()),
+            "population_significant": int(round(float(communes.population[communes.significant[:, t]].sum()))),
+            "entropy": fnum(evenness, 4),
+            "top_territory": None if top is None else str(territoires.codes[top]),
+            "top_territory_nom": None if top is None else str(territoires.noms[top]),
+            "top_territory_share": None if top_share is None else fnum(top_share, 4),
+            "score": fnum(100 * coverage * evenness * volume, 2),
+            "metropolitan": metropolitan,
+            "sentence": shared_need_sentence(
+                int(present.sum()), terr_present, n_territoires, None if rate is None else rate
+            ),
+        })
+    rows.sort(key=lambda r: (-(r["score"] or 0), -r["count"], r["theme"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    result = {
+        "kind": "shared_needs",
+        "total": int(n_t.sum()),
+        "territoires": n_territoires,
+        "thresholds": {
+            "alpha": alpha,
+            "min_reports": min_reports,
+            "min_contributors": min_contributors,
+            "min_territoires": needed_territories,
+            "max_top_share": max_top_share,
+        },
+        "themes": rows,
+        "exact": True,
+    }
+    if not exact:
+        from .privacy import protect
+
+        result = protect(result, min_count=min_count)
+    return result
