@@ -1,0 +1,61 @@
+# Carte: `make run` to serve the app, `make test` to run the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Use the offline mirror beside the checkout when there is one, the official URLs otherwise.
+CARTE_SOURCES ?= $(if $(wildcard ../shared/data/README.md),$(abspath ../shared/data),)
+export CARTE_SOURCES
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_PACKAGES := libsqlite3-mod-spatialite chromium
+VENDOR_STAMP := carte/static/vendor/.installed
+
+.PHONY: run test setup system-packages data db bench clean-demo
+
+run: setup data db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(PY) -m pytest
+
+setup: system-packages $(VENV)/.installed $(VENDOR_STAMP)
+
+# System packages, installed only when missing (with sudo when not root).
+system-packages:
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/copy-vendor.mjs
+	touch $@
+
+data: $(VENV)/.installed
+	@test -f data/communes.geojson || $(FLASK) carte build-communes
+
+db: $(VENV)/.installed
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) carte load-places
+	$(FLASK) carte seed
+
+bench: setup data
+	$(PY) bench/locate.py
+
+clean-demo: $(VENV)/.installed
+	$(FLASK) carte remove-demo

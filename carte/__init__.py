@@ -1,0 +1,43 @@
+"""Carte: a participatory civic map for the Métropole du Grand Paris."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+from carte.extensions import babel, db, limiter, migrate
+from carte.storage.engine import configure_engine, engine_config
+
+
+def select_locale() -> str:
+    from flask import current_app, session
+
+    languages = current_app.config["CARTE_LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def create_app(config: str | object = "config.Config", overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    if overrides:
+        app.config.update(overrides)
+    url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from carte.cli import carte_cli
+    from carte.web import register_blueprints
+    from carte.web.errors import register_error_handlers
+
+    register_blueprints(app)
+    register_error_handlers(app)
+    app.cli.add_command(carte_cli)
+    return app

@@ -1,0 +1,48 @@
+"""`flask --app wsgi carte ...` commands."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from carte import demo
+from carte.extensions import db
+from carte.geo.communes import BuildError
+from carte.places import get_atlas
+from carte.storage.setup import ensure_data, load_places
+
+carte_cli = AppGroup("carte", help="Carte: données, base et contenu de démonstration.")
+
+
+@carte_cli.command("build-communes")
+def build_communes_command():
+    """Write data/communes.geojson and data/arrondissements.geojson from the sources."""
+    try:
+        summary = ensure_data(current_app, force=True)
+    except BuildError as err:
+        raise click.ClickException(str(err)) from err
+    for key, value in (summary or {}).items():
+        click.echo(f"{key}: {value}")
+
+
+@carte_cli.command("load-places")
+def load_places_command():
+    """Build the data if missing, then load communes and arrondissements into the database."""
+    ensure_data(current_app)
+    communes, arrondissements = load_places(current_app)
+    click.echo(f"{communes} communes, {arrondissements} arrondissements chargés.")
+
+
+@carte_cli.command("seed")
+@click.option("--demo/--no-demo", "with_demo", default=True, help="Ajouter des signalements de démonstration.")
+def seed_command(with_demo: bool):
+    """Create the themes, and demo reports unless there are some already."""
+    click.echo(f"{demo.seed_themes(db.session)} thèmes ajoutés.")
+    if with_demo:
+        click.echo(f"{demo.seed_demo(db.session, get_atlas(current_app))} signalements de démonstration ajoutés.")
+
+
+@carte_cli.command("remove-demo")
+def remove_demo_command():
+    """Delete every demo report."""
+    click.echo(f"{demo.remove_demo(db.session)} signalements de démonstration supprimés.")

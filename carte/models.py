@@ -1,0 +1,125 @@
+"""Database models (SQLAlchemy 2 typed mappings).
+
+Geometry is stored in EPSG:4326. Reports also keep `lon`/`lat` as plain floats:
+bounding-box filters and the aggregation service read them without spatial SQL,
+identically on SpatiaLite and PostGIS.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from carte.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReportStatus(str, enum.Enum):
+    PUBLISHED = "published"
+    PENDING = "pending"
+    HIDDEN = "hidden"
+
+
+class ReportSource(str, enum.Enum):
+    WEB = "web"
+    API = "api"
+    IMPORT = "import"
+
+
+class Commune(db.Model):
+    __tablename__ = "communes"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    nom: Mapped[str] = mapped_column(String(120))
+    departement: Mapped[str] = mapped_column(String(3), index=True)
+    territoire_code: Mapped[str] = mapped_column(String(9), index=True)
+    territoire_nom: Mapped[str] = mapped_column(String(120))
+    population: Mapped[int] = mapped_column(Integer)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+
+
+class Arrondissement(db.Model):
+    __tablename__ = "arrondissements"
+
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    nom: Mapped[str] = mapped_column(String(120))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+
+
+class Theme(db.Model):
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(80))
+    color: Mapped[str] = mapped_column(String(7))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Report(db.Model):
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("source_name", "external_id", name="uq_reports_external"),
+        Index("ix_reports_lon_lat", "lon", "lat"),
+        Index("ix_reports_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    author_name: Mapped[str | None] = mapped_column(String(80))
+    location_text: Mapped[str | None] = mapped_column(String(200))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    arrondissement_code: Mapped[str | None] = mapped_column(ForeignKey("arrondissements.code"))
+    h3_7: Mapped[str] = mapped_column(String(16), index=True)
+    h3_8: Mapped[str] = mapped_column(String(16), index=True)
+    h3_9: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.PUBLISHED.value)
+    approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(12), default=ReportSource.WEB.value)
+    source_name: Mapped[str | None] = mapped_column(String(80))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    contributor: Mapped[str | None] = mapped_column(String(40), index=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    theme: Mapped[Theme] = relationship(lazy="joined")
+    commune: Mapped[Commune] = relationship(lazy="joined")
+    arrondissement: Mapped[Arrondissement | None] = relationship(lazy="joined")
+    tags: Mapped[list[ReportTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ReportTag.position"
+    )
+
+
+class ReportTag(db.Model):
+    """One row per tag, so that facilitators can filter by tag with an index."""
+
+    __tablename__ = "report_tags"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)

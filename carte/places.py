@@ -1,0 +1,86 @@
+"""The in-memory atlas of MGP communes and Paris arrondissements.
+
+Loaded once per process from the generated `data/*.geojson` files: locating a
+point in memory (see `carte.geo.locate`) is much faster than a spatial join in
+the database, and it behaves identically on SpatiaLite and PostGIS.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from carte.geo.communes import read_geojson
+from carte.geo.locate import PlaceLocator
+
+COMMUNES_FILE = "communes.geojson"
+ARRONDISSEMENTS_FILE = "arrondissements.geojson"
+WEB_FILE = "communes.web.geojson"
+
+
+class MissingData(RuntimeError):
+    """The generated data files are not there: `flask carte build-communes` first."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    commune_code: str
+    arrondissement_code: str | None
+
+
+@dataclass
+class Atlas:
+    communes: dict[str, dict]
+    arrondissements: dict[str, dict]
+    commune_locator: PlaceLocator
+    arrondissement_locator: PlaceLocator
+    web_geojson: bytes
+
+    @classmethod
+    def load(cls, data_dir: str | Path) -> Atlas:
+        data_dir = Path(data_dir)
+        paths = [data_dir / name for name in (COMMUNES_FILE, ARRONDISSEMENTS_FILE, WEB_FILE)]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise MissingData(
+                f"Missing generated data {', '.join(missing)}: run `flask --app wsgi carte build-communes`."
+            )
+        communes_fc = read_geojson(paths[0])
+        arr_fc = read_geojson(paths[1])
+        return cls(
+            communes={f["properties"]["code"]: f["properties"] for f in communes_fc["features"]},
+            arrondissements={f["properties"]["code"]: f["properties"] for f in arr_fc["features"]},
+            commune_locator=PlaceLocator.from_features(communes_fc["features"], key="code"),
+            arrondissement_locator=PlaceLocator.from_features(arr_fc["features"], key="code"),
+            web_geojson=json.dumps(read_geojson(paths[2]), separators=(",", ":")).encode(),
+        )
+
+    def place(self, lon: float, lat: float) -> Placement | None:
+        """The commune (and arrondissement, in Paris) holding the point, or None outside the MGP."""
+        commune = self.commune_locator.locate(lon, lat)
+        if not commune:
+            return None
+        arrondissement = None
+        if commune == "75056":
+            arrondissement = self.arrondissement_locator.locate(lon, lat) or None
+        return Placement(commune, arrondissement)
+
+    def representative_point(self, code: str) -> tuple[float, float]:
+        lon, lat = self.communes[code]["rep_point"]
+        return float(lon), float(lat)
+
+
+_ATLASES: dict[Path, Atlas] = {}
+
+
+def get_atlas(app) -> Atlas:
+    """The atlas of the app's data folder, loaded once per process on first use.
+
+    Building the locator takes a moment, so apps sharing a data folder (test apps,
+    gunicorn threads) share one atlas. Restart the process after rebuilding the data.
+    """
+    data_dir = Path(app.config["CARTE_DATA_DIR"]).resolve()
+    atlas = _ATLASES.get(data_dir)
+    if atlas is None:
+        atlas = _ATLASES[data_dir] = Atlas.load(data_dir)
+    return atlas

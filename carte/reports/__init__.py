@@ -1,0 +1,1 @@
+"""Use cases of a report: validate, create, read. Called by the routes."""

@@ -1,0 +1,131 @@
+"""The filter shared by report listings, exports and aggregates.
+
+Routes parse query parameters into one `ReportFilter`; storage turns it into SQL.
+A filter that cannot be satisfied (unknown theme or commune, malformed date,
+`since` after `until`) is a client error, whereas an empty selection is not.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from carte.errors import CarteError
+
+LIMIT_DEFAULT, LIMIT_MAX = 500, 5000
+PUBLIC_STATUSES = ("published",)
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    themes: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    communes: tuple[str, ...] = ()
+    territoires: tuple[str, ...] = ()
+    departements: tuple[str, ...] = ()
+    since: datetime | None = None  # inclusive, UTC
+    until: datetime | None = None  # exclusive, UTC
+    bbox: tuple[float, float, float, float] | None = None
+    statuses: tuple[str, ...] = PUBLIC_STATUSES
+    limit: int = LIMIT_DEFAULT
+    cursor: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a filter may name; anything else is refused rather than silently ignored."""
+
+    themes: Collection[str]
+    communes: Collection[str]
+    territoires: Collection[str]
+    departements: Collection[str]
+
+
+def _values(args: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
+    """Repeated parameters and comma-separated lists are both accepted."""
+    out: list[str] = []
+    for raw in args.get(name, ()):
+        out.extend(v.strip() for v in raw.split(",") if v.strip())
+    return tuple(dict.fromkeys(out))
+
+
+def _known(values: tuple[str, ...], known: Collection[str], field_name: str, what: str) -> tuple[str, ...]:
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise CarteError(f"unknown_{what}", f"Valeur inconnue : {', '.join(unknown[:5])}.", field_name)
+    return values
+
+
+def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None:
+    values = args.get(name) or ()
+    if not values or not values[-1].strip():
+        return None
+    raw = values[-1].strip()
+    try:
+        if len(raw) == 10:
+            return date.fromisoformat(raw)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise CarteError("invalid_date", "Date invalide (attendu AAAA-MM-JJ).", name) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+    return start + timedelta(days=1) if end else start
+
+
+def _bbox(args: Mapping[str, Sequence[str]]) -> tuple[float, float, float, float] | None:
+    values = args.get("bbox") or ()
+    if not values:
+        return None
+    try:
+        parts = tuple(float(v) for v in values[-1].split(","))
+    except ValueError:
+        parts = ()
+    if (
+        len(parts) != 4
+        or not all(math.isfinite(p) for p in parts)
+        or not (-180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90)
+    ):
+        raise CarteError("invalid_bbox", "bbox attend minLon,minLat,maxLon,maxLat.", "bbox")
+    return parts  # type: ignore[return-value]
+
+
+def _int(args: Mapping[str, Sequence[str]], name: str, default: int | None, low: int, high: int) -> int | None:
+    values = args.get(name) or ()
+    if not values:
+        return default
+    try:
+        number = int(values[-1])
+    except ValueError:
+        raise CarteError("invalid_number", "Nombre entier attendu.", name) from None
+    if not low <= number <= high:
+        raise CarteError("out_of_range", f"Valeur attendue entre {low} et {high}.", name)
+    return number
+
+
+def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> ReportFilter:
+    """Build a ReportFilter from query parameters (a mapping of name to list of values)."""
+    since = _as_bound(_day(args, "since"), end=False)
+    until = _as_bound(_day(args, "until"), end=True)
+    if since and until and since >= until:
+        raise CarteError("invalid_range", "La date de début doit précéder la date de fin.", "since")
+    return ReportFilter(
+        themes=_known(_values(args, "theme"), vocabulary.themes, "theme", "theme"),
+        tags=tuple(t[:40] for t in _values(args, "tag")),
+        communes=_known(_values(args, "commune"), vocabulary.communes, "commune", "commune"),
+        territoires=_known(_values(args, "territoire"), vocabulary.territoires, "territoire", "territoire"),
+        departements=_known(
+            _values(args, "departement"), vocabulary.departements, "departement", "departement"
+        ),
+        since=since,
+        until=until,
+        bbox=_bbox(args),
+        limit=_int(args, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX) or LIMIT_DEFAULT,
+        cursor=_int(args, "cursor", None, 0, 2**62),
+    )

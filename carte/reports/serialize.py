@@ -1,0 +1,45 @@
+"""Reports as JSON and GeoJSON: the only shape the API and exports give out."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from carte.models import Report
+
+
+def report_properties(report: Report) -> dict:
+    created = report.created_at
+    if created.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
+        created = created.replace(tzinfo=timezone.utc)
+    commune = report.commune
+    arr = report.arrondissement
+    return {
+        "id": report.public_id,
+        "theme": report.theme.slug,
+        "theme_label": report.theme.label,
+        "color": report.theme.color,
+        "title": report.title,
+        "description": report.description,
+        "tags": [t.tag for t in report.tags],
+        "author_name": report.author_name,
+        "commune": {"code": commune.code, "nom": commune.nom},
+        "territoire": {"code": commune.territoire_code, "nom": commune.territoire_nom},
+        "arrondissement": {"code": arr.code, "nom": arr.nom} if arr else None,
+        "approximate": report.approximate,
+        "location_text": report.location_text,
+        "status": report.status,
+        "source": report.source,
+        "created_at": created.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def report_json(report: Report) -> dict:
+    return {**report_properties(report), "lat": report.lat, "lon": report.lon}
+
+
+def report_feature(report: Report) -> dict:
+    return {
+        "type": "Feature",
+        "id": report.public_id,
+        "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]},
+        "properties": report_properties(report),
+    }

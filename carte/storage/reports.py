@@ -1,0 +1,66 @@
+"""Report queries. Plain SQLAlchemy: nothing here differs between the backends."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from carte.models import Commune, Report, ReportTag, Theme
+from carte.reports.filters import ReportFilter
+
+
+def point(lon: float, lat: float) -> WKTElement:
+    return WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)
+
+
+def apply_filter(stmt: Select, flt: ReportFilter) -> Select:
+    """Add the WHERE clauses of a filter to a statement selecting from `reports`."""
+    if flt.statuses:
+        stmt = stmt.where(Report.status.in_(flt.statuses))
+    if flt.themes:
+        stmt = stmt.where(Report.theme_id.in_(select(Theme.id).where(Theme.slug.in_(flt.themes))))
+    if flt.communes:
+        stmt = stmt.where(Report.commune_code.in_(flt.communes))
+    if flt.territoires or flt.departements:
+        places = select(Commune.code)
+        if flt.territoires:
+            places = places.where(Commune.territoire_code.in_(flt.territoires))
+        if flt.departements:
+            places = places.where(Commune.departement.in_(flt.departements))
+        stmt = stmt.where(Report.commune_code.in_(places))
+    if flt.tags:
+        stmt = stmt.where(Report.id.in_(select(ReportTag.report_id).where(ReportTag.tag.in_(flt.tags))))
+    if flt.since:
+        stmt = stmt.where(Report.created_at >= flt.since)
+    if flt.until:
+        stmt = stmt.where(Report.created_at < flt.until)
+    if flt.bbox:
+        min_lon, min_lat, max_lon, max_lat = flt.bbox
+        stmt = stmt.where(Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat))
+    return stmt
+
+
+def find_reports(session: Session, flt: ReportFilter) -> tuple[Sequence[Report], int | None]:
+    """One page of reports, newest first, with the cursor of the next page (keyset paging)."""
+    stmt = apply_filter(select(Report), flt).order_by(Report.id.desc()).limit(flt.limit + 1)
+    if flt.cursor is not None:
+        stmt = stmt.where(Report.id < flt.cursor)
+    rows = session.scalars(stmt).unique().all()
+    if len(rows) > flt.limit:
+        rows = rows[: flt.limit]
+        return rows, rows[-1].id
+    return rows, None
+
+
+def get_report(session: Session, public_id: str) -> Report | None:
+    return session.scalars(select(Report).where(Report.public_id == public_id)).unique().one_or_none()
+
+
+def active_themes(session: Session) -> Sequence[Theme]:
+    return session.scalars(select(Theme).where(Theme.active.is_(True)).order_by(Theme.position)).all()
+
+
+def theme_by_slug(session: Session, slug: str) -> Theme | None:
+    return session.scalars(select(Theme).where(Theme.slug == slug)).one_or_none()

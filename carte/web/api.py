@@ -1,0 +1,68 @@
+"""The JSON API (/api/v1): thin routes over the reports use cases and storage."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from carte.contributors import contributor_id, remember_contributor
+from carte.errors import CarteError
+from carte.extensions import db, limiter
+from carte.models import ReportSource
+from carte.reports.serialize import report_feature, report_json
+from carte.reports.service import create_report
+from carte.storage.reports import active_themes, find_reports, get_report
+from carte.web.context import atlas, json_body, request_filter
+
+api = Blueprint("api", __name__)
+
+
+@api.get("/themes")
+def themes():
+    return {"themes": [{"slug": t.slug, "label": t.label, "color": t.color} for t in active_themes(db.session)]}
+
+
+@api.get("/communes")
+def communes():
+    response = Response(atlas().web_geojson, mimetype="application/geo+json")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@api.get("/reports")
+def list_reports():
+    rows, next_cursor = find_reports(db.session, request_filter())
+    return jsonify(
+        {
+            "type": "FeatureCollection",
+            "features": [report_feature(r) for r in rows],
+            "next_cursor": str(next_cursor) if next_cursor is not None else None,
+        }
+    ), 200, {"Content-Type": "application/geo+json"}
+
+
+@api.get("/reports/<public_id>")
+def show_report(public_id: str):
+    report = get_report(db.session, public_id)
+    if report is None or report.status != "published":
+        raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
+    return report_json(report)
+
+
+@api.post("/reports")
+@limiter.limit(lambda: current_app.config["CARTE_REPORT_RATE_LIMIT"])
+def post_report():
+    data = json_body()
+    contributor = contributor_id(request)
+    report = create_report(
+        db.session,
+        atlas(),
+        data,
+        contributor=contributor,
+        source=ReportSource.WEB,
+        premoderation=current_app.config["CARTE_MODERATION"] == "pre",
+    )
+    response = jsonify(report_json(report))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/reports/{report.public_id}"
+    remember_contributor(response, contributor)
+    return response

@@ -1,0 +1,58 @@
+"""Configuration classes, read from the environment (microblog style)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'carte.sqlite'}"
+    )
+    # Folder of a local mirror of the official sources (same layout as ../shared/data);
+    # unset means "download from the official URLs".
+    CARTE_SOURCES = os.environ.get("CARTE_SOURCES") or None
+    CARTE_DATA_DIR = os.environ.get("CARTE_DATA_DIR", str(BASE_DIR / "data"))
+    # Empty string: no tile layer at all (offline workshops).
+    CARTE_TILE_URL = os.environ.get(
+        "CARTE_TILE_URL", "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
+    )
+    CARTE_TILE_ATTRIBUTION = os.environ.get(
+        "CARTE_TILE_ATTRIBUTION",
+        "© contributeurs OpenStreetMap, tuiles OpenStreetMap France",
+    )
+    CARTE_MIN_PUBLIC_COUNT = _env_int("CARTE_MIN_PUBLIC_COUNT", 3)
+    # "post" publishes at once, "pre" keeps new reports pending until a moderator decides.
+    CARTE_MODERATION = os.environ.get("CARTE_MODERATION", "post")
+    MAX_CONTENT_LENGTH = 64 * 1024
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    CARTE_LANGUAGES = ("fr", "en")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    CARTE_REPORT_RATE_LIMIT = os.environ.get("CARTE_REPORT_RATE_LIMIT", "20/minute;200/day")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    JSON_SORT_KEYS = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("CARTE_TEST_SQLITE_URL", "sqlite://")
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        if self.SECRET_KEY == Config.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production")

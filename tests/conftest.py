@@ -1,0 +1,114 @@
+"""Shared fixtures: a fresh database per test, on SpatiaLite and (when configured) PostGIS.
+
+As in GeoAlchemy2's own suite, the backend is a parameter: SpatiaLite always runs;
+PostGIS runs when CARTE_TEST_DATABASE_URL is set, is skipped locally when it is
+not, and is required in CI (CI=true), where a missing PostGIS fails the run.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from carte import create_app
+from carte.extensions import db
+from carte.storage.setup import ensure_data, prepare_database
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = os.environ.get("CARTE_SOURCES") or str(ROOT.parent / "shared" / "data")
+POSTGIS_URL = os.environ.get("CARTE_TEST_DATABASE_URL")
+BACKENDS = ["spatialite", "postgis"]
+# Tables emptied between PostGIS tests, children first.
+MUTABLE_TABLES = ["report_tags", "reports"]
+
+
+def make_app(url: str, data_dir: Path, **overrides):
+    return create_app(
+        "config.TestConfig",
+        {"SQLALCHEMY_DATABASE_URI": url, "CARTE_DATA_DIR": str(data_dir), "CARTE_SOURCES": SOURCES, **overrides},
+    )
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """The commune data, built once per test session from the local mirror."""
+    path = tmp_path_factory.mktemp("data")
+    app = make_app("sqlite://", path)
+    ensure_data(app)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spatialite_template(tmp_path_factory, data_dir) -> Path:
+    """A migrated, loaded and seeded SpatiaLite file that each test copies."""
+    path = tmp_path_factory.mktemp("db") / "template.sqlite"
+    app = make_app(f"sqlite:///{path}", data_dir)
+    prepare_database(app)
+    with app.app_context():
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgis_ready(data_dir):
+    if not POSTGIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CARTE_TEST_DATABASE_URL must be set in CI: PostGIS tests are required there.")
+        pytest.skip("CARTE_TEST_DATABASE_URL is not set: PostGIS tests skipped locally.")
+    app = make_app(POSTGIS_URL, data_dir)
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
+        db.session.commit()
+    prepare_database(app)
+    with app.app_context():
+        db.engine.dispose()
+    return POSTGIS_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(request, backend, tmp_path, data_dir):
+    overrides = getattr(request, "param", None) or {}
+    marker = request.node.get_closest_marker("config")
+    if marker:
+        overrides = {**overrides, **marker.kwargs}
+    if backend == "spatialite":
+        template = request.getfixturevalue("spatialite_template")
+        path = tmp_path / "carte.sqlite"
+        shutil.copyfile(template, path)
+        application = make_app(f"sqlite:///{path}", data_dir, **overrides)
+    else:
+        url = request.getfixturevalue("postgis_ready")
+        application = make_app(url, data_dir, **overrides)
+    yield application
+    with application.app_context():
+        db.session.rollback()
+        if backend == "postgis":
+            db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "config(**values): extra Flask config for the app fixture")
+
+
+@pytest.fixture
+def reports(client):
+    from tests.helpers import ReportsApi
+
+    return ReportsApi(client)
