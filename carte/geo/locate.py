@@ -31,6 +31,9 @@ DEFAULT_CELL_M = 40.0
 #: the point -> cell computation (~1e-15 degree) can never put a point in a "pure" cell wrongly.
 _MARGIN_DEG = 1e-9
 _OUTSIDE = -1
+#: Grid size cap (4 MB of int32): larger extents get coarser cells rather than more memory.
+MAX_CELLS = 1_000_000
+_PAIRS_PER_CHUNK = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,9 @@ class PlaceLocator:
         self._geoms = np.array(list(geometries), dtype=object)
         shapely.prepare(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
-        self._build_grid(float(cell_m))
+        used_cell_m = self._build_grid(float(cell_m))
         self._stats = GridStats(
-            self._nx, self._ny, float(cell_m), len(self._cand_start),
+            self._nx, self._ny, used_cell_m, len(self._cand_start),
             time.perf_counter() - started,
         )
 
@@ -156,14 +159,18 @@ class PlaceLocator:
         out[out == len(self._codes)] = _OUTSIDE
         return out
 
-    def _build_grid(self, cell_m: float) -> None:
+    def _build_grid(self, cell_m: float) -> float:
+        """Build the grid; return the cell size used (grown if the grid would be too large)."""
         minx, miny, maxx, maxy = shapely.total_bounds(self._geoms)
         lat0 = (miny + maxy) / 2
+        area_m2 = (maxx - minx) * (maxy - miny) * M_PER_DEG**2 * np.cos(np.radians(lat0))
+        cell_m = max(cell_m, float(np.sqrt(area_m2 / MAX_CELLS)))
         dy = cell_m / M_PER_DEG
         dx = cell_m / (M_PER_DEG * np.cos(np.radians(lat0)))
         self._x0, self._y0 = minx - dx, miny - dy
         self._nx = int(np.ceil((maxx - self._x0) / dx)) + 2
         self._ny = int(np.ceil((maxy - self._y0) / dy)) + 2
+        self._dx, self._dy = dx, dy
         self._inv_dx, self._inv_dy = 1.0 / dx, 1.0 / dy
         nx, ny = self._nx, self._ny
 
@@ -175,28 +182,20 @@ class PlaceLocator:
         x1, y1 = coords[:-1][same, 0], coords[:-1][same, 1]
         x2, y2 = coords[1:][same, 0], coords[1:][same, 1]
         seg_place = part_place[ring_part[coord_ring[:-1][same]]]
-        cell_of = self._cell_range
-        ix_lo, ix_hi = cell_of(np.minimum(x1, x2) - _MARGIN_DEG, np.maximum(x1, x2) + _MARGIN_DEG, True)
-        iy_lo, iy_hi = cell_of(np.minimum(y1, y2) - _MARGIN_DEG, np.maximum(y1, y2) + _MARGIN_DEG, False)
-        width = ix_hi - ix_lo + 1
-        count = width * (iy_hi - iy_lo + 1)
-        seg = np.repeat(np.arange(len(count)), count)
-        offset = np.arange(len(seg)) - np.repeat(np.cumsum(count) - count, count)
-        cx = ix_lo[seg] + offset % width[seg]
-        cy = iy_lo[seg] + offset // width[seg]
-        # Segment vs widened cell: they meet unless all four corners are strictly on one side.
-        bx0 = self._x0 + cx * dx - _MARGIN_DEG
-        bx1 = self._x0 + (cx + 1) * dx + _MARGIN_DEG
-        by0 = self._y0 + cy * dy - _MARGIN_DEG
-        by1 = self._y0 + (cy + 1) * dy + _MARGIN_DEG
-        ux, uy = (x2 - x1)[seg], (y2 - y1)[seg]
-        sx, sy = x1[seg], y1[seg]
-        sides = [ux * (py - sy) - uy * (px - sx) for px, py in ((bx0, by0), (bx1, by0), (bx0, by1), (bx1, by1))]
-        above = (sides[0] > 0) & (sides[1] > 0) & (sides[2] > 0) & (sides[3] > 0)
-        below = (sides[0] < 0) & (sides[1] < 0) & (sides[2] < 0) & (sides[3] < 0)
-        hit = ~(above | below)
-        pair_cell = cy[hit] * nx + cx[hit]
-        pair_place = seg_place[seg[hit]]
+        ix_lo, ix_hi = self._cell_range(np.minimum(x1, x2), np.maximum(x1, x2), True)
+        iy_lo, iy_hi = self._cell_range(np.minimum(y1, y2), np.maximum(y1, y2), False)
+        count = (ix_hi - ix_lo + 1) * (iy_hi - iy_lo + 1)
+        cells, places = [], []
+        chunk_end = np.cumsum(count) // _PAIRS_PER_CHUNK
+        for chunk in np.unique(chunk_end):  # bounded memory even for long diagonal segments
+            sel = np.flatnonzero(chunk_end == chunk)
+            hit_cells, hit_segs = self._cells_crossed(
+                x1[sel], y1[sel], x2[sel], y2[sel], ix_lo[sel], ix_hi[sel], iy_lo[sel], count[sel]
+            )
+            cells.append(hit_cells)
+            places.append(seg_place[sel][hit_segs])
+        pair_cell = np.concatenate(cells)
+        pair_place = np.concatenate(places)
 
         # 2. Border cells also list the places that hold them whole (overlapping input).
         border = np.unique(pair_cell)
@@ -226,9 +225,35 @@ class PlaceLocator:
         state[pure] = answers[run_id[pure]]
         state[border] = -2 - np.arange(len(border))
         self._state = state
+        return cell_m
+
+    def _cells_crossed(self, x1, y1, x2, y2, ix_lo, ix_hi, iy_lo, count):  # type: ignore[no-untyped-def]
+        """(flat cell, segment) pairs where a segment meets a (widened) cell of its bounding box."""
+        dx, dy = self._dx, self._dy
+        width = ix_hi - ix_lo + 1
+        seg = np.repeat(np.arange(len(count)), count)
+        offset = np.arange(len(seg)) - np.repeat(np.cumsum(count) - count, count)
+        cx = ix_lo[seg] + offset % width[seg]
+        cy = iy_lo[seg] + offset // width[seg]
+        # They meet unless all four corners of the widened cell are strictly on one side.
+        bx0 = self._x0 + cx * dx - _MARGIN_DEG
+        bx1 = self._x0 + (cx + 1) * dx + _MARGIN_DEG
+        by0 = self._y0 + cy * dy - _MARGIN_DEG
+        by1 = self._y0 + (cy + 1) * dy + _MARGIN_DEG
+        ux, uy = (x2 - x1)[seg], (y2 - y1)[seg]
+        sx, sy = x1[seg], y1[seg]
+        above = np.ones(len(seg), dtype=bool)
+        below = np.ones(len(seg), dtype=bool)
+        for px, py in ((bx0, by0), (bx1, by0), (bx0, by1), (bx1, by1)):
+            side = ux * (py - sy) - uy * (px - sx)
+            above &= side > 0
+            below &= side < 0
+        hit = ~(above | below)
+        return cy[hit] * self._nx + cx[hit], seg[hit]
 
     def _cell_range(self, lo: np.ndarray, hi: np.ndarray, is_x: bool) -> tuple[np.ndarray, np.ndarray]:
+        """First and last cell index touched by [lo, hi] widened by the margin, along one axis."""
         origin, inv, n = (self._x0, self._inv_dx, self._nx) if is_x else (self._y0, self._inv_dy, self._ny)
-        first = np.clip(np.floor((lo - origin) * inv).astype(np.int64), 0, n - 1)
-        last = np.clip(np.floor((hi - origin) * inv).astype(np.int64), 0, n - 1)
+        first = np.clip(np.floor((lo - _MARGIN_DEG - origin) * inv).astype(np.int64), 0, n - 1)
+        last = np.clip(np.floor((hi + _MARGIN_DEG - origin) * inv).astype(np.int64), 0, n - 1)
         return first, last
