@@ -8,10 +8,15 @@ reports the inside cells then all exceed the mean that the zero ring pulls down.
 kept for comparison.
 
 P-values. Gi* is asymptotically normal, but with a few reports per cell its right tail is much
-heavier than the normal one, which floods a map of 1,000 cells with false hotspots. Each cell's
-one-sided p-value is therefore the larger of the normal tail of z and the exact binomial tail of
-its neighbourhood sum under uniform allocation of the theme's reports over the study area. Either
-one alone is valid under its own assumptions; the maximum is valid under both.
+heavier than the normal one, and raw counts are also high wherever people simply report more
+(dense districts, cells cut by the edge of the area). Each cell's one-sided p-value is therefore
+the larger of
+  * the normal tail of its Gi* z-score, and
+  * the exact binomial tail of its neighbourhood sum S_i ~ Binomial(N_t, A_i / A), where N_t is
+    the theme's reports, A_i the reports of all themes in the neighbourhood and A their total
+    (the "activity"; one per cell when the caller gives no activity counts: uniform allocation).
+A zone is kept only if the theme is both locally dense and denser than overall activity predicts.
+Either p-value is valid under its own assumptions; the maximum is valid under both.
 """
 
 from __future__ import annotations
@@ -42,12 +47,25 @@ class StudyArea:
     index: dict[str, int]
     weights: sparse.csr_matrix  # (n, n) 0/1, diagonal included
     resolution: int | None
+    activity: np.ndarray  # (n,) reports of all themes per cell (1 per cell when unknown, 0 in the ring)
 
     @classmethod
-    def from_cells(cls, cells: Sequence[str] | np.ndarray, ring: int = 0, resolution: int | None = None) -> "StudyArea":
-        """Study area from activity cells (any theme), optionally padded with ``ring`` rings of empty cells."""
-        cells = as_cells(cells)
-        uniq, _ = sum_by_cell(cells, None, resolution)
+    def from_cells(
+        cls,
+        cells: Sequence | np.ndarray,
+        counts: Sequence | np.ndarray | None = None,
+        *,
+        ring: int = 0,
+        resolution: int | None = None,
+        uniform: bool = False,
+    ) -> "StudyArea":
+        """Study area from the cells holding reports of any theme.
+
+        ``cells`` is one cell per report (``counts=None``) or a per-cell rollup of all themes; those
+        counts become the activity baseline unless ``uniform``. ``ring`` pads the area with empty
+        cells (see the module docstring for why the default is 0).
+        """
+        uniq, activity_counts = sum_by_cell(cells, counts, resolution)
         base = set(uniq.tolist())
         if ring > 0:
             for c in list(base):
@@ -63,7 +81,10 @@ class StudyArea:
                     cols.append(j)
         n = len(ordered)
         w = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-        return cls(ordered, index, w, resolution_of(ordered))
+        activity = np.zeros(n, dtype=np.float64)
+        for c, v in zip(uniq.tolist(), activity_counts.tolist()):
+            activity[index[c]] = 1.0 if uniform else v
+        return cls(ordered, index, w, resolution_of(ordered), activity)
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -97,16 +118,21 @@ def getis_ord_gi_star(x: np.ndarray, weights: sparse.csr_matrix) -> np.ndarray:
     return z
 
 
-def gi_star_p_values(x: np.ndarray, weights: sparse.csr_matrix, z: np.ndarray) -> np.ndarray:
-    """One-sided p-values: max(normal tail of z, exact binomial tail of the neighbourhood sum)."""
+def gi_star_p_values(
+    x: np.ndarray, weights: sparse.csr_matrix, z: np.ndarray, activity: np.ndarray | None = None
+) -> np.ndarray:
+    """One-sided p-values: max(normal tail of z, binomial tail of the neighbourhood sum vs activity)."""
     n = len(x)
     p_normal = stats.norm.sf(z)
     total = int(round(float(x.sum())))
     if n == 0 or total == 0:
         return np.ones(n)
-    w_sum = np.asarray(weights.sum(axis=1)).ravel()
+    activity = np.ones(n) if activity is None else np.asarray(activity, dtype=np.float64)
+    # a theme report outside the recorded activity still counts as activity
+    activity = np.maximum(activity, x)
+    local_activity = weights @ activity
     local = np.rint(weights @ x)
-    p_binom = stats.binom.sf(local - 1, total, np.clip(w_sum / n, 0, 1))
+    p_binom = stats.binom.sf(local - 1, total, np.clip(local_activity / activity.sum(), 0, 1))
     return np.maximum(p_normal, p_binom)
 
 
@@ -114,6 +140,7 @@ def hotspots(
     cells: Sequence | np.ndarray,
     counts: Sequence | np.ndarray | None = None,
     study: StudyArea | Sequence | np.ndarray | None = None,
+    study_counts: Sequence | np.ndarray | None = None,
     *,
     theme: str | None = None,
     resolution: int | None = None,
@@ -127,14 +154,20 @@ def hotspots(
     """Significant hot zones of one theme, as a GeoJSON FeatureCollection.
 
     ``cells``/``counts``: the theme's reports per H3 cell (a rollup), or one cell per report with
-    ``counts=None``. ``study``: a prebuilt :class:`StudyArea` or the cells holding any report of any
-    theme (default: the theme's own cells). ``cell_places`` gives the commune codes a cell touches;
-    ``places`` maps communes to territories.
+    ``counts=None``. ``study``/``study_counts``: a prebuilt :class:`StudyArea`, or the cells
+    holding reports of any theme (one per report, or a rollup with ``study_counts``), whose counts
+    are the activity baseline. Without it, the theme's own cells with a uniform baseline.
+    ``cell_places`` gives the commune codes a cell touches; ``places`` maps communes to territories.
     """
     theme_cells, theme_counts = sum_by_cell(cells, counts, resolution)
     if not isinstance(study, StudyArea):
-        study_cells = theme_cells if study is None else study
-        study = StudyArea.from_cells(study_cells, ring=ring, resolution=resolution or resolution_of(theme_cells))
+        study = StudyArea.from_cells(
+            theme_cells if study is None else study,
+            theme_counts if study is None else study_counts,
+            ring=ring,
+            resolution=resolution or resolution_of(theme_cells),
+            uniform=study is None,
+        )
     x, outside = study.values(theme_cells, theme_counts)
     result = {
         "kind": "hotspots",
@@ -150,7 +183,7 @@ def hotspots(
     }
     if len(study) >= 2 and x.sum() > 0:
         z = getis_ord_gi_star(x, study.weights)
-        p = gi_star_p_values(x, study.weights, z)
+        p = gi_star_p_values(x, study.weights, z, study.activity)
         q = benjamini_hochberg(p)
         hot = np.flatnonzero((q < alpha) & (z > 0))
         result["features"] = _zones(study, x, z, q, hot, cell_places, places)
