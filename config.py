@@ -29,6 +29,7 @@ class Config:
         "© contributeurs OpenStreetMap, tuiles OpenStreetMap France",
     )
     CARTE_MIN_PUBLIC_COUNT = _env_int("CARTE_MIN_PUBLIC_COUNT", 3)
+    CARTE_HOTSPOT_RESOLUTION = _env_int("CARTE_HOTSPOT_RESOLUTION", 8)
     # "post" publishes at once, "pre" keeps new reports pending until a moderator decides.
     CARTE_MODERATION = os.environ.get("CARTE_MODERATION", "post")
     MAX_CONTENT_LENGTH = 64 * 1024

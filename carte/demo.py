@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from carte.models import Report, ReportSource, Theme
 from carte.places import Atlas
 from carte.reports.service import build_report
+from carte.storage.versions import bump
 
 # Colours: Okabe-Ito and Tableau hues, distinguishable by most colour-blind readers.
 THEMES = [
@@ -85,5 +86,6 @@ def seed_demo(session: Session, atlas: Atlas, count: int = 120, seed: int = 7) -
 
 def remove_demo(session: Session) -> int:
     result = session.execute(delete(Report).where(Report.is_demo.is_(True)))
+    bump(session, deleted=True)
     session.commit()
     return result.rowcount or 0

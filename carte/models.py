@@ -104,6 +104,8 @@ class Report(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(120))
     contributor: Mapped[str | None] = mapped_column(String(40), index=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The data version at this row's last write: lets the in-memory report index catch up.
+    revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
     theme: Mapped[Theme] = relationship(lazy="joined")
     commune: Mapped[Commune] = relationship(lazy="joined")
@@ -123,3 +125,18 @@ class ReportTag(db.Model):
     )
     tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataVersion(db.Model):
+    """A counter bumped in every transaction that writes reports.
+
+    `version` orders writes (each written report records it as its `revision`);
+    `generation` changes when reports are deleted, which forces a full reload.
+    Bumping it takes a row lock, so versions commit in order on PostgreSQL too.
+    """
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

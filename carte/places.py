@@ -7,8 +7,13 @@ the database, and it behaves identically on SpatiaLite and PostGIS.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from shapely.geometry import shape
+
+from carte.aggregation import Places
 
 from carte.geo.communes import read_geojson
 from carte.geo.locate import PlaceLocator
@@ -35,6 +40,20 @@ class Atlas:
     commune_locator: PlaceLocator
     arrondissement_locator: PlaceLocator
     web_geojson: bytes
+    commune_polygons: list = field(default_factory=list)
+
+    @cached_property
+    def aggregation_places(self) -> Places:
+        """The communes as the aggregation service wants them, sorted by code."""
+        rows = [self.communes[code] for code in sorted(self.communes)]
+        return Places(
+            code=[r["code"] for r in rows],
+            nom=[r["nom"] for r in rows],
+            territoire_code=[r["territoire_code"] for r in rows],
+            territoire_nom=[r["territoire_nom"] for r in rows],
+            departement=[r["departement"] for r in rows],
+            population=[r["population"] for r in rows],
+        )
 
     @classmethod
     def load(cls, data_dir: str | Path) -> Atlas:
@@ -47,12 +66,14 @@ class Atlas:
             )
         communes_fc = read_geojson(paths[0])
         arr_fc = read_geojson(paths[1])
+        by_code = sorted(communes_fc["features"], key=lambda f: f["properties"]["code"])
         return cls(
             communes={f["properties"]["code"]: f["properties"] for f in communes_fc["features"]},
             arrondissements={f["properties"]["code"]: f["properties"] for f in arr_fc["features"]},
             commune_locator=PlaceLocator.from_features(communes_fc["features"], key="code"),
             arrondissement_locator=PlaceLocator.from_features(arr_fc["features"], key="code"),
             web_geojson=json.dumps(read_geojson(paths[2]), separators=(",", ":")).encode(),
+            commune_polygons=[shape(f["geometry"]) for f in by_code],
         )
 
     def place(self, lon: float, lat: float) -> Placement | None:

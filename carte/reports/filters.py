@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from carte.errors import CarteError
@@ -30,7 +30,6 @@ class ReportFilter:
     statuses: tuple[str, ...] = PUBLIC_STATUSES
     limit: int = LIMIT_DEFAULT
     cursor: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

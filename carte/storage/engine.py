@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, cast, event, func
 from sqlalchemy.engine import Engine, make_url
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -54,3 +54,10 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def epoch_seconds(column, dialect_name: str):
+    """A timestamp column as integer seconds since 1970 (UTC), in each backend's SQL."""
+    if dialect_name == "sqlite":
+        return cast(func.strftime("%s", column), BigInteger)
+    return cast(func.extract("epoch", column), BigInteger)

@@ -3,8 +3,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from carte.web.aggregates import aggregates_api
     from carte.web.api import api
     from carte.web.pages import pages
 
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")

@@ -1,0 +1,179 @@
+"""Aggregated views of reports: the use cases behind /api/v1/aggregates.
+
+Storage's `ReportIndex` selects the reports of a filter as numpy positions; the pure
+`carte.aggregation` package computes; results are cached per filter and data version,
+so a new or moderated report invalidates them without any explicit call.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import h3
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carte import aggregation
+from carte.errors import CarteError
+from carte.models import Report, Theme
+from carte.places import Atlas
+from carte.reports.filters import ReportFilter
+from carte.storage.report_index import ReportIndex
+from carte.storage.reports import apply_filter
+
+STORED_RESOLUTIONS = (7, 8, 9)
+ISSUE_GROUPS_MAX_REPORTS = 50_000
+
+
+class Aggregates:
+    """One per app: the report index, the cell-to-commune lookup and the result cache."""
+
+    def __init__(self, atlas: Atlas, *, min_count: int = 3, hotspot_resolution: int = 8, cache_size: int = 256):
+        self.atlas = atlas
+        self.places = atlas.aggregation_places
+        self.index = ReportIndex(self.places.code.tolist())
+        self.min_count = min_count
+        self.hotspot_resolution = hotspot_resolution
+        self.cell_places = aggregation.cell_places_from_polygons(self.places.code, atlas.commune_polygons)
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _cached(self, session: Session, key: tuple, compute: Callable[[np.ndarray, dict], dict], flt: ReportFilter):
+        version = self.index.sync(session)
+        key = (*key, flt, version)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        themes = self._theme_slugs(session)
+        result = compute(self.index.select(session, flt, self.places), themes)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    @staticmethod
+    def _theme_slugs(session: Session) -> dict[int, str]:
+        return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
+
+    def _counts(self, rows: np.ndarray, themes: dict[int, str]) -> aggregation.CountTable:
+        cols = self.index.columns
+        slugs = tuple(themes.values())
+        position = {theme_id: i for i, theme_id in enumerate(themes)}
+        theme_ids = cols["theme_id"][rows]
+        lookup = np.zeros(max(themes, default=0) + 1, dtype=np.int64)
+        lookup[list(position)] = list(position.values())
+        return aggregation.CountTable(
+            commune=cols["commune"][rows].astype(np.int64),
+            theme=lookup[theme_ids] if len(rows) else np.zeros(0, np.int64),
+            count=np.ones(len(rows), dtype=np.int64),
+            themes=slugs,
+            contributor=cols["contributor"][rows],
+        )
+
+    def _cells(self, rows: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+        """Unique H3 cells (as strings) and their report counts, for the selected rows."""
+        cells, counts = np.unique(self.index.columns[f"h3_{resolution}"][rows], return_counts=True)
+        return np.asarray([h3.int_to_str(int(c)) for c in cells], dtype=object), counts
+
+    # -- use cases --------------------------------------------------------------------------------
+
+    def territories(self, session: Session, flt: ReportFilter, level: str, exact: bool = False) -> dict:
+        def compute(rows, themes):
+            return aggregation.territory_stats(
+                self._counts(rows, themes), self.places, level, exact=exact, min_count=self.min_count
+            )
+
+        return self._cached(session, ("territories", level, exact), compute, flt)
+
+    def shared_needs(self, session: Session, flt: ReportFilter, exact: bool = False) -> dict:
+        def compute(rows, themes):
+            return aggregation.shared_needs(
+                self._counts(rows, themes), self.places, exact=exact, min_count=self.min_count
+            )
+
+        return self._cached(session, ("shared_needs", exact), compute, flt)
+
+    def hotspots(self, session: Session, flt: ReportFilter, resolution: int | None, exact: bool = False) -> dict:
+        """Zones per theme: each theme of the filter (all themes when none is named) against all reports."""
+        resolution = resolution or self.hotspot_resolution
+
+        def compute(rows, themes):
+            study_cells, study_counts = self._cells(rows, resolution)
+            study = aggregation.StudyArea.from_cells(study_cells, study_counts, resolution=resolution)
+            wanted = flt.themes or tuple(themes.values())
+            by_slug = {slug: theme_id for theme_id, slug in themes.items()}
+            theme_col = self.index.columns["theme_id"][rows]
+            features: list[dict] = []
+            tested = 0
+            for slug in wanted:
+                theme_rows = rows[theme_col == by_slug[slug]]
+                if not len(theme_rows):
+                    continue
+                cells, counts = self._cells(theme_rows, resolution)
+                one = aggregation.hotspots(
+                    cells, counts, study, theme=slug, resolution=resolution,
+                    cell_places=self.cell_places, places=self.places, exact=exact, min_count=self.min_count,
+                )
+                tested += 1
+                for feature in one["features"]:
+                    feature["properties"]["theme"] = slug
+                    feature["id"] = f"{slug}-{feature['id']}"
+                features.extend(one["features"])
+            features.sort(key=lambda f: (not f["properties"]["cross_border"], -(f["properties"].get("max_z") or 0)))
+            return {
+                "type": "FeatureCollection",
+                "kind": "hotspots",
+                "resolution": resolution,
+                "themes_tested": tested,
+                "study_cells": len(study),
+                "exact": exact,
+                "features": features,
+            }
+
+        return self._cached(session, ("hotspots", resolution, exact), compute, flt)
+
+    def heatmap(self, session: Session, flt: ReportFilter, zoom: float, exact: bool = False) -> dict:
+        resolution = min(aggregation.resolution_for_zoom(zoom), max(STORED_RESOLUTIONS))
+
+        def compute(rows, _themes):
+            cells, counts = self._cells(rows, resolution)
+            return aggregation.heatmap(
+                cells, counts, zoom=zoom, resolution=resolution, exact=exact, min_count=self.min_count
+            )
+
+        return self._cached(session, ("heatmap", resolution, exact), compute, flt)
+
+    def issue_groups(self, session: Session, flt: ReportFilter, exact: bool = False) -> dict:
+        """Texts are read from the database: only the selected reports, so the filter must be narrow."""
+        def compute(rows, _themes):
+            if len(rows) > ISSUE_GROUPS_MAX_REPORTS:
+                raise CarteError(
+                    "selection_too_large",
+                    f"Trop de signalements ({len(rows)}) : choisissez une commune, un territoire ou un thème.",
+                    "commune",
+                )
+            stmt = apply_filter(
+                select(Report.public_id, Report.commune_code, Theme.slug, Report.contributor,
+                       Report.lat, Report.lon, Report.title, Report.description).join(Theme),
+                flt,
+            )
+            fetched = session.execute(stmt).all()
+            cols = list(zip(*fetched)) if fetched else [()] * 8
+            reports = aggregation.ReportArrays(
+                id=np.asarray(cols[0], dtype=object), commune=np.asarray(cols[1], dtype=object),
+                theme=np.asarray(cols[2], dtype=object),
+                contributor=np.asarray([c or "" for c in cols[3]], dtype=object),
+                lat=np.asarray(cols[4], dtype=np.float64), lon=np.asarray(cols[5], dtype=np.float64),
+                themes=tuple(sorted(set(cols[2]))),
+                title=np.asarray(cols[6], dtype=object), description=np.asarray(cols[7], dtype=object),
+            )
+            return aggregation.issue_groups(reports, self.places, exact=exact, min_count=self.min_count)
+
+        return self._cached(session, ("issue_groups", exact), compute, flt)

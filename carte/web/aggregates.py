@@ -1,0 +1,78 @@
+"""/api/v1/aggregates: thin routes over `carte.reports.aggregates`.
+
+Every route takes the same filter parameters as /api/v1/reports. Public figures hide
+counts below CARTE_MIN_PUBLIC_COUNT.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from carte.aggregation import LEVELS
+from carte.errors import CarteError
+from carte.extensions import db
+from carte.reports.aggregates import STORED_RESOLUTIONS, Aggregates
+from carte.web.context import atlas, request_filter
+
+aggregates_api = Blueprint("aggregates", __name__)
+
+
+def service() -> Aggregates:
+    aggregates = current_app.extensions.get("carte_aggregates")
+    if aggregates is None:
+        aggregates = current_app.extensions["carte_aggregates"] = Aggregates(
+            atlas(),
+            min_count=current_app.config["CARTE_MIN_PUBLIC_COUNT"],
+            hotspot_resolution=current_app.config["CARTE_HOTSPOT_RESOLUTION"],
+        )
+    return aggregates
+
+
+def _choice(name: str, allowed, default):
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise CarteError("invalid_choice", f"Valeur attendue : {', '.join(map(str, allowed))}.", name)
+    return value
+
+
+def _number(name: str, default: float, low: float, high: float) -> float:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CarteError("invalid_number", "Nombre attendu.", name) from None
+    if not low <= value <= high:
+        raise CarteError("out_of_range", f"Valeur attendue entre {low:g} et {high:g}.", name)
+    return value
+
+
+@aggregates_api.get("/territories")
+def territories():
+    level = _choice("level", LEVELS, "commune")
+    return jsonify(service().territories(db.session, request_filter(), level))
+
+
+@aggregates_api.get("/shared-needs")
+def shared_needs():
+    return jsonify(service().shared_needs(db.session, request_filter()))
+
+
+@aggregates_api.get("/hotspots")
+def hotspots():
+    resolution = request.args.get("resolution")
+    if resolution is not None:
+        resolution = int(_choice("resolution", [str(r) for r in STORED_RESOLUTIONS], None))
+    result = service().hotspots(db.session, request_filter(), resolution)
+    return jsonify(result), 200, {"Content-Type": "application/geo+json"}
+
+
+@aggregates_api.get("/issue-groups")
+def issue_groups():
+    return jsonify(service().issue_groups(db.session, request_filter()))
+
+
+@aggregates_api.get("/heatmap")
+def heatmap():
+    zoom = _number("zoom", 11, 0, 22)
+    return jsonify(service().heatmap(db.session, request_filter(), zoom))
