@@ -97,9 +97,22 @@ class PlaceLocator:
         return self._stats
 
     def locate(self, lon: float, lat: float) -> str | None:
-        """Code of the place holding (lon, lat), or None."""
-        index = int(self.locate_indices(np.array([lon], float), np.array([lat], float))[0])
-        return None if index < 0 else self._codes[index]
+        """Code of the place holding (lon, lat), or None. Scalar fast path (one report at a time)."""
+        fx = (float(lon) - self._x0) * self._inv_dx
+        fy = (float(lat) - self._y0) * self._inv_dy
+        if not (0 <= fx < self._nx and 0 <= fy < self._ny):  # also False for NaN
+            return None
+        state = int(self._state[int(fy) * self._nx + int(fx)])
+        if state >= 0:
+            return self._codes[state]
+        if state == _OUTSIDE:
+            return None
+        cell = -2 - state
+        start = int(self._cand_start[cell])
+        for place in self._cand[start : start + int(self._cand_count[cell])]:
+            if shapely.intersects_xy(self._geoms[place], float(lon), float(lat)):
+                return self._codes[place]
+        return None
 
     def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Codes for many points: an object array of str, None where outside every place."""

@@ -64,6 +64,16 @@ def test_exact_on_random_points(commune_locator, communes) -> None:
     assert np.array_equal(got, expected)
 
 
+def test_scalar_locate_matches_bulk(commune_locator, communes) -> None:
+    rng = np.random.default_rng(9)
+    coords = shapely.get_coordinates(shapely.boundary(geometries(communes)))
+    picks = coords[rng.integers(0, len(coords), 3000)]
+    lons = np.r_[picks[:, 0] + rng.normal(0, 3e-5, len(picks)), rng.uniform(2.1, 2.7, 3000)]
+    lats = np.r_[picks[:, 1] + rng.normal(0, 3e-5, len(picks)), rng.uniform(48.6, 49.05, 3000)]
+    expected = brute_force_codes(communes, lons, lats)
+    assert [commune_locator.locate(x, y) for x, y in zip(lons, lats)] == list(expected)
+
+
 def test_exact_near_borders(commune_locator, communes) -> None:
     """Points within a few metres of the borders, where the grid must fall back to exact tests."""
     rng = np.random.default_rng(7)
