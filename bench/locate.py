@@ -24,9 +24,9 @@ from carte.geo import PlaceLocator, build_communes, load_sources, read_geojson  
 from carte.geo.locate import DEFAULT_CELL_M  # noqa: E402
 
 
-def load_communes() -> tuple[dict, str]:
+def load_communes(from_sources: bool) -> tuple[dict, str]:
     built = ROOT / "data" / "communes.geojson"
-    if built.is_file():
+    if built.is_file() and not from_sources:
         return read_geojson(built), str(built.relative_to(ROOT))
     mirror = os.environ.get("CARTE_SOURCES") or str(ROOT.parent / "shared" / "data")
     started = time.perf_counter()
@@ -49,9 +49,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cell-m", type=float, default=DEFAULT_CELL_M)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--from-sources", action="store_true", help="ignore data/communes.geojson")
     args = parser.parse_args()
 
-    communes, origin = load_communes()
+    communes, origin = load_communes(args.from_sources)
     geoms = np.array([shape(f["geometry"]) for f in communes["features"]], dtype=object)
     print(f"python {platform.python_version()}, numpy {np.__version__}, shapely {shapely.__version__}, "
           f"{os.cpu_count()} CPU(s), {platform.processor() or platform.machine()}")
