@@ -35,7 +35,7 @@ def _texts(reports: ReportArrays) -> list[str]:
 
 
 def tfidf_matrix(texts: list[str]) -> sparse.csr_matrix:
-    """L2-normalised TF-IDF rows, so that a dot product is a cosine similarity."""
+    """L2-normalised TF-IDF rows (one per text), so that a dot product is a cosine similarity."""
     if not any(texts):
         return sparse.csr_matrix((len(texts), 1))
     vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False)
@@ -108,7 +108,8 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
     local = np.full(len(reports), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
     sub = reports.subset(involved)
-    vectors = tfidf_matrix(_texts(sub))
+    # IDF is learnt on the whole selection (its vocabulary), vectors are needed only for linked reports
+    vectors = tfidf_matrix(_texts(reports))[involved]
     li, lj = local[i], local[j]
     similarity = np.asarray(vectors[li].multiply(vectors[lj]).sum(axis=1)).ravel()
     linked = similarity >= min_similarity

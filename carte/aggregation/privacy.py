@@ -45,12 +45,18 @@ def _finish(row: dict) -> dict:
 ROW_COUNT_DERIVED = ("count", "rate_per_10k", "share", "lq", "p_value", "q_value", "contributors")
 
 
+TOP_LEVEL_COUNTS = ("total", "contributors", "reports", "reports_outside_study", "max_count")
+
+
+def _protect_top_level(result: dict, min_count: int) -> None:
+    hidden = [k for k in TOP_LEVEL_COUNTS if _small(result.get(k), min_count)]
+    for k in hidden:
+        result[k] = None
+    if hidden:
+        result["suppressed_fields"] = hidden
+
+
 def _protect_territory_stats(result: dict, min_count: int) -> dict:
-    if _small(result.get("total"), min_count):
-        result["total"] = None
-        result["total_suppressed"] = True
-    if _small(result.get("contributors"), min_count):
-        result["contributors"] = None
     for row in result["themes"] + result["places"]:
         if _small(row["count"], min_count):
             _hide(row, ("count", "rate_per_10k", "share", "contributors"), min_count, "count")
@@ -133,6 +139,7 @@ def protect(result: dict, min_count: int = MIN_COUNT) -> dict:
         return result
     out = copy.deepcopy(result)
     out = _PROTECTORS[out["kind"]](out, min_count)
+    _protect_top_level(out, min_count)
     out["exact"] = False
     out["min_count"] = min_count
     return out

@@ -28,6 +28,13 @@ FRENCH_STOP_WORDS: frozenset[str] = frozenset(
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
+# Street-name abbreviations residents type, expanded so that "St-Ouen" matches "Saint-Ouen".
+ABBREVIATIONS: dict[str, str] = {
+    "st": "saint", "ste": "sainte", "av": "avenue", "ave": "avenue", "bd": "boulevard",
+    "bld": "boulevard", "pl": "place", "imp": "impasse", "che": "chemin", "rte": "route",
+    "sq": "square", "pte": "porte", "qu": "quai",
+}
+
 
 def fold(text: str) -> str:
     """Lowercase ASCII: 'Éclairage en panne !' -> 'eclairage en panne '."""
@@ -38,4 +45,5 @@ def fold(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Folded text without stop words or one-letter tokens: the input of the TF-IDF vectoriser."""
-    return " ".join(w for w in fold(text).split() if len(w) > 1 and w not in FRENCH_STOP_WORDS)
+    words = (ABBREVIATIONS.get(w, w) for w in fold(text).split())
+    return " ".join(w for w in words if len(w) > 1 and w not in FRENCH_STOP_WORDS)
