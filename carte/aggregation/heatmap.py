@@ -52,7 +52,7 @@ def heatmap(
     if not exact:
         from .privacy import protect
 
-        result = protect(result, min_count=min_count)
+        result = protect(result, min_count=min_count, copy=False)
     return result
 
 

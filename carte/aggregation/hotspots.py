@@ -190,7 +190,7 @@ def hotspots(
     if not exact:
         from .privacy import protect
 
-        result = protect(result, min_count=min_count)
+        result = protect(result, min_count=min_count, copy=False)
     return result
 
 

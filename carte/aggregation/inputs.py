@@ -139,22 +139,36 @@ def theme_index(themes: Sequence[str], values: Sequence | np.ndarray) -> np.ndar
     return np.array([pos[t] for t in uniq], dtype=np.int64)[inverse]
 
 
+def _factorise(values: np.ndarray) -> np.ndarray:
+    """Dense integer codes 0..k-1 for any sortable array (sort-based: numpy's hash unique is slow here)."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    changed = np.empty(len(values), dtype=bool)
+    changed[:1] = True
+    changed[1:] = sorted_values[1:] != sorted_values[:-1]
+    codes = np.empty(len(values), dtype=np.int64)
+    codes[order] = np.cumsum(changed) - 1
+    return codes
+
+
 def _distinct_per_cell(
     group: np.ndarray, theme: np.ndarray, contributor: np.ndarray, n_groups: int, n_themes: int
 ) -> np.ndarray:
-    """Distinct contributors per (group, theme), fully vectorised with np.unique on composite keys."""
-    out = np.zeros((n_groups, n_themes), dtype=np.int64)
+    """Distinct contributors per (group, theme), vectorised: sort composite keys, count first rows."""
+    out = np.zeros(n_groups * n_themes, dtype=np.int64)
     if len(group) == 0:
-        return out
+        return out.reshape(n_groups, n_themes)
     contributor = np.asarray(contributor)
     if contributor.dtype.kind not in "iu":
         contributor = contributor.astype(str)
-    _, contrib_codes = np.unique(contributor, return_inverse=True)
+    contrib_codes = _factorise(contributor)
     base = np.int64(contrib_codes.max() + 1)
-    key = (group.astype(np.int64) * n_themes + theme.astype(np.int64)) * base + contrib_codes
-    cell = np.unique(key) // base
-    out.reshape(-1)[:] = np.bincount(cell, minlength=out.size)
-    return out
+    key = np.sort((group.astype(np.int64) * n_themes + theme.astype(np.int64)) * base + contrib_codes)
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    first[1:] = key[1:] != key[:-1]
+    out[:] = np.bincount(key[first] // base, minlength=out.size)
+    return out.reshape(n_groups, n_themes)
 
 
 def _distinct_per_group(group: np.ndarray, contributor: np.ndarray, n_groups: int) -> np.ndarray:

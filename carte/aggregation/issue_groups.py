@@ -86,7 +86,7 @@ def issue_groups(
     if not exact:
         from .privacy import protect
 
-        result = protect(result, min_count=min_count)
+        result = protect(result, min_count=min_count, copy=False)
     return result
 
 

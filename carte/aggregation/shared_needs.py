@@ -120,5 +120,5 @@ def shared_needs(
     if not exact:
         from .privacy import protect
 
-        result = protect(result, min_count=min_count)
+        result = protect(result, min_count=min_count, copy=False)
     return result

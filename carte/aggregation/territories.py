@@ -6,6 +6,7 @@ number of reports once storage has rolled them up.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -117,6 +118,12 @@ def level_stats(
     )
 
 
+def _column(values: np.ndarray, digits: int) -> list[float | None]:
+    """Rounded Python floats, None where undefined (NaN/inf)."""
+    rounded = np.round(np.asarray(values, dtype=np.float64), digits)
+    return [v if math.isfinite(v) else None for v in rounded.tolist()]
+
+
 def _rate(count: float, population: float) -> float | None:
     return fnum(count / population * 10_000, 4) if population > 0 else None
 
@@ -153,39 +160,55 @@ def territory_stats(
         })
 
     places_out = []
-    rows = []
     for p in range(len(s.codes)):
-        code, nom, pop = str(s.codes[p]), str(s.noms[p]), float(s.population[p])
+        pop = float(s.population[p])
         places_out.append({
-            "code": code,
-            "nom": nom,
+            "code": str(s.codes[p]),
+            "nom": str(s.noms[p]),
             "population": int(round(pop)),
             "count": int(n_p[p]),
             "contributors": None if s.place_contributors is None else int(s.place_contributors[p]),
             "rate_per_10k": _rate(n_p[p], pop),
         })
-        if n_p[p] == 0 and not include_zero_rows:
-            continue
-        for t, slug in enumerate(s.themes):
-            c = int(s.counts[p, t])
-            if c == 0 and not include_zero_rows:
-                continue
-            rows.append({
-                "code": code,
-                "nom": nom,
-                "theme": slug,
-                "count": c,
-                "contributors": None if s.contributors is None else int(s.contributors[p, t]),
-                "population": int(round(pop)),
-                "rate_per_10k": _rate(c, pop),
-                "place_count": int(n_p[p]),
-                "share": fnum(c / n_p[p]) if n_p[p] else None,
-                "lq": fnum(s.lq[p, t], 4),
-                "expected": fnum(s.expected[p, t], 4),
-                "p_value": fnum(s.p_value[p, t], 12),
-                "q_value": fnum(s.q_value[p, t], 12),
-                "significant": bool(s.significant[p, t]),
-            })
+
+    # Rows are built from whole arrays rounded at once: a Python loop only over the output rows.
+    keep = np.ones(s.counts.shape, dtype=bool) if include_zero_rows else s.counts > 0
+    pi, ti = np.nonzero(keep)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(s.population[pi] > 0, s.counts[pi, ti] / s.population[pi] * 10_000, np.nan)
+        share = np.where(n_p[pi] > 0, s.counts[pi, ti] / n_p[pi], np.nan)
+    columns = {
+        "rate_per_10k": _column(rate, 4),
+        "share": _column(share, 6),
+        "lq": _column(s.lq[pi, ti], 4),
+        "expected": _column(s.expected[pi, ti], 4),
+        "p_value": _column(s.p_value[pi, ti], 12),
+        "q_value": _column(s.q_value[pi, ti], 12),
+    }
+    contributors = None if s.contributors is None else s.contributors[pi, ti].tolist()
+    codes, noms = s.codes.tolist(), s.noms.tolist()
+    population = np.rint(s.population).astype(np.int64).tolist()
+    place_count = n_p.tolist()
+    count = s.counts[pi, ti].tolist()
+    significant = s.significant[pi, ti].tolist()
+    rows = []
+    for k, (p, t) in enumerate(zip(pi.tolist(), ti.tolist())):
+        rows.append({
+            "code": codes[p],
+            "nom": noms[p],
+            "theme": s.themes[t],
+            "count": count[k],
+            "contributors": None if contributors is None else contributors[k],
+            "population": population[p],
+            "rate_per_10k": columns["rate_per_10k"][k],
+            "place_count": place_count[p],
+            "share": columns["share"][k],
+            "lq": columns["lq"][k],
+            "expected": columns["expected"][k],
+            "p_value": columns["p_value"][k],
+            "q_value": columns["q_value"][k],
+            "significant": significant[k],
+        })
     result = {
         "kind": "territory_stats",
         "level": level,
@@ -202,5 +225,5 @@ def territory_stats(
     if not exact:
         from .privacy import protect
 
-        result = protect(result, min_count=min_count)
+        result = protect(result, min_count=min_count, copy=False)
     return result
