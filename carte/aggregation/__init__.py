@@ -30,7 +30,30 @@ Functions
 ``heatmap(cells, counts=None, *, zoom=None, resolution=None, theme=None, exact=False, min_count=3)`` and ``resolution_for_zoom(zoom)``
 ``protect(result, min_count=3)`` (alias ``suppress_small``): the public copy of an exact result.
 
-Every result carries ``"kind"`` and ``"exact"``; methods and thresholds: docs/aggregation.md.
+Outputs (every result carries ``"kind"`` and ``"exact"``; public ones also ``"min_count"``)
+-----------------------------------------------------------------------------------------
+territory_stats -> {kind, level, total, contributors, population, alpha, fdr_family,
+    themes: [{theme, count, contributors, rate_per_10k, share}],
+    places: [{code, nom, population, count, contributors, rate_per_10k}],
+    rows: [{code, nom, theme, count, contributors, population, rate_per_10k, place_count, share,
+            lq, expected, p_value, q_value, significant}]}           (rows with count 0 omitted)
+shared_needs -> {kind, total, territoires, thresholds: {...}, themes: [{rank, theme, count,
+    contributors, rate_per_10k, communes_present, territoires_present, departements_present,
+    population_present, communes_significant, territoires_significant, departements_significant,
+    population_significant, entropy, top_territory, top_territory_nom, top_territory_share, score,
+    metropolitan, sentence}]}                                          (sorted by score)
+hotspots -> GeoJSON FeatureCollection + {kind, theme, resolution, alpha, study_cells, reports,
+    reports_outside_study}; feature = {type, id, geometry (Polygon|MultiPolygon, lon/lat),
+    properties: {zone, count, n_cells, cells, max_z, min_q, communes, territoires, cross_border}}
+issue_groups -> {kind, radius_m, min_similarity, reports, groups: [{theme, size, ids,
+    centroid: [lon, lat], extent_m, communes, cross_border, title, representative_id,
+    mean_similarity}]}                     (cross-commune first, then by size; public: withheld_groups)
+heatmap -> {kind, theme, resolution, zoom, max_count, points: [{cell, lat, lon, count, intensity,
+    resolution}]}                                             (public: dropped_cells)
+Public rows add ``suppressed`` (bool) and, when hiding, ``suppressed_fields`` and ``count_label``
+("< 3", or "masqué" for secondary suppression); hidden values are None.
+
+Methods, thresholds and limits: docs/aggregation.md.
 """
 
 from .heatmap import heatmap, resolution_for_zoom

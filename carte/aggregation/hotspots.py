@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
-from .h3cells import as_cells, cell_polygon, cells_geojson, resolution_of, sum_by_cell
+from .h3cells import cell_polygon, cells_geojson, resolution_of, sum_by_cell
 from .inputs import Places
 from .serialise import fnum
 from .stats import benjamini_hochberg

@@ -8,7 +8,7 @@ of slugs (or by slug).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Mapping, Sequence
 
@@ -258,7 +258,6 @@ class ReportArrays:
     h3: np.ndarray | None = None
     title: np.ndarray | None = None  # str, needed by issue groups
     description: np.ndarray | None = None  # str, optional for issue groups
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "themes", tuple(str(t) for t in self.themes))

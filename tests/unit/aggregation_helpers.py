@@ -64,8 +64,22 @@ def reports_from_points(lat, lon, theme, communes, titles=None, contributors=Non
     )
 
 
+def _assert_builtin(value, path="$"):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert type(k) is str, f"{path}: key {k!r}"
+            _assert_builtin(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _assert_builtin(v, f"{path}[{i}]")
+    else:
+        assert type(value) in (str, int, float, bool, type(None)), f"{path}: {type(value).__name__}"
+
+
 def strict_json(result) -> dict:
-    """Round-trip through strict JSON: fails on numpy scalars, NaN or sets."""
+    """Round-trip through strict JSON after checking every leaf is a builtin (numpy float64 would
+    pass json.dumps silently)."""
+    _assert_builtin(result)
     return json.loads(json.dumps(result, allow_nan=False))
 
 

@@ -47,3 +47,10 @@ def test_public_heatmap_merges_then_drops_small_cells():
 
 def test_empty():
     assert strict_json(heatmap([], zoom=11))["points"] == []
+
+
+def test_integer_h3_ids_are_accepted():
+    cell = h3.latlng_to_cell(48.9, 2.35, 8)
+    as_int = h3.str_to_int(cell)
+    result = heatmap([as_int, as_int, as_int], resolution=8)
+    assert [(p["cell"], p["count"]) for p in result["points"]] == [(cell, 3)]
