@@ -46,3 +46,19 @@ def seed_command(with_demo: bool):
 def remove_demo_command():
     """Delete every demo report."""
     click.echo(f"{demo.remove_demo(db.session)} signalements de démonstration supprimés.")
+
+
+@carte_cli.command("generate")
+@click.option("--n", "count", type=click.IntRange(1, 5_000_000), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def generate_command(count: int, seed: int):
+    """Add N realistic synthetic reports (marked as demo content)."""
+    from carte.storage.bulk import insert_reports
+    from carte.synthetic import generate
+
+    data = generate(get_atlas(current_app), count, seed)
+    with click.progressbar(length=len(data.lon), label="Signalements synthétiques") as bar:
+        added = insert_reports(
+            db.session, vars(data), source="import", source_name=f"synthetic-{seed}", is_demo=True, progress=bar
+        )
+    click.echo(f"{added} signalements synthétiques ajoutés (graine {seed}).")

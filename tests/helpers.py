@@ -36,3 +36,68 @@ class ReportsApi:
 
     def list(self, **params):
         return self.client.get("/api/v1/reports", query_string=params)
+
+
+SAINT_OUEN_PARIS_18_BORDER = (2.3400, 48.9015)  # boulevard périphérique, Paris 18e / Saint-Ouen-sur-Seine
+
+
+def insert_points(app, lons, lats, themes, titles=None, contributors=None, created=None, tags=None) -> int:
+    """Store many reports at once through the bulk loader (communes computed from the points)."""
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from carte.extensions import db
+    from carte.places import get_atlas
+    from carte.storage.bulk import insert_reports
+
+    lons = np.asarray(lons, dtype=float)
+    lats = np.asarray(lats, dtype=float)
+    n = len(lons)
+    with app.app_context():
+        atlas = get_atlas(app)
+        communes = atlas.commune_locator.locate_many(lons, lats)
+        assert all(c is not None for c in communes), "test points must lie inside the MGP"
+        rows = {
+            "lon": lons, "lat": lats, "commune": communes,
+            "arrondissement": np.where(communes == "75056", atlas.arrondissement_locator.locate_many(lons, lats), None),
+            "theme": list(themes) if not isinstance(themes, str) else [themes] * n,
+            "title": list(titles) if titles is not None else ["Signalement de test"] * n,
+            "created_at": created or [datetime(2026, 6, 1, 12, tzinfo=timezone.utc)] * n,
+            "contributor": list(contributors) if contributors is not None else [f"c{i}" for i in range(n)],
+            "tags": tags or [()] * n,
+        }
+        return insert_reports(db.session, rows, source="import", source_name="tests", is_demo=False)
+
+
+def uniform_points_in_mgp(app, n: int, seed: int):
+    """n uniformly random points inside the MGP, by rejection sampling in its bounding box."""
+    import numpy as np
+
+    from carte.places import get_atlas
+
+    rng = np.random.default_rng(seed)
+    with app.app_context():
+        locator = get_atlas(app).commune_locator
+    lons, lats = [], []
+    while sum(map(len, lons)) < n:
+        x = rng.uniform(2.145, 2.62, 4 * n)
+        y = rng.uniform(48.72, 49.01, 4 * n)
+        inside = locator.locate_indices(x, y) >= 0
+        lons.append(x[inside])
+        lats.append(y[inside])
+    return np.concatenate(lons)[:n], np.concatenate(lats)[:n]
+
+
+def numbers_below(value, limit: int, keys=("count", "contributors")) -> list:
+    """Every integer under `keys` anywhere in a JSON document that is below `limit`."""
+    found = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in keys and isinstance(item, int) and not isinstance(item, bool) and 0 < item < limit:
+                found.append((key, item))
+            found += numbers_below(item, limit, keys)
+    elif isinstance(value, list):
+        for item in value:
+            found += numbers_below(item, limit, keys)
+    return found

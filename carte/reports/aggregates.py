@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 
 import h3
 import numpy as np
@@ -101,13 +102,18 @@ class Aggregates:
         return self._cached(session, ("shared_needs", exact), compute, flt)
 
     def hotspots(self, session: Session, flt: ReportFilter, resolution: int | None, exact: bool = False) -> dict:
-        """Zones per theme: each theme of the filter (all themes when none is named) against all reports."""
+        """Zones per theme: each theme of the filter (all themes when none is named) against all reports.
+
+        The study area and its activity baseline come from the reports of every theme that match
+        the rest of the filter: a theme is hot where it outweighs what residents report there.
+        """
         resolution = resolution or self.hotspot_resolution
+        wanted_themes = flt.themes
 
         def compute(rows, themes):
             study_cells, study_counts = self._cells(rows, resolution)
             study = aggregation.StudyArea.from_cells(study_cells, study_counts, resolution=resolution)
-            wanted = flt.themes or tuple(themes.values())
+            wanted = wanted_themes or tuple(themes.values())
             by_slug = {slug: theme_id for theme_id, slug in themes.items()}
             theme_col = self.index.columns["theme_id"][rows]
             features: list[dict] = []
@@ -137,7 +143,7 @@ class Aggregates:
                 "features": features,
             }
 
-        return self._cached(session, ("hotspots", resolution, exact), compute, flt)
+        return self._cached(session, ("hotspots", resolution, exact, wanted_themes), compute, replace(flt, themes=()))
 
     def heatmap(self, session: Session, flt: ReportFilter, zoom: float, exact: bool = False) -> dict:
         resolution = min(aggregation.resolution_for_zoom(zoom), max(STORED_RESOLUTIONS))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import BigInteger, cast, event, func
+from sqlalchemy import BigInteger, cast, event, func, text
 from sqlalchemy.engine import Engine, make_url
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
@@ -61,3 +61,18 @@ def epoch_seconds(column, dialect_name: str):
     if dialect_name == "sqlite":
         return cast(func.strftime("%s", column), BigInteger)
     return cast(func.extract("epoch", column), BigInteger)
+
+
+def make_point(lon, lat, dialect_name: str):
+    """A POINT in EPSG:4326 from two SQL expressions (used by bulk loading)."""
+    if dialect_name == "sqlite":
+        return func.MakePoint(lon, lat, 4326)
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def after_bulk_insert(session, table: str, dialect_name: str) -> None:
+    """Bulk loads choose their own ids; PostgreSQL's sequence must then catch up."""
+    if dialect_name == "postgresql":
+        session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+        )

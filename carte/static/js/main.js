@@ -1,0 +1,187 @@
+// Wires the page together: the map, the data it shows, the report form and the messages.
+import { api } from "./api.js";
+import { config, t } from "./i18n.js";
+import { CarteMap, CommuneCollection, ReportCollection, reportToFeature } from "./map.js";
+import { ReportForm } from "./report-form.js";
+
+const MAX_REPORT_PAGES = 5; // 5 x 500 reports per view at most
+const REPORT_DEBOUNCE_MS = 250;
+
+const $ = (selector) => document.querySelector(selector);
+
+function showNotice(text, { tone = "info", timeout = 0 } = {}) {
+  const notice = $("#map-notice");
+  notice.textContent = text;
+  notice.dataset.tone = tone;
+  notice.hidden = !text;
+  clearTimeout(showNotice.timer);
+  if (timeout) showNotice.timer = setTimeout(() => (notice.hidden = true), timeout);
+}
+
+function confirm(text) {
+  const toast = $("#confirmation");
+  toast.textContent = text;
+  toast.classList.add("toast--visible");
+  clearTimeout(confirm.timer);
+  confirm.timer = setTimeout(() => toast.classList.remove("toast--visible"), 10000);
+}
+
+function renderLegend(themes) {
+  const list = $("#legend-themes");
+  list.replaceChildren(
+    ...themes.map((theme) => {
+      const item = document.createElement("li");
+      const swatch = document.createElement("span");
+      swatch.className = "legend-symbol legend-symbol--theme";
+      swatch.style.backgroundColor = theme.color;
+      swatch.setAttribute("aria-hidden", "true");
+      item.append(swatch, document.createTextNode(theme.label));
+      return item;
+    }),
+  );
+}
+
+function bboxParam(bounds) {
+  return [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()].map((n) => n.toFixed(5)).join(",");
+}
+
+function start() {
+  const mapElement = $("#map");
+  const carte = new CarteMap(mapElement, config);
+  const reports = new ReportCollection();
+  carte.setReports(reports);
+  const form = new ReportForm($("#report-panel"));
+  let communes = null;
+
+  // Debugging and end-to-end test hook (like uMap's global): read-only use please.
+  window.carte = { map: carte.map, carte, reports, form, get communes() { return communes; } };
+
+  // Legend: open by default on large screens only.
+  if (window.matchMedia("(max-width: 48rem)").matches) $("#legend").open = false;
+
+  carte.addEventListener("tileerror", () => showNotice(t("tiles_unavailable"), { timeout: 12000 }));
+
+  // -- data ------------------------------------------------------------------
+  const themesLoaded = api
+    .themes()
+    .then((themes) => {
+      renderLegend(themes);
+      form.setThemes(themes);
+    })
+    .catch((error) => showNotice(t("load_themes_failed", { message: error.message }), { tone: "error" }));
+
+  const communesLoaded = api
+    .communes()
+    .then((geojson) => {
+      communes = new CommuneCollection(geojson);
+      carte.setCommunes(communes);
+      form.setCommunes(communes.sortedByName());
+      form.locateCommune = (lat, lon) => communes.locate(lat, lon);
+    })
+    .catch((error) => showNotice(t("load_communes_failed", { message: error.message }), { tone: "error" }));
+
+  let reportRequest = null;
+  let reportTimer = null;
+  async function loadReports() {
+    reportRequest?.abort();
+    const controller = new AbortController();
+    reportRequest = controller;
+    const params = { bbox: bboxParam(carte.map.getBounds()), limit: 500 };
+    try {
+      for (let page = 0; page < MAX_REPORT_PAGES; page++) {
+        const collection = await api.reports(params, { signal: controller.signal });
+        reports.addFeatures(collection.features || []);
+        if (!collection.next_cursor) break;
+        params.cursor = collection.next_cursor;
+      }
+      mapElement.dataset.reports = String(reports.size);
+    } catch (error) {
+      if (error.name !== "AbortError") showNotice(t("load_reports_failed", { message: error.message }), { tone: "error" });
+    }
+  }
+  carte.addEventListener("moveend", () => {
+    clearTimeout(reportTimer);
+    reportTimer = setTimeout(loadReports, REPORT_DEBOUNCE_MS);
+  });
+
+  Promise.allSettled([themesLoaded, communesLoaded]).then(async () => {
+    await loadReports();
+    mapElement.dataset.state = "ready";
+  });
+
+  // -- placing a pin -------------------------------------------------------------
+  function pick(latlng, { focus = true } = {}) {
+    if (communes && communes.locate(latlng.lat, latlng.lng) === null) {
+      showNotice(t("outside_area"), { tone: "error", timeout: 8000 });
+      return false;
+    }
+    showNotice("");
+    carte.placePin(latlng);
+    form.openForMap(latlng, { focus });
+    return true;
+  }
+
+  carte.addEventListener("pick", (event) => pick(event.detail.latlng));
+  carte.addEventListener("pinmove", (event) => {
+    if (form.isOpen && form.mode === "map") form.updatePosition(event.detail.latlng);
+    else form.openForMap(event.detail.latlng, { focus: false });
+  });
+  form.addEventListener("focuspin", () => carte.focusPin());
+  form.addEventListener("close", () => {
+    carte.removePin();
+    window.setTimeout(() => carte.invalidate(), 0);
+  });
+  form.addEventListener("open", () => window.setTimeout(() => carte.invalidate(), 0));
+
+  $("#report-without-map").addEventListener("click", (event) => {
+    carte.removePin();
+    form.openWithoutMap(event.currentTarget);
+  });
+
+  const locateButton = $("#locate-me");
+  locateButton.addEventListener("click", () => {
+    if (!("geolocation" in navigator)) {
+      showNotice(t("geolocation_unsupported"), { tone: "error" });
+      return;
+    }
+    showNotice(t("geolocation_pending"));
+    locateButton.setAttribute("aria-busy", "true");
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        locateButton.removeAttribute("aria-busy");
+        const latlng = window.L.latLng(position.coords.latitude, position.coords.longitude);
+        if (communes && communes.locate(latlng.lat, latlng.lng) === null) {
+          showNotice(t("outside_area"), { tone: "error" });
+          return;
+        }
+        carte.map.setView(latlng, Math.max(carte.map.getZoom(), 16));
+        pick(latlng);
+      },
+      (error) => {
+        locateButton.removeAttribute("aria-busy");
+        const key = error.code === error.PERMISSION_DENIED ? "geolocation_denied" : "geolocation_failed";
+        showNotice(t(key), { tone: "error" });
+      },
+      { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
+    );
+  });
+
+  // -- a report was created ------------------------------------------------------------
+  form.addEventListener("created", (event) => {
+    const { report } = event.detail;
+    carte.removePin();
+    reports.addFeatures([reportToFeature(report)]);
+    mapElement.dataset.reports = String(reports.size);
+    const commune = report.commune?.nom || "";
+    confirm(t(report.approximate ? "saved_approximate" : "saved", { commune }));
+    carte.showReport(report.id, { focus: true });
+  });
+}
+
+if (!window.L || !window.L.markerClusterGroup) {
+  // Vendor files missing: run "npm ci && node scripts/copy-vendor.mjs".
+  console.error("Carte: Leaflet or Leaflet.markercluster is not loaded.");
+  document.getElementById("map")?.setAttribute("data-state", "error");
+} else {
+  start();
+}

@@ -1,0 +1,496 @@
+// The map: Leaflet layers for the communes and the reports, and the resident's draggable pin.
+// Data objects (CommuneCollection, ReportCollection) hold plain GeoJSON and build their
+// Leaflet layer only when it is first asked for.
+import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
+
+const L = window.L;
+
+// Bounding box of the Métropole du Grand Paris, with a margin (south-west, north-east).
+const MGP_BOUNDS = [[48.60, 1.95], [49.10, 2.75]];
+
+function escapeHtml(text) {
+  const node = document.createElement("span");
+  node.textContent = text;
+  return node.innerHTML;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+// ---------------------------------------------------------------------------
+// Point in polygon on GeoJSON rings ([lon, lat] pairs), even-odd rule.
+
+function inRing(lon, lat, ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function inPolygon(lon, lat, rings) {
+  if (!inRing(lon, lat, rings[0])) return false;
+  for (let k = 1; k < rings.length; k++) if (inRing(lon, lat, rings[k])) return false;
+  return true;
+}
+
+function polygonsOf(geometry) {
+  if (!geometry) return [];
+  if (geometry.type === "Polygon") return [geometry.coordinates];
+  if (geometry.type === "MultiPolygon") return geometry.coordinates;
+  return [];
+}
+
+function bboxOf(polygons) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const rings of polygons)
+    for (const [lon, lat] of rings[0]) {
+      box[0] = Math.min(box[0], lon);
+      box[1] = Math.min(box[1], lat);
+      box[2] = Math.max(box[2], lon);
+      box[3] = Math.max(box[3], lat);
+    }
+  return box;
+}
+
+// ---------------------------------------------------------------------------
+
+export class CommuneCollection {
+  constructor(featureCollection) {
+    this.geojson = featureCollection;
+    this.features = featureCollection.features || [];
+    this.byCode = new Map(this.features.map((f) => [f.properties.code, f]));
+    this._index = this.features.map((f) => {
+      const polygons = polygonsOf(f.geometry);
+      return { feature: f, polygons, bbox: bboxOf(polygons) };
+    });
+    this._layer = null;
+    this._layersByCode = new Map();
+  }
+
+  get size() {
+    return this.features.length;
+  }
+
+  get(code) {
+    return this.byCode.get(code) || null;
+  }
+
+  sortedByName() {
+    return [...this.features].sort((a, b) => compareNames(a.properties.nom, b.properties.nom));
+  }
+
+  // The commune containing a point, or null (outside the MGP). The server has the last word.
+  locate(lat, lon) {
+    for (const { feature, polygons, bbox } of this._index) {
+      if (lon < bbox[0] || lon > bbox[2] || lat < bbox[1] || lat > bbox[3]) continue;
+      if (polygons.some((rings) => inPolygon(lon, lat, rings))) return feature;
+    }
+    return null;
+  }
+
+  layerFor(code) {
+    return this._layersByCode.get(code) || null;
+  }
+
+  // Outlines with a name tooltip on hover and on keyboard focus. Only one commune is in the
+  // tab order at a time (roving tabindex): arrow keys move between communes in name order.
+  layer({ attribution, pane = "communes" } = {}) {
+    if (this._layer) return this._layer;
+    const order = this.sortedByName().map((f) => f.properties.code);
+    const position = new Map(order.map((code, i) => [code, i]));
+    const collection = this;
+
+    this._layer = L.geoJSON(this.geojson, {
+      pane,
+      attribution,
+      style: () => ({ ...BASE_STYLE }),
+      onEachFeature(feature, layer) {
+        const { code, nom } = feature.properties;
+        collection._layersByCode.set(code, layer);
+        layer.bindTooltip(() => el("span", null, nom), {
+          sticky: true,
+          direction: "top",
+          offset: [0, -8],
+          className: "commune-tooltip",
+          opacity: 1,
+        });
+        layer.on("mouseover", () => layer.setStyle(HOVER_STYLE));
+        layer.on("mouseout", () => {
+          if (!layer.getElement()?.matches(":focus-visible")) layer.setStyle(BASE_STYLE);
+        });
+        layer.on("add", () => {
+          const path = layer.getElement();
+          if (!path) return;
+          path.classList.add("commune-path");
+          path.dataset.code = code;
+          path.setAttribute("role", "button");
+          path.setAttribute("aria-label", t("commune_zoom", { commune: nom }));
+          path.setAttribute("tabindex", position.get(code) === 0 ? "0" : "-1");
+          path.addEventListener("focus", () => {
+            // Keyboard focus only: re-ordering the SVG on a mouse press would swallow the click.
+            if (!path.matches(":focus-visible")) return;
+            // The outline is redrawn on top by a separate layer: moving the focused path in
+            // the SVG (bringToFront) would blur it.
+            collection._highlight(layer);
+            layer.openTooltip(layer.getCenter());
+          });
+          path.addEventListener("blur", () => {
+            layer.setStyle(BASE_STYLE);
+            collection._highlight(null);
+            layer.closeTooltip();
+          });
+          path.addEventListener("keydown", (event) => collection._onKey(event, layer, code, order, position));
+        });
+      },
+    });
+    return this._layer;
+  }
+
+  _highlight(layer) {
+    if (!this._focusOutline) {
+      this._focusOutline = L.polygon([], { ...FOCUS_STYLE, fill: false, interactive: false, pane: "communeFocus" });
+    }
+    const map = this._layer?._map;
+    if (!layer || !map) {
+      this._focusOutline.remove();
+      return;
+    }
+    layer.setStyle({ fillOpacity: FOCUS_STYLE.fillOpacity });
+    this._focusOutline.setLatLngs(layer.getLatLngs()).addTo(map);
+  }
+
+  _onKey(event, layer, code, order, position) {
+    const index = position.get(code);
+    let next = null;
+    switch (event.key) {
+      case "ArrowRight":
+      case "ArrowDown":
+        next = order[(index + 1) % order.length];
+        break;
+      case "ArrowLeft":
+      case "ArrowUp":
+        next = order[(index - 1 + order.length) % order.length];
+        break;
+      case "Home":
+        next = order[0];
+        break;
+      case "End":
+        next = order[order.length - 1];
+        break;
+      case "Enter":
+      case " ":
+        event.preventDefault();
+        event.stopPropagation();
+        layer._map?.fitBounds(layer.getBounds(), { maxZoom: 15 });
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    const target = this._layersByCode.get(next);
+    const map = layer._map;
+    if (!target || !map) return;
+    layer.getElement()?.setAttribute("tabindex", "-1");
+    const path = target.getElement();
+    path?.setAttribute("tabindex", "0");
+    const center = target.getCenter();
+    if (!map.getBounds().contains(center)) map.panTo(center, { animate: false });
+    path?.focus({ preventScroll: true });
+  }
+}
+
+const BASE_STYLE = { color: "#35516e", weight: 1.2, opacity: 0.85, fillColor: "#35516e", fillOpacity: 0.03 };
+const HOVER_STYLE = { color: "#123c69", weight: 2.5, opacity: 1, fillOpacity: 0.1 };
+const FOCUS_STYLE = { color: "#0b0c0c", weight: 3.5, opacity: 1, fillOpacity: 0.12 };
+
+// ---------------------------------------------------------------------------
+
+// A flat report object (POST answer) as a GeoJSON Feature, the shape GET /reports uses.
+export function reportToFeature(report) {
+  const { lat, lon, status, ...properties } = report;
+  return { type: "Feature", id: report.id, geometry: { type: "Point", coordinates: [lon, lat] }, properties };
+}
+
+function reportPopup(feature) {
+  const p = feature.properties;
+  const root = el("article", "report-popup");
+  root.append(el("h3", "report-popup__title", p.title));
+
+  const theme = el("p", "report-popup__theme");
+  const swatch = el("span", "swatch");
+  swatch.setAttribute("aria-hidden", "true");
+  swatch.style.backgroundColor = p.color || "#555";
+  theme.append(swatch, document.createTextNode(p.theme_label || p.theme));
+  root.append(theme);
+
+  const meta = el("p", "report-popup__meta");
+  const where = p.arrondissement?.nom ? `${p.commune?.nom} — ${p.arrondissement.nom}` : p.commune?.nom;
+  if (where) meta.append(el("span", "report-popup__commune", t("commune_of", { commune: where })));
+  if (p.approximate) meta.append(el("span", "badge badge--approx", t("approximate")));
+  if (p.location_text) meta.append(el("span", "report-popup__location", p.location_text));
+  const date = formatDate(p.created_at);
+  if (date) meta.append(el("span", "report-popup__date", t("posted_on", { date })));
+  if (p.author_name) meta.append(el("span", "report-popup__author", t("posted_by", { name: p.author_name })));
+  root.append(meta);
+
+  if (p.description) root.append(el("p", "report-popup__description", p.description));
+  if (p.tags?.length) {
+    const list = el("ul", "report-popup__tags");
+    list.setAttribute("aria-label", t("tags_label"));
+    for (const tag of p.tags) list.append(el("li", "tag", tag));
+    root.append(list);
+  }
+  return root;
+}
+
+function reportIcon(p) {
+  const dot = el("span", "report-marker__dot");
+  dot.style.backgroundColor = p.color || "#555";
+  const label = el("span", "visually-hidden", t("report_label", { title: p.title, theme: p.theme_label || p.theme }));
+  const wrapper = el("span", "report-marker__inner");
+  wrapper.append(dot, label);
+  return L.divIcon({
+    html: wrapper,
+    className: `report-marker${p.approximate ? " report-marker--approx" : ""}`,
+    iconSize: [24, 24],
+    iconAnchor: [12, 12],
+    popupAnchor: [0, -10],
+  });
+}
+
+function clusterIcon(cluster) {
+  const markers = cluster.getAllChildMarkers();
+  const counts = new Map();
+  for (const marker of markers) {
+    const color = marker.options.themeColor || "#555";
+    counts.set(color, (counts.get(color) || 0) + 1);
+  }
+  // A ring whose segments show the mix of themes in the group.
+  let start = 0;
+  const stops = [];
+  for (const [color, n] of counts) {
+    const end = start + (n / markers.length) * 360;
+    stops.push(`${color} ${start}deg ${end}deg`);
+    start = end;
+  }
+  const count = cluster.getChildCount();
+  const size = count < 10 ? 36 : count < 100 ? 42 : 50;
+  const ring = el("span", "cluster__ring");
+  ring.style.background = `conic-gradient(${stops.join(", ")})`;
+  const number = el("span", "cluster__count", formatNumber(count, 0));
+  number.setAttribute("aria-hidden", "true");
+  const label = el("span", "visually-hidden", t("cluster_label", { count }));
+  const wrapper = el("span", "cluster__inner");
+  wrapper.append(ring, number, label);
+  return L.divIcon({ html: wrapper, className: "report-cluster", iconSize: [size, size] });
+}
+
+export class ReportCollection {
+  constructor() {
+    this.features = new Map();
+    this._markers = new Map();
+    this._layer = null;
+  }
+
+  get size() {
+    return this.features.size;
+  }
+
+  // Adds features not seen yet; returns the number added.
+  addFeatures(features) {
+    const fresh = [];
+    for (const feature of features) {
+      const id = String(feature.id ?? feature.properties.id);
+      if (this.features.has(id)) continue;
+      this.features.set(id, feature);
+      fresh.push([id, feature]);
+    }
+    if (this._layer && fresh.length) this._layer.addLayers(fresh.map(([id, f]) => this._marker(id, f)));
+    return fresh.length;
+  }
+
+  marker(id) {
+    return this._markers.get(String(id)) || null;
+  }
+
+  _marker(id, feature) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const p = feature.properties;
+    const marker = L.marker([lat, lon], {
+      icon: reportIcon(p),
+      title: t("report_label", { title: p.title, theme: p.theme_label || p.theme }),
+      keyboard: true,
+      riseOnHover: true,
+      themeColor: p.color,
+    });
+    marker.bindPopup(() => reportPopup(feature), { maxWidth: 320, minWidth: 220, className: "report-popup-wrapper" });
+    this._markers.set(id, marker);
+    return marker;
+  }
+
+  layer() {
+    if (this._layer) return this._layer;
+    this._layer = L.markerClusterGroup({
+      showCoverageOnHover: false,
+      maxClusterRadius: 48,
+      spiderfyOnMaxZoom: true,
+      chunkedLoading: true,
+      iconCreateFunction: clusterIcon,
+    });
+    this._layer.addLayers([...this.features].map(([id, f]) => this._marker(id, f)));
+    return this._layer;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const PIN_STEP = 10; // pixels per arrow key press; Shift multiplies by 5
+
+export class CarteMap extends EventTarget {
+  constructor(element, { tileUrl = "", tileAttribution = "", dataAttribution = "", center, zoom } = {}) {
+    super();
+    this.element = element;
+    this.dataAttribution = dataAttribution;
+    this.map = L.map(element, {
+      center: center || [48.8566, 2.3522],
+      zoom: zoom || 11,
+      minZoom: 9,
+      zoomSnap: 0.25,
+      maxZoom: 19,
+      maxBounds: MGP_BOUNDS,
+      maxBoundsViscosity: 0.8,
+      zoomControl: true,
+    });
+    this.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    this.map.createPane("communes").style.zIndex = 350;
+    this.map.createPane("communeFocus").style.zIndex = 360;
+    this.map.zoomControl.getContainer().querySelectorAll("a").forEach((a) => a.setAttribute("role", "button"));
+
+    this.tileErrors = 0;
+    if (tileUrl) {
+      this.tiles = L.tileLayer(tileUrl, { attribution: tileAttribution, maxZoom: 19, crossOrigin: false });
+      this.tiles.on("tileerror", () => {
+        this.tileErrors += 1;
+        if (this.tileErrors === 1) {
+          element.classList.add("map--no-tiles");
+          this._emit("tileerror", {});
+        }
+      });
+      this.tiles.on("tileload", () => element.classList.remove("map--no-tiles"));
+      this.tiles.addTo(this.map);
+    } else {
+      element.classList.add("map--no-tiles");
+    }
+
+    this.map.on("click", (event) => this._emit("pick", { latlng: event.latlng }));
+    this.map.on("moveend", () => this._emit("moveend", { bounds: this.map.getBounds() }));
+    // Enter on the focused map places a pin at its centre (the crosshair shown on focus).
+    element.addEventListener("keydown", (event) => {
+      if (event.target === element && event.key === "Enter") {
+        event.preventDefault();
+        this._emit("pick", { latlng: this.map.getCenter(), keyboard: true });
+      }
+    });
+    this.pin = null;
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  setCommunes(communes) {
+    this.communes = communes;
+    const layer = communes.layer({ attribution: escapeHtml(this.dataAttribution) });
+    layer.addTo(this.map);
+    this.map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    this.element.dataset.communes = String(communes.size);
+  }
+
+  setReports(reports) {
+    this.reports = reports;
+    reports.layer().addTo(this.map);
+  }
+
+  // Zooms until the report's marker is out of its cluster, then opens its popup.
+  showReport(id, { focus = false } = {}) {
+    const marker = this.reports?.marker(id);
+    if (!marker) return;
+    this.reports.layer().zoomToShowLayer(marker, () => {
+      marker.openPopup();
+      if (focus) marker.getElement()?.focus({ preventScroll: true });
+    });
+  }
+
+  placePin(latlng, { pan = true } = {}) {
+    if (!this.pin) {
+      const icon = L.divIcon({
+        className: "pin-marker",
+        html: el("span", "pin-marker__shape"),
+        iconSize: [30, 42],
+        iconAnchor: [15, 40],
+      });
+      this.pin = L.marker(latlng, {
+        icon,
+        draggable: true,
+        autoPan: true,
+        keyboard: true,
+        title: t("pin_label"),
+        alt: t("pin_label"),
+        zIndexOffset: 1000,
+        bubblingMouseEvents: false,
+      });
+      this.pin.on("dragend", () => {
+        const moved = this.pin.getLatLng();
+        this.element.dataset.pin = `${moved.lat.toFixed(6)},${moved.lng.toFixed(6)}`;
+        this._emit("pinmove", { latlng: moved });
+      });
+      this.pin.on("add", () => {
+        const node = this.pin.getElement();
+        node.setAttribute("aria-label", t("pin_label"));
+        node.addEventListener("keydown", (event) => this._onPinKey(event));
+      });
+      this.pin.addTo(this.map);
+    } else {
+      this.pin.setLatLng(latlng);
+      if (!this.map.hasLayer(this.pin)) this.pin.addTo(this.map);
+    }
+    if (pan) this.map.panInside(latlng, { padding: [60, 60] });
+    this.element.dataset.pin = `${latlng.lat.toFixed(6)},${latlng.lng.toFixed(6)}`;
+  }
+
+  _onPinKey(event) {
+    const moves = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+    const move = moves[event.key];
+    if (!move) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const step = event.shiftKey ? PIN_STEP * 5 : PIN_STEP;
+    const point = this.map.latLngToContainerPoint(this.pin.getLatLng()).add([move[0] * step, move[1] * step]);
+    const latlng = this.map.containerPointToLatLng(point);
+    this.pin.setLatLng(latlng);
+    this.map.panInside(latlng, { padding: [40, 40] });
+    this.element.dataset.pin = `${latlng.lat.toFixed(6)},${latlng.lng.toFixed(6)}`;
+    this._emit("pinmove", { latlng, keyboard: true });
+  }
+
+  removePin() {
+    if (this.pin && this.map.hasLayer(this.pin)) this.pin.remove();
+    delete this.element.dataset.pin;
+  }
+
+  focusPin() {
+    this.pin?.getElement()?.focus({ preventScroll: true });
+  }
+
+  invalidate() {
+    this.map.invalidateSize();
+  }
+}

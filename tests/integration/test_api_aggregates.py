@@ -1,0 +1,191 @@
+"""The aggregates endpoints, on real commune boundaries and on every backend."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from carte.extensions import db
+from carte.models import Report
+from tests.conftest import make_app
+from tests.helpers import (
+    SAINT_OUEN_PARIS_18_BORDER,
+    insert_points,
+    numbers_below,
+    report_payload,
+    uniform_points_in_mgp,
+)
+
+ENDPOINTS = [
+    "/api/v1/aggregates/territories?level=commune",
+    "/api/v1/aggregates/territories?level=territoire",
+    "/api/v1/aggregates/territories?level=departement",
+    "/api/v1/aggregates/territories?level=metropole",
+    "/api/v1/aggregates/shared-needs",
+    "/api/v1/aggregates/hotspots",
+    "/api/v1/aggregates/issue-groups",
+    "/api/v1/aggregates/heatmap?zoom=11",
+    "/api/v1/aggregates/heatmap?zoom=14",
+]
+THEMES = ["mobilite", "logement", "environnement-nature", "sante-services", "espaces-publics-proprete"]
+
+
+def background(app, n=1500, seed=11):
+    lons, lats = uniform_points_in_mgp(app, n, seed)
+    rng = np.random.default_rng(seed)
+    insert_points(app, lons, lats, rng.choice(THEMES, n).tolist())
+
+
+def test_planted_hotspot_across_saint_ouen_and_paris_18e_is_cross_border(app, client):
+    background(app)
+    rng = np.random.default_rng(5)
+    lon0, lat0 = SAINT_OUEN_PARIS_18_BORDER
+    k = 40
+    lons = lon0 + rng.normal(0, 150 / 73_000, k)
+    lats = lat0 + rng.normal(0, 150 / 111_000, k)
+    insert_points(app, lons, lats, "espaces-publics-proprete")
+
+    body = client.get("/api/v1/aggregates/hotspots?theme=espaces-publics-proprete").get_json()
+    zones = body["features"]
+    assert zones, body
+    zone = max(zones, key=lambda f: f["properties"]["count"])
+    assert {"75056", "93070"} <= set(zone["properties"]["communes"])
+    assert zone["properties"]["cross_border"] is True
+    assert {"75056", "200057867"} <= set(zone["properties"]["territoires"])
+    assert zone["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_uniform_reports_give_no_hotspot(app, client):
+    background(app, n=1200, seed=3)
+    body = client.get("/api/v1/aggregates/hotspots").get_json()
+    assert body["themes_tested"] >= 4
+    assert body["features"] == []
+
+
+def test_near_identical_reports_across_a_border_form_one_group(app, client):
+    lon0, lat0 = SAINT_OUEN_PARIS_18_BORDER
+    # Five reports 40 m apart on a north-south line that crosses the border.
+    lats = lat0 + (np.arange(5) - 2) * 40 / 111_000
+    lons = np.full(5, lon0)
+    titles = ["Nid de poule dangereux rue Belliard", "Nids de poule dangereux rue Belliard",
+              "Nid-de-poule dangereux, rue Belliard", "Dangereux nid de poule rue Belliard",
+              "Nid de poule très dangereux rue Belliard"]
+    insert_points(app, lons, lats, "mobilite", titles=titles)
+    # The same texts 2 km away from each other: no group.
+    far_lats = 48.80 + np.arange(5) * 2000 / 111_000
+    insert_points(app, np.full(5, 2.40), far_lats, "mobilite", titles=titles)
+
+    groups = client.get("/api/v1/aggregates/issue-groups").get_json()["groups"]
+    assert len(groups) == 1
+    assert groups[0]["size"] == 5
+    assert set(groups[0]["communes"]) == {"75056", "93070"}
+
+
+def test_small_numbers_are_hidden_on_every_public_endpoint(app, client):
+    # Two reports in one commune, one in another, a few elsewhere: all below 3 somewhere.
+    insert_points(app, [2.4410, 2.4415, 2.2945, 2.3597], [48.8620, 48.8622, 48.8584, 48.9356], "logement")
+    for path in ENDPOINTS:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert numbers_below(response.get_json(), 3) == [], path
+
+
+def hide_demo_content(app):
+    with app.app_context():
+        db.session.execute(update(Report).values(status="hidden"))
+        db.session.commit()
+
+
+def test_rates_per_10k_match_a_hand_computation(app, client):
+    hide_demo_content(app)
+    # 30 reports in Montreuil (93048), 12 in Vincennes (94080), 6 in Saint-Denis (93066).
+    points = {"93048": (2.4410, 48.8620, 30), "94080": (2.4390, 48.8475, 12), "93066": (2.3597, 48.9356, 6)}
+    for code, (lon, lat, k) in points.items():
+        insert_points(app, np.full(k, lon), np.full(k, lat), "logement")
+    rows = client.get("/api/v1/aggregates/territories?level=commune&theme=logement").get_json()
+    by_code = {p["code"]: p for p in rows["places"]}
+    with app.app_context():
+        from carte.places import get_atlas
+
+        communes = get_atlas(app).communes
+    for code, (_lon, _lat, k) in points.items():
+        assert by_code[code]["count"] == k
+        assert by_code[code]["rate_per_10k"] == pytest.approx(k / communes[code]["population"] * 10_000, rel=1e-3)
+
+
+def test_cache_follows_new_and_moderated_reports(app, client, reports):
+    insert_points(app, np.full(5, 2.4410), np.full(5, 48.8620), "logement")
+    url = "/api/v1/aggregates/territories?level=metropole&theme=logement"
+    before = client.get(url).get_json()["places"][0]["count"]
+    created = reports.create(theme="logement")
+    after = client.get(url).get_json()["places"][0]["count"]
+    assert after == before + 1
+    with app.app_context():
+        report = db.session.scalar(select(Report).where(Report.public_id == created["id"]))
+        report.status = "hidden"
+        db.session.commit()
+    assert client.get(url).get_json()["places"][0]["count"] == before
+
+
+@pytest.mark.parametrize(
+    "query,field",
+    [("theme=inconnu", "theme"), ("commune=00000", "commune"), ("since=2024-02-30", "since"),
+     ("since=2024-05-02&until=2024-05-01", "since"), ("level=ville", "level")],
+)
+def test_unsatisfiable_filters_are_422(client, query, field):
+    response = client.get(f"/api/v1/aggregates/territories?{query}")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_empty_selection_is_an_empty_result(client, path):
+    sep = "&" if "?" in path else "?"
+    response = client.get(f"{path}{sep}since=2999-01-01")
+    assert response.status_code == 200
+    body = response.get_json()
+    items = body.get("places") or body.get("themes") or body.get("features") or body.get("groups") or body.get("points") or []
+    assert all(not (isinstance(i, dict) and isinstance(i.get("count"), int) and i["count"] > 0) for i in items)
+
+
+def test_territory_statistics_are_the_same_on_spatialite_and_postgis(
+    spatialite_template, postgis_ready, data_dir, tmp_path
+):
+    import shutil
+
+    path = tmp_path / "carte.sqlite"
+    shutil.copyfile(spatialite_template, path)
+    apps = [make_app(f"sqlite:///{path}", data_dir), make_app(postgis_ready, data_dir)]
+    results = []
+    try:
+        for app in apps:
+            lons, lats = uniform_points_in_mgp(app, 800, 21)
+            themes = np.random.default_rng(21).choice(THEMES, 800).tolist()
+            contributors = [f"p{i % 97}" for i in range(800)]
+            hide_demo_content(app)
+            insert_points(app, lons, lats, themes, contributors=contributors)
+            client = app.test_client()
+            results.append([
+                client.get(f"/api/v1/aggregates/territories?level={level}").get_json()
+                for level in ("commune", "territoire", "departement", "metropole")
+            ])
+        assert results[0] == results[1]
+        assert results[0][3]["places"][0]["count"] == 800
+    finally:
+        for app in apps:
+            with app.app_context():
+                if db.engine.dialect.name == "postgresql":
+                    from sqlalchemy import text
+
+                    db.session.execute(text("TRUNCATE report_tags, reports RESTART IDENTITY CASCADE"))
+                    db.session.commit()
+                db.engine.dispose()
+
+
+def test_posted_reports_are_counted_once_there_are_enough(reports, client):
+    url = "/api/v1/aggregates/territories?level=metropole"
+    reports.create()
+    assert client.get(url).get_json()["places"][0]["count_label"] == "< 3"
+    reports.create()
+    reports.create()
+    assert client.get(url).get_json()["places"][0]["count"] == 3
