@@ -119,12 +119,22 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
     _, label = connected_components(graph, directed=False)
     sizes = np.bincount(label)
     codes = _commune_codes(sub, places)
+    # Mean similarity of each report to the other members of its group, without per-group matrix
+    # products: rows are L2-normalised, so v_i . (sum of the group's vectors) = 1 + sum of its
+    # similarities to the others (0 + ... for an empty text).
+    n_groups = len(sizes)
+    indicator = sparse.csr_matrix((np.ones(n), (label, np.arange(n))), shape=(n_groups, n))
+    group_sums = (indicator @ vectors).tocsr()
+    self_sim = np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel()
+    to_group = np.asarray(vectors.multiply(group_sums[label]).sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_sim_all = np.where(sizes[label] > 1, (to_group - self_sim) / (sizes[label] - 1), 0.0)
+    order = np.argsort(label, kind="stable")
+    bounds = np.r_[0, np.cumsum(sizes)]
     groups = []
     for k in np.flatnonzero(sizes >= min_size):
-        members = np.flatnonzero(label == k)
-        v = vectors[members]
-        sim = (v @ v.T).toarray()
-        mean_sim = (sim.sum(axis=1) - sim.diagonal()) / (len(members) - 1)
+        members = order[bounds[k]:bounds[k + 1]]
+        mean_sim = mean_sim_all[members]
         best = members[int(np.argmax(mean_sim))]
         lat, lon = sub.lat[members], sub.lon[members]
         c_lat, c_lon = float(lat.mean()), float(lon.mean())

@@ -94,3 +94,11 @@ def test_empty_and_single():
     assert strict_json(issue_groups(empty))["groups"] == []
     one = reports_from_points(np.array([48.9]), np.array([2.3]), np.array([0]), ["75056"], titles=["x"])
     assert issue_groups(one)["groups"] == []
+
+
+def test_representative_title_is_the_most_typical_member():
+    texts = ["Nid de poule, avenue de Saint-Ouen, très dangereux pour les vélos la nuit"] + [SAME[0]] * 4
+    places, reports = _reports(texts, STEP_40M)
+    group = issue_groups(reports, places, exact=True)["groups"][0]
+    assert group["size"] == 5
+    assert group["representative_id"] != "r0" and group["title"] == SAME[0]
