@@ -42,6 +42,10 @@ class Aggregates:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     def _cached(self, session: Session, key: tuple, compute: Callable[[np.ndarray, dict], dict], flt: ReportFilter):
