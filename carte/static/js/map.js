@@ -370,8 +370,14 @@ export class CarteMap extends EventTarget {
       zoomControl: true,
     });
     this.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    this.map.createPane("communes").style.zIndex = 350;
-    this.map.createPane("communeFocus").style.zIndex = 360;
+    // Commune outlines go before the markers in the DOM, hence in the Tab order: one stop for
+    // all the communes (roving tabindex), then the reports.
+    const markerPane = this.map.getPane("markerPane");
+    for (const [name, zIndex] of [["communes", 350], ["communeFocus", 360]]) {
+      const pane = this.map.createPane(name);
+      pane.style.zIndex = zIndex;
+      markerPane.before(pane);
+    }
     this.map.zoomControl.getContainer().querySelectorAll("a").forEach((a) => a.setAttribute("role", "button"));
 
     this.tileErrors = 0;

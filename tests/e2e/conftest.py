@@ -1,0 +1,219 @@
+"""End-to-end fixtures: a live Carte server, and Chromium driven by Playwright.
+
+The browser is Debian's /usr/bin/chromium (never `playwright install`). Every request that
+does not go to 127.0.0.1 is aborted, so the page runs as it would offline: tiles fail and
+the map must stay usable.
+
+Set CARTE_E2E_BASE_URL to run the tests against a server that is already running.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CARTE_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VENDOR = ROOT / "carte" / "static" / "vendor" / "leaflet" / "leaflet.js"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL of a Carte server with the demo data, shared by the whole session."""
+    external = os.environ.get("CARTE_E2E_BASE_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    if not VENDOR.exists():
+        pytest.fail("Leaflet is missing from carte/static/vendor: run `npm ci && node scripts/copy-vendor.mjs`.")
+
+    from werkzeug.serving import make_server
+
+    from carte import create_app
+    from carte.storage.setup import prepare_database
+
+    tmp_dir = tmp_path_factory.mktemp("e2e")
+    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite"})
+    prepare_database(app, seed_demo=True)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="carte-e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        yield playwright
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def _is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob") or parsed.hostname == "127.0.0.1"
+
+
+class PageWatch:
+    """What the page did that a test may want to assert on."""
+
+    def __init__(self):
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", timezone_id="Europe/Paris")
+    page = context.new_page()
+    watch = PageWatch()
+    page.watch = watch
+
+    def route(route_):
+        if _is_local(route_.request.url):
+            route_.continue_()
+        else:
+            watch.blocked.append(route_.request.url)
+            route_.abort("internetdisconnected")
+
+    page.route("**/*", route)
+
+    def on_dialog(dialog):
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    page.set_default_timeout(10_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
+    except Exception:  # the page may already be gone
+        pass
+    context.close()
+    assert not watch.errors, f"JavaScript errors on the page: {watch.errors}"
+    assert not watch.dialogs, f"Unexpected dialogs: {watch.dialogs}"
+
+
+@pytest.fixture
+def map_page(page, live_server):
+    """The resident map, loaded: communes drawn and first reports fetched."""
+    page.goto(f"{live_server}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    return page
+
+
+class CartePage:
+    """Repeated steps on the resident map (the flaskr "AuthActions" habit)."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.panel = page.locator("#report-panel")
+        self.form = page.locator("#report-form")
+        self.confirmation = page.locator("#confirmation")
+
+    # -- data from the API, to stay independent of the seeded values --
+    def api(self, path: str):
+        response = self.page.request.get(f"{self.base_url}/api/v1{path}")
+        assert response.ok, f"GET {path}: {response.status}"
+        return response.json()
+
+    def themes(self) -> list[dict]:
+        return self.api("/themes")["themes"]
+
+    # -- the map --
+    def point_of(self, lat: float, lon: float, zoom: float = 16) -> tuple[float, float]:
+        """Centres the map on a place and returns its position in page pixels."""
+        x, y = self.page.evaluate(
+            """([lat, lon, zoom]) => {
+                window.carte.map.setView([lat, lon], zoom, {animate: false});
+                const p = window.carte.map.latLngToContainerPoint([lat, lon]);
+                return [p.x, p.y];
+            }""",
+            [lat, lon, zoom],
+        )
+        box = self.page.locator("#map").bounding_box()
+        return box["x"] + x, box["y"] + y
+
+    def click_map_at(self, lat: float, lon: float, zoom: float = 16):
+        """Clicks the map at a place, or a few pixels away if a marker sits right there."""
+        x, y = self.point_of(lat, lon, zoom)
+        self.page.wait_for_timeout(100)
+        for dx, dy in [(0, 0), (30, 0), (0, 30), (-30, 0), (0, -30)]:
+            free = self.page.evaluate(
+                """([x, y]) => {
+                    const hit = document.elementFromPoint(x, y);
+                    return !!hit && !hit.closest('.leaflet-marker-icon, .leaflet-popup, .leaflet-control');
+                }""",
+                [x + dx, y + dy],
+            )
+            if free:
+                self.page.mouse.click(x + dx, y + dy)
+                return
+        raise AssertionError(f"No free spot on the map around {lat}, {lon}")
+
+    def open_form_at(self, lat: float, lon: float):
+        self.click_map_at(lat, lon)
+        self.panel.wait_for(state="visible")
+        assert self.page.locator(".pin-marker").count() == 1
+
+    # -- the form --
+    def field(self, name: str):
+        return self.page.locator(f"#report-form [name='{name}']")
+
+    def error(self, field: str):
+        return self.page.locator(f"#{field}-error")
+
+    def fill_report(self, *, theme: str, title: str, description: str = "", tags=(), author: str = ""):
+        self.field("theme").select_option(theme)
+        self.field("title").fill(title)
+        if description:
+            self.field("description").fill(description)
+        for tag in tags:
+            self.field("tags").fill(tag)
+            self.field("tags").press("Enter")
+        if author:
+            self.field("author_name").fill(author)
+
+    def submit(self):
+        self.page.locator("#report-submit").click()
+
+
+@pytest.fixture
+def carte(map_page, live_server):
+    return CartePage(map_page, live_server)

@@ -1,0 +1,299 @@
+"""The resident map: communes, reports, and filing a report with and without the map."""
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+# Places in Paris (75056). Each test clicks its own place: the server is shared by the
+# session, and a marker left by an earlier test would catch the click.
+TOUR_EIFFEL = (48.8584, 2.2945)
+REPUBLIQUE = (48.8674, 2.3636)
+LUXEMBOURG = (48.8462, 2.3372)
+BASTILLE = (48.8532, 2.3691)
+BUTTES_CHAUMONT = (48.8809, 2.3828)
+XSS_TITLE = "<img src=x onerror=alert(1)>"
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_map_draws_the_130_communes_offline(carte):
+    page = carte.page
+    # 130 outlines in the commune layer, also exposed by the script once loaded.
+    expect(page.locator("#map")).to_have_attribute("data-communes", "130")
+    expect(page.locator(".leaflet-communes-pane path.commune-path")).to_have_count(130)
+    # Tiles were blocked (offline): the page says so without getting in the way.
+    assert any("tile" in url or "openstreetmap" in url for url in page.watch.blocked) or not page.evaluate(
+        "() => window.carte.carte.tiles !== undefined"
+    )
+    # Hovering a commune shows its name.
+    x, y = carte.point_of(*TOUR_EIFFEL, zoom=12)
+    page.mouse.move(x, y)
+    expect(page.locator(".leaflet-tooltip.commune-tooltip")).to_have_text("Paris")
+    # The legend lists every theme, in the theme's colour.
+    themes = carte.themes()
+    expect(page.locator("#legend-themes li")).to_have_count(len(themes))
+    expect(page.locator("#legend-themes")).to_contain_text(themes[0]["label"])
+    # Credits for every data source: the attribution control and the visible block.
+    for place in (page.locator(".leaflet-control-attribution"), page.locator("#credits")):
+        expect(place).to_contain_text("IGN (Licence Ouverte)")
+        expect(place).to_contain_text("Ville de Paris (ODbL)")
+        expect(place).to_contain_text("Etalab (MIT)")
+    # Demo reports are on the map, as markers or clusters with accessible names.
+    markers = page.locator(".report-marker, .report-cluster")
+    expect(markers.first).to_be_visible()
+    shot(page, "map-overview")
+
+
+def test_keyboard_focus_on_a_commune_shows_its_name(carte):
+    page = carte.page
+    page.locator("#map").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.classList.contains('commune-path')"):
+            break
+    focused = page.locator("path.commune-path:focus")
+    expect(focused).to_have_count(1)
+    tooltip = page.locator(".leaflet-tooltip.commune-tooltip")
+    expect(tooltip).to_be_visible()
+    first = tooltip.inner_text()
+    assert first and first in focused.get_attribute("aria-label")
+    page.keyboard.press("ArrowRight")
+    second = page.locator("path.commune-path:focus")
+    expect(second).to_have_count(1)
+    name = second.get_attribute("aria-label").split(" : ")[0]
+    assert name != first
+    expect(page.get_by_role("tooltip", name=name)).to_be_visible()
+    shot(page, "commune-keyboard-focus")
+
+
+def test_file_a_report_by_clicking_the_map(carte):
+    page = carte.page
+    theme = carte.themes()[0]
+    carte.open_form_at(*TOUR_EIFFEL)
+    expect(page.locator("#position-text")).to_contain_text("Paris")
+    expect(carte.field("theme")).to_be_focused()
+    carte.fill_report(
+        theme=theme["slug"],
+        title="Trottoir encombré devant la tour",
+        description="Des trottinettes bloquent le passage des poussettes.",
+        tags=["trottoir", "accessibilité"],
+        author="Camille",
+    )
+    expect(page.locator("#tags-list .chip")).to_have_count(2)
+    expect(page.locator("#description-counter")).to_contain_text("/ 2")
+    shot(page, "report-form-filled")
+    carte.submit()
+
+    expect(carte.confirmation).to_have_text("Signalement enregistré à Paris")
+    expect(carte.panel).to_be_hidden()
+    expect(page.locator(".pin-marker")).to_have_count(0)
+    marker = page.locator(".report-marker", has_text="Trottoir encombré devant la tour")
+    expect(marker).to_be_visible()
+    expect(marker).to_be_focused()
+    popup = page.locator(".leaflet-popup .report-popup")
+    expect(popup.locator(".report-popup__title")).to_have_text("Trottoir encombré devant la tour")
+    expect(popup).to_contain_text(theme["label"])
+    expect(popup).to_contain_text("Paris")
+    expect(popup.locator(".tag")).to_have_text(["trottoir", "accessibilité"])
+    shot(page, "report-created")
+
+
+def test_the_pin_can_be_dragged(carte):
+    page = carte.page
+    carte.open_form_at(*REPUBLIQUE)
+    before = page.locator("#map").get_attribute("data-pin")
+    pin = page.locator(".pin-marker").bounding_box()
+    x, y = pin["x"] + pin["width"] / 2, pin["y"] + pin["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y + 30, steps=8)
+    page.mouse.up()
+    expect(page.locator("#map")).not_to_have_attribute("data-pin", before)
+    expect(page.locator("#position-text")).to_contain_text("Paris")
+
+
+def test_empty_form_shows_validation_messages(carte):
+    page = carte.page
+    carte.open_form_at(*LUXEMBOURG)
+    carte.submit()
+    expect(carte.error("theme")).to_have_text("Choisissez un thème.")
+    expect(carte.error("title")).to_have_text("Indiquez un titre.")
+    expect(carte.field("theme")).to_have_attribute("aria-invalid", "true")
+    expect(carte.field("title")).to_have_attribute("aria-invalid", "true")
+    assert "title-error" in carte.field("title").get_attribute("aria-describedby")
+    expect(page.locator("#form-summary")).to_contain_text("2 erreurs")
+    expect(carte.field("theme")).to_be_focused()
+    shot(page, "report-form-errors")
+
+    # Messages follow the typing.
+    carte.field("title").fill("abc")
+    expect(carte.error("title")).to_have_text("Le titre doit faire au moins 5 caractères.")
+    carte.field("title").fill("Nid de poule")
+    expect(carte.error("title")).to_be_hidden()
+    expect(carte.field("title")).not_to_have_attribute("aria-invalid", "true")
+    carte.field("description").fill("x" * 2001)
+    expect(carte.error("description")).to_have_text("La description doit faire au plus 2000 caractères.")
+    expect(page.locator("#description-counter")).to_have_class(re.compile("counter--over"))
+    for tag in ["a", "b", "c", "d", "e", "f"]:
+        carte.field("tags").fill(tag)
+        carte.field("tags").press("Enter")
+    expect(page.locator("#tags-list .chip")).to_have_count(5)
+    expect(carte.error("tags")).to_have_text("5 mots-clés au plus.")
+    # Nothing was sent: no new marker, no confirmation.
+    expect(carte.confirmation).to_be_empty()
+
+
+def test_title_with_html_is_shown_as_text(carte):
+    page = carte.page
+    theme = carte.themes()[0]
+    carte.open_form_at(*BASTILLE)
+    carte.fill_report(theme=theme["slug"], title=XSS_TITLE, description=XSS_TITLE, tags=["<b>gras</b>"])
+    carte.submit()
+    expect(carte.confirmation).to_have_text("Signalement enregistré à Paris")
+    popup = page.locator(".leaflet-popup .report-popup")
+    expect(popup.locator(".report-popup__title")).to_have_text(XSS_TITLE)
+    expect(popup.locator(".report-popup__description")).to_have_text(XSS_TITLE)
+    expect(popup.locator(".tag")).to_have_text(["<b>gras</b>"])
+    page.wait_for_timeout(300)
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator(".report-popup b").count() == 0
+    assert page.watch.dialogs == []
+    shot(page, "report-html-title")
+
+
+def test_keyboard_only_report_without_the_map(carte):
+    page = carte.page
+    communes = carte.api("/communes")["features"]
+    saint_denis = next(f for f in communes if f["properties"]["code"] == "93066")
+    # Type-ahead in a closed <select> needs plain key presses: take a theme whose label
+    # starts with ASCII letters and type that prefix ("é" would be inserted as text).
+    theme, prefix = next(
+        (th, m.group(0)) for th in carte.themes() if (m := re.match(r"[A-Za-z]{3,}", th["label"]))
+    )
+
+    # From the top of the page, Tab to "Signaler sans la carte".
+    page.locator("body").focus()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "report-without-map":
+            break
+    expect(page.locator("#report-without-map")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(carte.panel).to_be_visible()
+    expect(page.locator("#report-panel-title")).to_have_text("Signaler sans la carte")
+    expect(carte.field("commune")).to_be_focused()
+    expect(carte.field("commune").locator("option")).to_have_count(131)  # 130 communes and the prompt
+
+    page.keyboard.type("Saint-Denis")  # type-ahead in the closed select
+    expect(carte.field("commune")).to_have_value("93066")
+    page.keyboard.press("Tab")
+    page.keyboard.type("près de la gare")
+    page.keyboard.press("Tab")
+    expect(carte.field("theme")).to_be_focused()
+    page.keyboard.type(prefix)
+    expect(carte.field("theme")).to_have_value(theme["slug"])
+    page.keyboard.press("Tab")
+    page.keyboard.type("Banc cassé sur le parvis")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Le dossier du banc est arraché.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("mobilier, parvis")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tags-list .chip")).to_have_count(2)
+    page.keyboard.press("Tab")
+    expect(carte.field("author_name")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#report-submit")).to_be_focused()
+    shot(page, "report-without-map-filled")
+    page.keyboard.press("Enter")
+
+    expect(carte.confirmation).to_have_text("Signalement enregistré à Saint-Denis (position approximative)")
+    marker = page.locator(".report-marker", has_text="Banc cassé sur le parvis")
+    expect(marker).to_have_class(re.compile("report-marker--approx"))
+    expect(marker).to_be_focused()
+    popup = page.locator(".leaflet-popup .report-popup")
+    expect(popup).to_contain_text("position approximative")
+    expect(popup).to_contain_text("près de la gare")
+    expect(popup).to_contain_text("Saint-Denis")
+    # Placed at the commune's representative point.
+    lon, lat = saint_denis["properties"]["rep_point"]
+    placed = page.evaluate(
+        """(title) => {
+            for (const f of window.carte.reports.features.values())
+                if (f.properties.title === title) return f.geometry.coordinates;
+        }""",
+        "Banc cassé sur le parvis",
+    )
+    assert abs(placed[0] - lon) < 1e-4 and abs(placed[1] - lat) < 1e-4
+    shot(page, "report-without-map-created")
+
+
+def test_server_errors_show_next_to_the_field(carte):
+    page = carte.page
+    theme = carte.themes()[0]
+    carte.open_form_at(*BUTTES_CHAUMONT)
+    carte.fill_report(theme=theme["slug"], title="Un titre valide")
+    # A theme the server does not know (the list could have changed since the page loaded).
+    page.evaluate(
+        """() => {
+            const select = document.querySelector('#field-theme');
+            select.append(new Option('Ancien thème', 'ancien-theme'));
+            select.value = 'ancien-theme';
+            window.carte.form.themes = [];
+        }"""
+    )
+    carte.submit()
+    expect(carte.error("theme")).to_be_visible()
+    expect(carte.field("theme")).to_have_attribute("aria-invalid", "true")
+    expect(carte.confirmation).to_be_empty()
+
+
+def test_geolocation_failure_is_explained(carte):
+    page = carte.page
+    page.locator("#locate-me").click()
+    notice = page.locator("#map-notice")
+    expect(notice).to_contain_text("Signaler sans la carte")
+    expect(carte.panel).to_be_hidden()
+
+
+def test_geolocation_success_places_the_pin(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        geolocation={"latitude": 48.9362, "longitude": 2.3574},  # Saint-Denis
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        page.locator("#locate-me").click()
+        expect(page.locator("#report-panel")).to_be_visible()
+        expect(page.locator("#position-text")).to_contain_text("Saint-Denis")
+        expect(page.locator(".pin-marker")).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        map_box = page.locator("#map").bounding_box()
+        assert map_box["height"] > 500
+        shot(page, "mobile-map")
+        page.locator("#report-without-map").click()
+        panel = page.locator("#report-panel").bounding_box()
+        assert panel["width"] == 390
+        assert abs(panel["y"] + panel["height"] - (map_box["y"] + map_box["height"])) < 2
+        shot(page, "mobile-form")
+    finally:
+        context.close()
