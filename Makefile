@@ -50,7 +50,7 @@ data: $(VENV)/.installed
 
 db: $(VENV)/.installed
 	mkdir -p instance
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) carte load-places
 	$(FLASK) carte seed
 

@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = os.environ.get("CARTE_SOURCES") or str(ROOT.parent / "shared" / "data")
 POSTGIS_URL = os.environ.get("CARTE_TEST_DATABASE_URL")
 BACKENDS = ["spatialite", "postgis"]
-# Tables emptied between PostGIS tests, children first.
-MUTABLE_TABLES = ["report_tags", "reports"]
+# Reference tables kept between PostGIS tests; every other table is emptied after each test.
+REFERENCE_TABLES = {"communes", "arrondissements", "data_versions", "alembic_version", "spatial_ref_sys"}
 
 
 def make_app(url: str, data_dir: Path, **overrides):
@@ -30,6 +30,16 @@ def make_app(url: str, data_dir: Path, **overrides):
         "config.TestConfig",
         {"SQLALCHEMY_DATABASE_URI": url, "CARTE_DATA_DIR": str(data_dir), "CARTE_SOURCES": SOURCES, **overrides},
     )
+
+
+def empty_postgis(session) -> None:
+    """Empty every table but the reference ones, then re-seed the themes (flaskr: fresh data per test)."""
+    from carte.demo import seed_themes
+
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+    session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    session.commit()
+    seed_themes(session)
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +102,7 @@ def app(request, backend, tmp_path, data_dir):
     with application.app_context():
         db.session.rollback()
         if backend == "postgis":
-            db.session.execute(text(f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            empty_postgis(db.session)
         db.session.remove()
         db.engine.dispose()
 

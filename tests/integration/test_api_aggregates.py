@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from carte.extensions import db
 from carte.models import Report
-from tests.conftest import make_app
+from tests.conftest import empty_postgis, make_app
 from tests.helpers import (
     SAINT_OUEN_PARIS_18_BORDER,
     insert_points,
@@ -175,10 +175,7 @@ def test_territory_statistics_are_the_same_on_spatialite_and_postgis(
         for app in apps:
             with app.app_context():
                 if db.engine.dialect.name == "postgresql":
-                    from sqlalchemy import text
-
-                    db.session.execute(text("TRUNCATE report_tags, reports RESTART IDENTITY CASCADE"))
-                    db.session.commit()
+                    empty_postgis(db.session)
                 db.engine.dispose()
 
 

@@ -140,3 +140,7 @@ class DataVersion(db.Model):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Models of each area live in their own module; importing them here registers them
+# with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
