@@ -26,6 +26,7 @@ def test_map_draws_the_130_communes_offline(carte):
     # 130 outlines in the commune layer, also exposed by the script once loaded.
     expect(page.locator("#map")).to_have_attribute("data-communes", "130")
     expect(page.locator(".leaflet-communes-pane path.commune-path")).to_have_count(130)
+    shot(page, "map-overview")
     # Tiles were blocked (offline): the page says so without getting in the way.
     assert any("tile" in url or "openstreetmap" in url for url in page.watch.blocked) or not page.evaluate(
         "() => window.carte.carte.tiles !== undefined"
@@ -46,7 +47,6 @@ def test_map_draws_the_130_communes_offline(carte):
     # Demo reports are on the map, as markers or clusters with accessible names.
     markers = page.locator(".report-marker, .report-cluster")
     expect(markers.first).to_be_visible()
-    shot(page, "map-overview")
 
 
 def test_keyboard_focus_on_a_commune_shows_its_name(carte):
@@ -295,5 +295,48 @@ def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
         assert panel["width"] == 390
         assert abs(panel["y"] + panel["height"] - (map_box["y"] + map_box["height"])) < 2
         shot(page, "mobile-form")
+    finally:
+        context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, context=None):
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async (context) => {
+            const result = await window.axe.run(context || document, {
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+            });
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+            }));
+        }""",
+        context,
+    )
+    return result
+
+
+def test_accessibility_audit_with_axe(browser, live_server):
+    import pytest
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        page.wait_for_timeout(300)
+        violations = axe_violations(page)
+        assert violations == [], violations
+        page.locator("#report-without-map").click()
+        page.locator("#report-submit").click()  # with its error messages showing
+        expect(page.locator("#title-error")).to_be_visible()
+        violations = axe_violations(page, "#report-panel")
+        assert violations == [], violations
     finally:
         context.close()

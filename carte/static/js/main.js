@@ -170,9 +170,15 @@ function start() {
   form.addEventListener("created", (event) => {
     const { report } = event.detail;
     carte.removePin();
+    const commune = report.commune?.nom || "";
+    if (report.status && report.status !== "published") {
+      // Pre-moderation: nothing to show on the map yet.
+      confirm(t("saved_pending", { commune }));
+      mapElement.focus();
+      return;
+    }
     reports.addFeatures([reportToFeature(report)]);
     mapElement.dataset.reports = String(reports.size);
-    const commune = report.commune?.nom || "";
     confirm(t(report.approximate ? "saved_approximate" : "saved", { commune }));
     carte.showReport(report.id, { focus: true });
   });
