@@ -25,6 +25,9 @@ const PACKAGES = {
       "MIT-LICENCE.txt",
     ],
   },
+  // Facilitators' dashboard and workshop projection: heatmap layer and charts.
+  "leaflet.heat": { target: "leaflet.heat", files: ["dist/leaflet-heat.js", "LICENSE"] },
+  "chart.js": { target: "chart.js", files: ["dist/chart.umd.min.js", "LICENSE.md"] },
 };
 
 function version(pkg) {
