@@ -144,3 +144,4 @@ class DataVersion(db.Model):
 
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
+from carte.models import interop  # noqa: E402,F401  (Open311 keys, private contacts, media)

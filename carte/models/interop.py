@@ -1,0 +1,47 @@
+"""Models of interoperability: Open311 API keys, requesters' private contacts, media links.
+
+Contacts are private: no serialiser reads `ReportContact`, and exports never join it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carte.extensions import db
+from carte.models import utcnow
+
+
+class ApiKey(db.Model):
+    """A key issued by an admin to an Open311 client. Only the SHA-256 of the token is kept:
+    tokens are 256-bit random strings, so a plain hash is enough (no need for a slow KDF)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReportContact(db.Model):
+    """Who sent a report through Open311: stored for moderators, never published."""
+
+    __tablename__ = "report_contacts"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    email: Mapped[str | None] = mapped_column(String(254))
+    first_name: Mapped[str | None] = mapped_column(String(80))
+    last_name: Mapped[str | None] = mapped_column(String(80))
+
+
+class ReportMedia(db.Model):
+    """A public link to a photo of the report (Open311 `media_url`)."""
+
+    __tablename__ = "report_media"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
