@@ -27,10 +27,11 @@ def test_map_draws_the_130_communes_offline(carte):
     expect(page.locator("#map")).to_have_attribute("data-communes", "130")
     expect(page.locator(".leaflet-communes-pane path.commune-path")).to_have_count(130)
     shot(page, "map-overview")
-    # Tiles were blocked (offline): the page says so without getting in the way.
-    assert any("tile" in url or "openstreetmap" in url for url in page.watch.blocked) or not page.evaluate(
-        "() => window.carte.carte.tiles !== undefined"
-    )
+    # Tiles were blocked (offline): the page says so, without blocking anything.
+    if page.evaluate("() => Boolean(window.carte.carte.tiles)"):
+        expect(page.locator("#map-notice")).to_contain_text("Fond de carte indisponible")
+        assert page.watch.blocked, "tile requests should have been attempted and blocked"
+        expect(page.locator("#credits")).to_contain_text("OpenStreetMap")
     # Hovering a commune shows its name.
     x, y = carte.point_of(*TOUR_EIFFEL, zoom=12)
     page.mouse.move(x, y)
