@@ -35,6 +35,7 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
     next_id = (session.scalar(select(func.max(Report.id))) or 0) + 1
     descriptions = rows.get("description") or [""] * total
     external_ids = rows.get("external_id") or [None] * total
+    location_texts = rows.get("location_text") or [None] * total
     for part in _chunks(total, CHUNK):
         lon = rows["lon"][part]
         lat = rows["lat"][part]
@@ -50,7 +51,7 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
             batch.append({
                 "id": report_id, "public_id": public_ids[j], "theme_id": theme_ids[rows["theme"][i]],
                 "title": rows["title"][i], "description": descriptions[i] or "",
-                "author_name": None, "location_text": None,
+                "author_name": None, "location_text": location_texts[i],
                 "lon": float(lon[j]), "lat": float(lat[j]), "p_lon": float(lon[j]), "p_lat": float(lat[j]),
                 "commune_code": rows["commune"][i], "arrondissement_code": rows["arrondissement"][i],
                 "h3_7": cells[7][j], "h3_8": cells[8][j], "h3_9": cells[9][j],
