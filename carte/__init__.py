@@ -5,6 +5,7 @@ from flask import Flask, request
 
 from carte.extensions import babel, db, limiter, migrate
 from carte.storage.engine import configure_engine, engine_config
+from carte.auth import init_auth
 
 
 def select_locale() -> str:
@@ -30,6 +31,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     migrate.init_app(app, db)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    init_auth(app)
     with app.app_context():
         configure_engine(db.engine)
 

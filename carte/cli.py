@@ -63,3 +63,4 @@ def generate_command(count: int, seed: int):
         )
     click.echo(f"{added} signalements synthétiques ajoutés (graine {seed}).")
 from carte import interop_cli  # noqa: E402,F401  (import, export, remove-import, create-api-key)
+from carte import accounts_cli  # noqa: E402,F401  (create-user)

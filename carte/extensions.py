@@ -15,3 +15,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+# Accounts and forms (moderation area): staff log in; every HTML form carries a CSRF token.
+from flask_login import LoginManager  # noqa: E402
+from flask_wtf.csrf import CSRFProtect  # noqa: E402
+
+login_manager = LoginManager()
+csrf = CSRFProtect()

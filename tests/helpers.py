@@ -101,3 +101,37 @@ def numbers_below(value, limit: int, keys=("count", "contributors")) -> list:
         for item in value:
             found += numbers_below(item, limit, keys)
     return found
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form of a page (as a browser would send it)."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+def login_as(client, app, role: str, email: str | None = None):
+    """Create a staff user with `role` and log in through the real login form; return the user."""
+    from carte.accounts import create_user
+    from carte.extensions import db
+
+    email = email or f"{role}-{id(client)}@example.org"
+    with app.app_context():
+        user = create_user(db.session, email, STAFF_PASSWORD, role)
+        db.session.refresh(user)
+        db.session.expunge(user)  # usable after the app context ends (id, email, role)
+    page = client.get("/connexion")
+    assert page.status_code == 200
+    response = client.post(
+        "/connexion",
+        data={"email": email, "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return user

@@ -34,6 +34,7 @@ class ReportStatus(str, enum.Enum):
     PUBLISHED = "published"
     PENDING = "pending"
     HIDDEN = "hidden"
+    REJECTED = "rejected"
 
 
 class ReportSource(str, enum.Enum):
@@ -71,6 +72,9 @@ class Theme(db.Model):
     color: Mapped[str] = mapped_column(String(7))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A short icon name (e.g. "velo") and whether residents may also disagree ("Pas d'accord").
+    icon: Mapped[str | None] = mapped_column(String(40))
+    allows_dissent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Report(db.Model):
@@ -106,6 +110,13 @@ class Report(db.Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     # The data version at this row's last write: lets the in-memory report index catch up.
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # Moderation and participation (migration 0003): the public note of a moderator's decision,
+    # the time of the last change, and denormalised counters so that lists can sort by support.
+    moderation_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    dissent_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
 
     theme: Mapped[Theme] = relationship(lazy="joined")
     commune: Mapped[Commune] = relationship(lazy="joined")
@@ -145,3 +156,4 @@ class DataVersion(db.Model):
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
 from carte.models import interop  # noqa: E402,F401  (Open311 keys, private contacts, media)
+from carte.models import accounts, participation  # noqa: E402,F401  (moderation, participation)

@@ -10,3 +10,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")
+    from carte.web.auth import auth
+
+    app.register_blueprint(auth)

@@ -1,0 +1,47 @@
+"""Staff login and logout (/connexion, /deconnexion)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from carte.accounts import authenticate
+from carte.auth import login_rate_limit, safe_next
+from carte.extensions import db, limiter
+
+auth = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("Adresse électronique"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200)])
+
+
+@auth.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url)
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(next_url)
+        form.password.errors.append(_("Adresse ou mot de passe incorrect."))
+        status = 401
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form, next_url=next_url), status
+
+
+@auth.post("/deconnexion")
+def logout():
+    logout_user()
+    return redirect(url_for("pages.index"))
