@@ -39,6 +39,13 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     CARTE_REPORT_RATE_LIMIT = os.environ.get("CARTE_REPORT_RATE_LIMIT", "20/minute;200/day")
+    # Participation and moderation (votes, comments, photos, flags; staff login).
+    CARTE_PARTICIPATION_RATE_LIMIT = os.environ.get("CARTE_PARTICIPATION_RATE_LIMIT", "30/minute;300/day")
+    CARTE_LOGIN_RATE_LIMIT = os.environ.get("CARTE_LOGIN_RATE_LIMIT", "10/minute;50/hour")
+    CARTE_FLAGS_TO_HIDE = _env_int("CARTE_FLAGS_TO_HIDE", 3)
+    CARTE_UPLOAD_DIR = os.environ.get("CARTE_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
+    CARTE_MAX_PHOTO_BYTES = 8 * 1024 * 1024
+    CARTE_MAX_PHOTOS = 3
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
@@ -49,6 +56,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("CARTE_TEST_SQLITE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    CARTE_UPLOAD_DIR = os.environ.get("CARTE_TEST_UPLOAD_DIR", "/tmp/carte-test-uploads")
 
 
 class ProductionConfig(Config):
