@@ -110,6 +110,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations recreate SQLite tables (copy, drop, rename): with foreign keys on,
+            # dropping a table that reports point to fails. The usual Alembic recipe: off while
+            # migrating (PRAGMA is a no-op inside a transaction, so before it begins).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
