@@ -115,6 +115,7 @@ def run_migrations_online():
             # dropping a table that reports point to fails. The usual Alembic recipe: off while
             # migrating (PRAGMA is a no-op inside a transaction, so before it begins).
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end SQLAlchemy's autobegun transaction, or Alembic's would nest in it
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
