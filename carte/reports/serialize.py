@@ -29,6 +29,10 @@ def report_properties(report: Report) -> dict:
         "status": report.status,
         "source": report.source,
         "created_at": created.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        # Participation counters (support sizes and sorts markers; dissent only where the theme allows it).
+        "support": report.support_count or 0,
+        "dissent": report.dissent_count or 0,
+        "comments": report.comment_count or 0,
     }
 
 

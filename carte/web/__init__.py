@@ -13,3 +13,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.auth import auth
 
     app.register_blueprint(auth)
+    from carte.web.participation import media, participation
+
+    app.register_blueprint(participation, url_prefix="/api/v1")
+    app.register_blueprint(media)

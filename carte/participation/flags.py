@@ -1,0 +1,66 @@
+"""Flags: a resident reports a report or a comment as spam, abuse or personal data.
+
+After `threshold` flags from distinct residents (the unique constraint makes them
+distinct), the item is hidden until a moderator decides; the moderation queue shows it
+with its flags.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from carte.errors import CarteError
+from carte.models import Report
+from carte.models.accounts import AuditLog
+from carte.models.participation import FLAG_REASONS, Comment, Flag
+from carte.participation.common import clean_text, require_public
+
+
+def open_flag_count(session: Session, target_type: str, target_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Flag)
+        .where(Flag.target_type == target_type, Flag.target_id == target_id, Flag.resolved.is_(False))
+    ) or 0
+
+
+def flag_item(
+    session: Session, target_type: str, target: Report | Comment | None, data: dict, *, flagger: str, threshold: int
+) -> dict:
+    if target_type == "comment":
+        if target is None or target.status not in ("published", "hidden"):
+            raise CarteError("not_found", "Commentaire introuvable.", "id", status=404)
+        if target.status == "hidden":
+            raise CarteError("comment_hidden", "Ce commentaire est déjà masqué par la modération.", "id", status=409)
+    else:
+        target = require_public(target)
+    reason = data.get("reason")
+    if reason not in FLAG_REASONS:
+        raise CarteError("invalid_reason", "Choisissez un motif : spam, propos abusifs ou données personnelles.", "reason")
+    details = clean_text(data.get("details"), "details", minimum=0, maximum=500, required=False)
+    exists = session.scalar(
+        select(func.count()).select_from(Flag)
+        .where(Flag.target_type == target_type, Flag.target_id == target.id, Flag.flagger == flagger)
+    )
+    if exists:
+        raise CarteError("already_flagged", "Vous avez déjà signalé ce contenu.", None, status=409)
+    try:
+        session.add(Flag(target_type=target_type, target_id=target.id, flagger=flagger, reason=reason, details=details))
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise CarteError("already_flagged", "Vous avez déjà signalé ce contenu.", None, status=409) from None
+    hidden = False
+    if open_flag_count(session, target_type, target.id) >= threshold:
+        target.status = "hidden"
+        hidden = True
+        public_id = target.public_id
+        session.add(AuditLog(user_id=None, action="auto_hide", target_type=target_type, target_id=public_id,
+                             reason=f"{threshold} signalements d'habitants"))
+        if target_type == "comment":
+            from carte.participation.comments import recount
+
+            session.flush()
+            recount(session, target.report_id)
+    session.commit()
+    return {"flagged": True, "hidden": hidden}
