@@ -13,7 +13,15 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.auth import auth
 
     app.register_blueprint(auth)
+    from carte.web.open311 import open311
+
+    app.register_blueprint(open311, url_prefix="/open311/v2")
     from carte.web.participation import media, participation
 
     app.register_blueprint(participation, url_prefix="/api/v1")
     app.register_blueprint(media)
+    from carte.web.dashboard import dashboard
+    from carte.web.workshop import workshop_pages
+
+    app.register_blueprint(dashboard)  # /animation, exports, open aggregates
+    app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...

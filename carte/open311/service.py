@@ -1,0 +1,382 @@
+"""GeoReport v2 use cases over Carte's themes and reports (no Flask here).
+
+Themes are services; reports are service requests. What is published follows the
+moderation rules: published reports are `open` with their text; hidden or rejected
+ones are `closed` with the moderator's note but without their text; pending ones are
+only visible by id (so that the client that sent one can follow it), text withheld.
+Requesters' emails and names are stored in `ReportContact` and never returned.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carte.errors import CarteError
+from carte.models import Report, ReportSource, Theme
+from carte.models.interop import ApiKey, ReportContact, ReportMedia
+from carte.open311.errors import Open311Error
+
+JURISDICTION = "grand-paris"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-27T00:00:00Z"
+WINDOW = timedelta(days=90)
+MAX_REQUESTS = 1000
+OPEN_STATUSES = ("published",)
+CLOSED_STATUSES = ("hidden", "rejected")
+LISTED_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
+THEME_KEYWORDS = {
+    "mobilite": "transport, vélo, bus, voirie, circulation",
+    "espaces-publics-proprete": "propreté, déchets, graffitis, mobilier urbain, encombrants",
+    "logement": "logement, loyer, insalubrité",
+    "environnement-nature": "arbres, nature, eau, chaleur, pollution",
+    "emploi-insertion": "emploi, formation, insertion",
+    "numerique-droits": "numérique, démarches, accès aux droits, wifi",
+    "vie-associative-culture": "associations, culture, salles, bibliothèques",
+    "sante-services": "santé, médecins, services publics, toilettes",
+    "education-jeunesse": "école, jeunesse, crèches, activités",
+    "securite-tranquillite": "éclairage, sécurité, bruit, carrefours dangereux",
+}
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_POSTCODE = re.compile(r"\b(7[5]|9[234])\s?(\d{3})\b")
+
+
+def check_jurisdiction(value: str | None) -> None:
+    if value is not None and value.strip() and value.strip() != JURISDICTION:
+        raise Open311Error(404, f"jurisdiction_id inconnu : seul « {JURISDICTION} » est servi.")
+
+
+# --- discovery and services ---------------------------------------------------------------------
+
+def discovery(endpoint_url: str) -> dict:
+    return {
+        "changeset": CHANGESET,
+        "contact": "Carte, Métropole du Grand Paris",
+        "key_service": "Clés délivrées par les administrateurs de Carte (flask carte create-api-key).",
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def service(theme: Theme) -> dict:
+    return {
+        "service_code": theme.slug,
+        "service_name": theme.label,
+        "description": f"Signalements et besoins du thème « {theme.label} » dans la Métropole du Grand Paris.",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": THEME_KEYWORDS.get(theme.slug, theme.label.lower()),
+        "group": "Carte",
+    }
+
+
+def service_definition(theme: Theme) -> dict:
+    """The extra fields a request of this service may carry (`attribute[code]=…` when posting)."""
+    return {
+        "service_code": theme.slug,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "title",
+                "datatype": "string",
+                "required": False,
+                "datatype_description": "5 à 120 caractères ; par défaut, le début de la description.",
+                "order": 1,
+                "description": "Titre du signalement",
+            },
+            {
+                "variable": True,
+                "code": "tags",
+                "datatype": "string",
+                "required": False,
+                "datatype_description": "Jusqu'à 5 mots-clés séparés par des virgules (40 caractères chacun).",
+                "order": 2,
+                "description": "Mots-clés",
+            },
+        ],
+    }
+
+
+def find_service(themes: Mapping[str, Theme], code: str | None, *, status: int = 404) -> Theme:
+    if not code or not code.strip():
+        raise Open311Error(400, "service_code manquant.")
+    theme = themes.get(code.strip())
+    if theme is None:
+        raise Open311Error(status, f"service_code inconnu : {code.strip()[:60]}.")
+    return theme
+
+
+# --- reading requests ---------------------------------------------------------------------------
+
+def w3c(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def parse_w3c(raw: str, field: str) -> datetime:
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=timezone.utc)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text)
+    except ValueError:
+        raise Open311Error(400, f"{field} : date invalide (format W3C attendu, ex. 2024-05-01T08:00:00Z).") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    ids: tuple[str, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = LISTED_STATUSES
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _list(args: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = args.get(name) or ""
+    return tuple(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
+
+
+def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datetime) -> RequestQuery:
+    """Check GET requests parameters; the default window is the last 90 days."""
+    ids = _list(args, "service_request_id")
+    if ids:  # the spec: an id list overrides every other parameter
+        return RequestQuery(ids=ids[:MAX_REQUESTS])
+    codes = _list(args, "service_code")
+    unknown = [c for c in codes if c not in themes]
+    if unknown:
+        raise Open311Error(400, f"service_code inconnu : {', '.join(unknown[:5])[:200]}.")
+    statuses: tuple[str, ...] = ()
+    for status in _list(args, "status"):
+        if status == "open":
+            statuses += OPEN_STATUSES
+        elif status == "closed":
+            statuses += CLOSED_STATUSES
+        else:
+            raise Open311Error(400, "status attend open ou closed.")
+    start = parse_w3c(args["start_date"], "start_date") if (args.get("start_date") or "").strip() else None
+    end = parse_w3c(args["end_date"], "end_date") if (args.get("end_date") or "").strip() else None
+    if start and end and start > end:
+        raise Open311Error(400, "start_date doit précéder end_date.")
+    if start and end and end - start > WINDOW:
+        raise Open311Error(400, "La période demandée ne peut pas dépasser 90 jours.")
+    if start is None and end is None:
+        end = now
+        start = now - WINDOW
+    elif start is None:
+        start = end - WINDOW
+    elif end is None:
+        end = start + WINDOW
+    return RequestQuery(service_codes=codes, statuses=statuses or LISTED_STATUSES, start=start, end=end)
+
+
+def find_requests(session: Session, query: RequestQuery) -> list[Report]:
+    stmt = select(Report)
+    if query.ids:
+        stmt = stmt.where(Report.public_id.in_(query.ids), Report.status.in_(LISTED_STATUSES + ("pending",)))
+    else:
+        stmt = stmt.where(Report.status.in_(query.statuses))
+        if query.service_codes:
+            stmt = stmt.where(Report.theme_id.in_(select(Theme.id).where(Theme.slug.in_(query.service_codes))))
+        stmt = stmt.where(Report.created_at >= query.start, Report.created_at <= query.end)
+    stmt = stmt.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_REQUESTS)
+    return list(session.scalars(stmt).unique().all())
+
+
+def media_urls(session: Session, reports: list[Report]) -> dict[int, str]:
+    if not reports:
+        return {}
+    rows = session.execute(
+        select(ReportMedia.report_id, ReportMedia.url).where(ReportMedia.report_id.in_([r.id for r in reports]))
+    )
+    return dict(rows.all())
+
+
+@lru_cache(maxsize=4)
+def _postcodes(mirror: str | None) -> dict[str, str]:
+    """INSEE code -> first postal code, from the COG file of the sources mirror when there is one."""
+    if not mirror:
+        return {}
+    path = Path(mirror) / "cog" / "communes-ile-de-france.json"
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {r["code"]: r["codesPostaux"][0] for r in rows if r.get("codesPostaux") and r.get("code")}
+
+
+def zipcode(report: Report, mirror: str | None = None) -> str | None:
+    """Paris: the arrondissement's postcode (751NN -> 750NN); elsewhere the commune's, when known."""
+    arr = report.arrondissement_code
+    if arr and arr.startswith("751"):
+        return "750" + arr[3:]
+    return _postcodes(mirror).get(report.commune_code)
+
+
+def open311_status(report: Report) -> str:
+    return "open" if report.status in OPEN_STATUSES + ("pending",) else "closed"
+
+
+def _description(report: Report) -> str:
+    title, text = report.title or "", report.description or ""
+    if not text:
+        return title
+    if text.startswith(title.rstrip("…")):
+        return text
+    return f"{title}\n\n{text}"
+
+
+def request_json(report: Report, media_url: str | None = None, mirror: str | None = None) -> dict:
+    """One service request, in the spec's field order. Contacts are never part of it."""
+    public = report.status == "published"
+    place = report.arrondissement.nom if report.arrondissement else report.commune.nom
+    updated = getattr(report, "updated_at", None) or report.created_at
+    return {
+        "service_request_id": report.public_id,
+        "status": open311_status(report),
+        "status_notes": getattr(report, "moderation_note", None),
+        "service_name": report.theme.label,
+        "service_code": report.theme.slug,
+        "description": _description(report) if public else None,
+        "agency_responsible": report.commune.nom,
+        "service_notice": None,
+        "requested_datetime": w3c(report.created_at),
+        "updated_datetime": w3c(updated),
+        "expected_datetime": None,
+        "address": (report.location_text if public and report.location_text else place),
+        "address_id": None,
+        "zipcode": zipcode(report, mirror),
+        "lat": report.lat,
+        "long": report.lon,
+        "media_url": media_url if public else None,
+    }
+
+
+# --- creating requests --------------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
+
+
+def commune_from_address(address: str, communes: Mapping[str, dict], mirror: str | None = None) -> str | None:
+    """The commune an address names, by postcode first, then by its name (longest match)."""
+    postcode_match = _POSTCODE.search(address)
+    if postcode_match:
+        postcode = postcode_match.group(1) + postcode_match.group(2)
+        if postcode.startswith("750") or postcode.startswith("751"):
+            return "75056" if "75056" in communes else None
+        for code, pc in _postcodes(mirror).items():
+            if pc == postcode and code in communes:
+                return code
+    folded = _fold(address)
+    best = None
+    for code, props in communes.items():
+        name = _fold(props["nom"])
+        if name in folded and (best is None or len(name) > len(best[1])):
+            best = (code, name)
+    return best[0] if best else None
+
+
+def _title_from(description: str) -> str:
+    first = description.strip().split("\n", 1)[0].strip()
+    if len(first) <= 120:
+        return first
+    cut = first[:119].rsplit(" ", 1)[0]
+    return (cut if len(cut) >= 60 else first[:119]) + "…"
+
+
+def _optional(form: Mapping[str, str], name: str, limit: int) -> str | None:
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) > limit:
+        raise Open311Error(400, f"{name} : au plus {limit} caractères.")
+    return value
+
+
+_FIELD_NAMES = {"lat": "lat", "lon": "long", "title": "attribute[title]", "tags": "attribute[tags]",
+                "description": "description", "location_text": "address_string", "commune": "address_string"}
+
+
+def create_request(
+    session: Session,
+    atlas,
+    form: Mapping[str, str],
+    key: ApiKey,
+    *,
+    premoderation: bool,
+    mirror: str | None = None,
+) -> Report:
+    """Validate a POSTed request and store it (with its private contact) in one transaction."""
+    from carte.reports.service import build_report
+
+    themes = {t.slug: t for t in session.scalars(select(Theme).where(Theme.active.is_(True)))}
+    theme = find_service(themes, form.get("service_code"))
+    description = (form.get("description") or "").strip()
+    title = (form.get("attribute[title]") or "").strip() or (_title_from(description) if description else "")
+    if len(title) < 5:
+        title = theme.label
+    tags = [t.strip() for t in (form.get("attribute[tags]") or "").split(",") if t.strip()]
+    address = (form.get("address_string") or "").strip()
+    payload: dict = {"theme": theme.slug, "title": title, "description": description, "tags": tags}
+    lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
+    if lat or lon:
+        payload.update(lat=lat, lon=lon)
+        if address:
+            payload["location_text"] = address[:200]
+    elif address:
+        commune = commune_from_address(address, atlas.communes, mirror)
+        if commune is None:
+            raise Open311Error(
+                400, "address_string : commune de la Métropole du Grand Paris introuvable ; envoyez lat et long."
+            )
+        payload.update(commune=commune, location_text=address[:200] if len(address) >= 3 else None)
+    else:
+        raise Open311Error(400, "Localisation manquante : lat et long, ou address_string.")
+    email = _optional(form, "email", 254)
+    if email and not _EMAIL.match(email):
+        raise Open311Error(400, "email : adresse invalide.")
+    first_name, last_name = _optional(form, "first_name", 80), _optional(form, "last_name", 80)
+    media_url = _optional(form, "media_url", 500)
+    if media_url and not re.match(r"^https?://[^\s/]+", media_url):
+        raise Open311Error(400, "media_url : une adresse http(s) est attendue.")
+    try:
+        report = build_report(session, atlas, payload, contributor=None, source=ReportSource.API,
+                              premoderation=premoderation)
+    except CarteError as err:
+        field = _FIELD_NAMES.get(err.field or "", err.field or "")
+        if err.code == "outside_area":
+            raise Open311Error(400, "Ce point est en dehors de la Métropole du Grand Paris.") from None
+        raise Open311Error(400, f"{field} : {err.message}" if field else err.message) from None
+    report.source_name = key.name
+    session.add(report)
+    session.flush()
+    if email or first_name or last_name:
+        session.add(ReportContact(report_id=report.id, api_key_id=key.id, email=email,
+                                  first_name=first_name, last_name=last_name))
+    if media_url:
+        session.add(ReportMedia(report_id=report.id, url=media_url))
+    session.commit()
+    return report

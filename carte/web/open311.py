@@ -1,0 +1,126 @@
+"""Open311 GeoReport v2 at /open311/v2: thin routes over carte.open311.service.
+
+The format is the extension of each resource (`.json` or `.xml`). Errors are the
+spec's list of `{code, description}` in the same format, with that HTTP status.
+POST is form-encoded and authenticated by `api_key` (no cookie, so no CSRF token).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from carte.extensions import db
+from carte.open311 import service as o311
+from carte.open311.errors import Open311Error
+from carte.open311.formats import FORMATS, render
+from carte.open311.keys import check_key
+from carte.storage.reports import active_themes
+from carte.web.context import atlas
+
+open311 = Blueprint("open311", __name__)
+
+
+def _respond(fmt: str, root: str, payload, status: int = 200) -> Response:
+    body, mimetype = render(fmt, root, payload)
+    return Response(body, status=status, content_type=mimetype)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise Open311Error(400, "Format non pris en charge : .json ou .xml.")
+    return fmt
+
+
+def _error_format() -> str:
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+@open311.errorhandler(Open311Error)
+def _open311_error(err: Open311Error):
+    return _respond(_error_format(), "errors", err.payload(), err.status)
+
+
+@open311.errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    status = err.code or 500
+    return _respond(_error_format(), "errors", [{"code": status, "description": err.name}], status)
+
+
+@open311.before_request
+def _jurisdiction():
+    o311.check_jurisdiction(request.values.get("jurisdiction_id"))
+
+
+def _themes() -> dict:
+    return {t.slug: t for t in active_themes(db.session)}
+
+
+def _mirror() -> str | None:
+    return current_app.config.get("CARTE_SOURCES") or None
+
+
+@open311.get("/discovery.<fmt>")
+def discovery(fmt: str):
+    fmt = _format(fmt)
+    endpoint = url_for("open311.discovery", fmt=fmt, _external=True).rsplit("/discovery.", 1)[0] + "/"
+    return _respond(fmt, "discovery", o311.discovery(endpoint))
+
+
+@open311.get("/services.<fmt>")
+def services(fmt: str):
+    fmt = _format(fmt)
+    return _respond(fmt, "services", [o311.service(t) for t in _themes().values()])
+
+
+@open311.get("/services/<code>.<fmt>")
+def service_definition(code: str, fmt: str):
+    fmt = _format(fmt)
+    theme = o311.find_service(_themes(), code)
+    return _respond(fmt, "service_definition", o311.service_definition(theme))
+
+
+@open311.get("/requests.<fmt>")
+def list_requests(fmt: str):
+    fmt = _format(fmt)
+    query = o311.parse_query(request.args, _themes(), datetime.now(timezone.utc))
+    reports = o311.find_requests(db.session, query)
+    media = o311.media_urls(db.session, reports)
+    mirror = _mirror()
+    return _respond(fmt, "service_requests", [o311.request_json(r, media.get(r.id), mirror) for r in reports])
+
+
+@open311.get("/requests/<request_id>.<fmt>")
+def show_request(request_id: str, fmt: str):
+    fmt = _format(fmt)
+    reports = o311.find_requests(db.session, o311.RequestQuery(ids=(request_id,)))
+    if not reports:
+        raise Open311Error(404, "service_request_id introuvable.")
+    media = o311.media_urls(db.session, reports)
+    return _respond(fmt, "service_requests", [o311.request_json(reports[0], media.get(reports[0].id), _mirror())])
+
+
+@open311.post("/requests.<fmt>")
+def post_request(fmt: str):
+    fmt = _format(fmt)
+    form = request.form if request.form else request.values
+    key = check_key(db.session, form.get("api_key"))
+    if key is None:
+        raise Open311Error(403, "api_key manquante ou invalide.")
+    report = o311.create_request(
+        db.session, atlas(), form, key,
+        premoderation=current_app.config["CARTE_MODERATION"] == "pre", mirror=_mirror(),
+    )
+    notice = (
+        "Merci : votre signalement sera publié après relecture."
+        if report.status == "pending" else "Merci : votre signalement est publié."
+    )
+    return _respond(fmt, "service_requests", [
+        {"service_request_id": report.public_id, "service_notice": notice, "account_id": None}
+    ])
+
+
+@open311.route("/<path:anything>", methods=["GET", "POST"])
+def unknown(anything: str):
+    raise Open311Error(404, "Ressource Open311 inconnue.")
