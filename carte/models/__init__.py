@@ -110,6 +110,8 @@ class Report(db.Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     # The data version at this row's last write: lets the in-memory report index catch up.
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # The workshop a report was posted in (migration 0005; carte/models/workshops.py), if any.
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id", ondelete="SET NULL"), index=True)
     # Moderation and participation (migration 0003): the public note of a moderator's decision,
     # the time of the last change, and denormalised counters so that lists can sort by support.
     moderation_note: Mapped[str | None] = mapped_column(Text)
@@ -157,3 +159,4 @@ class DataVersion(db.Model):
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
 from carte.models import interop  # noqa: E402,F401  (Open311 keys, private contacts, media)
 from carte.models import accounts, participation  # noqa: E402,F401  (moderation, participation)
+from carte.models import workshops  # noqa: E402,F401  (facilitation: workshops)

@@ -30,6 +30,7 @@ class ReportFilter:
     statuses: tuple[str, ...] = PUBLIC_STATUSES
     limit: int = LIMIT_DEFAULT
     cursor: int | None = None
+    workshop: str | None = None  # a workshop's join code: only the reports posted in it
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Vocabulary:
     communes: Collection[str]
     territoires: Collection[str]
     departements: Collection[str]
+    workshops: Collection[str] = ()
 
 
 def _values(args: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
@@ -127,4 +129,13 @@ def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> R
         bbox=_bbox(args),
         limit=_int(args, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX) or LIMIT_DEFAULT,
         cursor=_int(args, "cursor", None, 0, 2**62),
+        workshop=_workshop(args, vocabulary),
     )
+
+
+def _workshop(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> str | None:
+    values = args.get("workshop") or ()
+    if not values or not values[-1].strip():
+        return None
+    code = values[-1].strip().upper()
+    return _known((code,), vocabulary.workshops, "workshop", "workshop")[0]

@@ -19,16 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.models import Report, ReportTag, Theme
+from carte.models.workshops import Workshop
 from carte.reports.filters import ReportFilter
 from carte.storage.engine import epoch_seconds
 from carte.storage.versions import Version, current
 
 STATUSES = ("published", "pending", "hidden", "rejected")
-_COLUMNS = ("id", "commune", "theme_id", "status", "created", "contributor", "h3_7", "h3_8", "h3_9", "lat", "lon")
+_COLUMNS = (
+    "id", "commune", "theme_id", "status", "created", "contributor", "h3_7", "h3_8", "h3_9", "lat", "lon",
+    "workshop",
+)
 _DTYPES = {
     "id": np.int64, "commune": np.int16, "theme_id": np.int32, "status": np.int8, "created": np.int64,
     "contributor": np.int64, "h3_7": np.int64, "h3_8": np.int64, "h3_9": np.int64,
-    "lat": np.float64, "lon": np.float64,
+    "lat": np.float64, "lon": np.float64, "workshop": np.int32,  # workshop id, 0 = none
 }
 
 
@@ -72,7 +76,7 @@ class ReportIndex:
         stmt = select(
             Report.id, Report.commune_code, Report.theme_id, Report.status,
             epoch_seconds(Report.created_at, dialect), Report.contributor,
-            Report.h3_7, Report.h3_8, Report.h3_9, Report.lat, Report.lon,
+            Report.h3_7, Report.h3_8, Report.h3_9, Report.lat, Report.lon, Report.workshop_id,
         ).order_by(Report.id)
         if since is not None:
             stmt = stmt.where(Report.revision > since)
@@ -97,6 +101,7 @@ class ReportIndex:
             "h3_9": np.fromiter((int(c, 16) for c in cols[8]), np.int64, len(rows)),
             "lat": np.fromiter(cols[9], np.float64, len(rows)),
             "lon": np.fromiter(cols[10], np.float64, len(rows)),
+            "workshop": np.fromiter((w or 0 for w in cols[11]), np.int32, len(rows)),
         }
 
     def _merge(self, rows: dict[str, np.ndarray]) -> None:
@@ -137,6 +142,9 @@ class ReportIndex:
                 )
             )
             mask &= np.isin(c["id"], tagged, assume_unique=False)
+        if flt.workshop:
+            workshop_id = session.scalar(select(Workshop.id).where(Workshop.code == flt.workshop))
+            mask &= c["workshop"] == (workshop_id or -1)
         return np.flatnonzero(mask)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from carte.models import Commune, Report, ReportTag, Theme
+from carte.models.workshops import Workshop
 from carte.reports.filters import ReportFilter
 
 
@@ -39,6 +40,8 @@ def apply_filter(stmt: Select, flt: ReportFilter) -> Select:
     if flt.bbox:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         stmt = stmt.where(Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat))
+    if flt.workshop:
+        stmt = stmt.where(Report.workshop_id.in_(select(Workshop.id).where(Workshop.code == flt.workshop)))
     return stmt
 
 

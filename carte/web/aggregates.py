@@ -1,16 +1,23 @@
 """/api/v1/aggregates: thin routes over `carte.reports.aggregates`.
 
 Every route takes the same filter parameters as /api/v1/reports. Public figures hide
-counts below CARTE_MIN_PUBLIC_COUNT.
+counts below CARTE_MIN_PUBLIC_COUNT. Facilitators (logged in) may also ask `exact=1`
+for unrounded figures and `status=` for pending or hidden reports.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 
 from carte.aggregation import LEVELS
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.reports.aggregates import STORED_RESOLUTIONS, Aggregates
+from carte.models.accounts import role_rank
+from carte.reports.filters import ReportFilter
+from carte.storage.report_index import STATUSES
 from carte.web.context import atlas, request_filter
 
 aggregates_api = Blueprint("aggregates", __name__)
@@ -25,6 +32,24 @@ def service() -> Aggregates:
             hotspot_resolution=current_app.config["CARTE_HOTSPOT_RESOLUTION"],
         )
     return aggregates
+
+
+def facilitator_view() -> tuple[ReportFilter, bool]:
+    """The request's filter and whether figures are exact; both extras are for facilitators only."""
+    flt = request_filter()
+    exact = request.args.get("exact", "") in ("1", "true", "oui")
+    statuses = tuple(dict.fromkeys(s.strip() for raw in request.args.getlist("status") for s in raw.split(",") if s.strip()))
+    if not (exact or statuses):
+        return flt, False
+    field = "exact" if exact else "status"
+    if not current_user.is_authenticated:
+        raise CarteError("unauthenticated", "Connexion requise pour les chiffres exacts ou les statuts non publics.", field, status=401)
+    if role_rank(current_user.role) < role_rank("facilitator"):
+        raise CarteError("forbidden", "Votre rôle ne permet pas cette action.", field, status=403)
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise CarteError("unknown_status", f"Statut inconnu : {', '.join(unknown[:5])}.", "status")
+    return (replace(flt, statuses=statuses) if statuses else flt), exact
 
 
 def _choice(name: str, allowed, default):
@@ -50,12 +75,14 @@ def _number(name: str, default: float, low: float, high: float) -> float:
 @aggregates_api.get("/territories")
 def territories():
     level = _choice("level", LEVELS, "commune")
-    return jsonify(service().territories(db.session, request_filter(), level))
+    flt, exact = facilitator_view()
+    return jsonify(service().territories(db.session, flt, level, exact=exact))
 
 
 @aggregates_api.get("/shared-needs")
 def shared_needs():
-    return jsonify(service().shared_needs(db.session, request_filter()))
+    flt, exact = facilitator_view()
+    return jsonify(service().shared_needs(db.session, flt, exact=exact))
 
 
 @aggregates_api.get("/hotspots")
@@ -63,16 +90,19 @@ def hotspots():
     resolution = request.args.get("resolution")
     if resolution is not None:
         resolution = int(_choice("resolution", [str(r) for r in STORED_RESOLUTIONS], None))
-    result = service().hotspots(db.session, request_filter(), resolution)
+    flt, exact = facilitator_view()
+    result = service().hotspots(db.session, flt, resolution, exact=exact)
     return jsonify(result), 200, {"Content-Type": "application/geo+json"}
 
 
 @aggregates_api.get("/issue-groups")
 def issue_groups():
-    return jsonify(service().issue_groups(db.session, request_filter()))
+    flt, exact = facilitator_view()
+    return jsonify(service().issue_groups(db.session, flt, exact=exact))
 
 
 @aggregates_api.get("/heatmap")
 def heatmap():
     zoom = _number("zoom", 11, 0, 22)
-    return jsonify(service().heatmap(db.session, request_filter(), zoom))
+    flt, exact = facilitator_view()
+    return jsonify(service().heatmap(db.session, flt, zoom, exact=exact))

@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import current_app, request
 
 from carte.errors import CarteError
+from sqlalchemy import select
+
 from carte.extensions import db
+from carte.models.workshops import Workshop
 from carte.places import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.storage.reports import active_themes
@@ -21,6 +24,7 @@ def vocabulary() -> Vocabulary:
         communes={p["code"] for p in places},
         territoires={p["territoire_code"] for p in places},
         departements={p["departement"] for p in places},
+        workshops=set(db.session.scalars(select(Workshop.code))),
     )
 
 
