@@ -20,3 +20,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(participation, url_prefix="/api/v1")
     app.register_blueprint(media)
+    from carte.web.dashboard import dashboard
+    from carte.web.workshop import workshop_pages
+
+    app.register_blueprint(dashboard)  # /animation, exports, open aggregates
+    app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...

@@ -1,0 +1,121 @@
+// Projection view of a workshop: full screen, high contrast, live through Server-Sent Events.
+import { request } from "./api.js";
+import { t } from "./i18n.js";
+
+const root = document.getElementById("projection");
+const code = root.dataset.code;
+const stateLine = document.getElementById("live-state");
+let paused = false;
+let frozen = false;
+let latest = null;
+let fitted = false;
+
+const map = L.map("projection-map", { zoomControl: false, attributionControl: false, zoomSnap: 0.25 }).setView([48.8566, 2.3522], 10.5);
+request("/communes").then((geojson) => {
+  const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 1, color: "#8fb8ff", fillColor: "#0b1a33", fillOpacity: 1 } }).addTo(map);
+  outlines.bringToBack();
+}).catch(() => {});
+const heat = L.heatLayer([], { radius: 28, blur: 20, maxZoom: 13, minOpacity: 0.45 }).addTo(map);
+const zones = L.geoJSON(null, {
+  interactive: false,
+  style: (f) => f.properties.cross_border
+    ? { color: "#ff66ff", weight: 5, dashArray: "10 6", fillOpacity: 0.15 }
+    : { color: "#ffd400", weight: 4, fillOpacity: 0.15 },
+}).addTo(map);
+const dots = L.layerGroup().addTo(map);
+
+function render(snapshot) {
+  root.dataset.count = String(snapshot.count);
+  document.getElementById("live-count").textContent = String(snapshot.count);
+  stateLine.textContent = snapshot.status === "closed" ? t("closed") : "";
+  const max = Math.max(1, ...snapshot.ranking.map((r) => r.count));
+  const ranking = document.getElementById("live-ranking");
+  ranking.replaceChildren(...snapshot.ranking.map((r) => {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.className = "live-ranking__label";
+    name.textContent = r.label;
+    const bar = document.createElement("span");
+    bar.className = "live-ranking__bar";
+    bar.style.width = `${Math.round((r.count / max) * 100)}%`;
+    const n = document.createElement("span");
+    n.className = "live-ranking__count";
+    n.textContent = String(r.count);
+    li.append(name, bar, n);
+    return li;
+  }));
+  const communes = document.getElementById("live-communes");
+  communes.replaceChildren(...snapshot.communes.map((c) => {
+    const li = document.createElement("li");
+    li.textContent = `${c.nom} (${c.count})`;
+    return li;
+  }));
+  heat.setLatLngs(snapshot.heatmap.map((p) => [p.lat, p.lon, Math.max(0.35, p.intensity)]));
+  zones.clearLayers();
+  zones.addData(snapshot.hotspots);
+  dots.clearLayers();
+  for (const p of snapshot.heatmap) {
+    L.circleMarker([p.lat, p.lon], { radius: 5, color: "#ffffff", weight: 2, fillColor: "#00e5ff", fillOpacity: 1, interactive: false }).addTo(dots);
+  }
+  if (!frozen && snapshot.heatmap.length) {
+    const bounds = L.latLngBounds(snapshot.heatmap.map((p) => [p.lat, p.lon]));
+    if (!fitted || !map.getBounds().contains(bounds)) {
+      map.fitBounds(bounds.pad(0.4), { maxZoom: 13 });
+      fitted = true;
+    }
+  }
+}
+
+function connect() {
+  const source = new EventSource(root.dataset.streamUrl);
+  source.addEventListener("snapshot", (event) => {
+    latest = JSON.parse(event.data);
+    if (!paused) render(latest);
+    else stateLine.textContent = t("paused");
+  });
+  source.addEventListener("open", () => { if (!paused && stateLine.textContent === t("live_lost")) stateLine.textContent = ""; });
+  source.addEventListener("error", () => { if (source.readyState !== EventSource.OPEN) stateLine.textContent = t("live_lost"); });
+}
+
+function toggle(button, on, onText, offText) {
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? onText : offText;
+}
+
+document.getElementById("btn-pause").addEventListener("click", (event) => {
+  paused = !paused;
+  toggle(event.currentTarget, paused, t("resume"), t("pause"));
+  stateLine.textContent = paused ? t("paused") : "";
+  if (!paused && latest) render(latest);
+});
+document.getElementById("btn-freeze").addEventListener("click", (event) => {
+  frozen = !frozen;
+  toggle(event.currentTarget, frozen, t("unfreeze"), t("freeze"));
+  for (const handler of [map.dragging, map.scrollWheelZoom, map.doubleClickZoom, map.touchZoom, map.boxZoom, map.keyboard]) {
+    if (frozen) handler.disable();
+    else handler.enable();
+  }
+});
+document.getElementById("btn-compare").addEventListener("click", async (event) => {
+  const panel = document.getElementById("compare-panel");
+  const showing = panel.hidden;
+  toggle(event.currentTarget, showing, t("compare_close"), t("compare"));
+  document.getElementById("ranking-panel").hidden = showing;
+  panel.hidden = !showing;
+  if (!showing) return;
+  const data = await request(`/ateliers/${encodeURIComponent(code)}/comparaison`);
+  const fill = (id, items, text) => document.getElementById(id).replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    li.textContent = text(item);
+    if (item.metropolitan) li.className = "is-metropolitan";
+    return li;
+  }));
+  fill("compare-workshop", data.workshop, (r) => `${r.label} (${r.count})`);
+  fill("compare-metropole", data.metropole.slice(0, 10), (r) => `${r.label}${r.metropolitan ? ` — ${t("metropolitan")}` : ""}`);
+});
+document.getElementById("btn-fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+});
+
+connect();

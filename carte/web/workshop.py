@@ -1,0 +1,133 @@
+"""Workshop pages: the participants' page (/a/<code>), its submission API, the projection view
+and its Server-Sent Events stream (/atelier/<code>/...)."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for,
+)
+from flask_babel import get_locale
+
+from carte.auth import role_required
+from carte.contributors import COOKIE, contributor_id, remember_contributor
+from carte.extensions import db, limiter
+from carte.reports.serialize import report_json
+from carte.storage.reports import active_themes
+from carte.web.aggregates import service as aggregates
+from carte.web.context import atlas, json_body
+from carte.workshops import live
+from carte.workshops.qr import qr_png, qr_svg
+from carte.workshops.service import get_workshop, submit_report
+
+workshop_pages = Blueprint("workshop", __name__)
+
+
+def join_url(code: str) -> str:
+    return url_for("workshop.join", code=code, _external=True)
+
+
+def theme_labels() -> dict[str, str]:
+    return {t.slug: t.label for t in active_themes(db.session)}
+
+
+def _device_key() -> str:
+    """Per device, not per IP: a whole room shares the venue's Wi-Fi address."""
+    return request.cookies.get(COOKIE) or request.remote_addr or "unknown"
+
+
+@workshop_pages.get("/a/<code>")
+def join(code: str):
+    workshop = get_workshop(db.session, code)
+    themes = [t for t in active_themes(db.session) if not workshop.theme_slugs or t.slug in workshop.theme_slugs]
+    communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
+    if workshop.territoire_code:
+        communes = [c for c in communes if c["territoire_code"] == workshop.territoire_code]
+    response = Response(render_template(
+        "workshop/join.html", workshop=workshop, themes=themes, communes=communes, lang=str(get_locale()),
+        tile_url=current_app.config["CARTE_TILE_URL"], tile_attribution=current_app.config["CARTE_TILE_ATTRIBUTION"],
+    ))
+    remember_contributor(response, contributor_id(request))  # the device key of the rate limit
+    return response
+
+
+@workshop_pages.post("/api/v1/ateliers/<code>/signalements")
+@limiter.limit(lambda: current_app.config.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour"), key_func=_device_key)
+def submit(code: str):
+    workshop = get_workshop(db.session, code)
+    data = json_body()
+    contributor = contributor_id(request)
+    report = submit_report(
+        db.session, atlas(), workshop, data, contributor=contributor,
+        premoderation=current_app.config["CARTE_MODERATION"] == "pre",
+    )
+    response = jsonify(report_json(report))
+    response.status_code = 201
+    remember_contributor(response, contributor)
+    return response
+
+
+@workshop_pages.get("/atelier/<code>/qr.<kind>")
+def qr(code: str, kind: str):
+    workshop = get_workshop(db.session, code)
+    if kind == "png":
+        body, mimetype = qr_png(join_url(workshop.code)), "image/png"
+    elif kind == "svg":
+        body, mimetype = qr_svg(join_url(workshop.code)), "image/svg+xml"
+    else:
+        return Response(status=404)
+    response = Response(body, mimetype=mimetype)
+    if request.args.get("telecharger"):
+        response.headers["Content-Disposition"] = f'attachment; filename="atelier-{workshop.code}.{kind}"'
+    return response
+
+
+@workshop_pages.get("/atelier/<code>/projection")
+@role_required("facilitator")
+def projection(code: str):
+    workshop = get_workshop(db.session, code)
+    return render_template("workshop/projection.html", workshop=workshop, join_url=join_url(workshop.code),
+                           lang=str(get_locale()))
+
+
+@workshop_pages.get("/api/v1/ateliers/<code>/etat")
+@role_required("facilitator")
+def state(code: str):
+    workshop = get_workshop(db.session, code)
+    return jsonify(live.snapshot(db.session, aggregates(), workshop, theme_labels()))
+
+
+@workshop_pages.get("/atelier/<code>/flux")
+@role_required("facilitator")
+def stream(code: str):
+    workshop = get_workshop(db.session, code)
+    workshop_id, service, labels = workshop.id, aggregates(), theme_labels()
+
+    def build(session):
+        fresh = get_workshop(session, code)
+        return live.snapshot(session, service, fresh, labels)
+
+    db.session.close()
+    events = live.stream(lambda: db.session, build, workshop_id)
+    return Response(
+        stream_with_context(events), mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@workshop_pages.get("/api/v1/ateliers/<code>/comparaison")
+@role_required("facilitator")
+def comparison(code: str):
+    """The workshop's themes beside the metropolitan shared-needs ranking (every published report)."""
+    from carte.reports.filters import ReportFilter
+
+    workshop = get_workshop(db.session, code)
+    labels = theme_labels()
+    snap = live.snapshot(db.session, aggregates(), workshop, labels)
+    metro = aggregates().shared_needs(db.session, ReportFilter(), exact=True)
+    return jsonify({
+        "workshop": snap["ranking"],
+        "metropole": [
+            {"theme": t["theme"], "label": labels.get(t["theme"], t["theme"]), "rank": t["rank"],
+             "score": t["score"], "metropolitan": t["metropolitan"], "sentence": t["sentence"]}
+            for t in metro["themes"]
+        ],
+    })
