@@ -25,3 +25,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
+    from carte.web.language import language
+    from carte.web.moderation import moderation
+
+    app.register_blueprint(language)
+    app.register_blueprint(moderation)
