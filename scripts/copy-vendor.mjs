@@ -28,6 +28,11 @@ const PACKAGES = {
   // Facilitators' dashboard and workshop projection: heatmap layer and charts.
   "leaflet.heat": { target: "leaflet.heat", files: ["dist/leaflet-heat.js", "LICENSE"] },
   "chart.js": { target: "chart.js", files: ["dist/chart.umd.min.js", "LICENSE.md"] },
+  // API documentation page (/api/v1/docs), served locally.
+  "swagger-ui-dist": {
+    target: "swagger-ui",
+    files: ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"],
+  },
 };
 
 function version(pkg) {
