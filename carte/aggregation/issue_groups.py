@@ -1,9 +1,8 @@
 """Issue groups: reports of one theme that describe the same thing in the same place.
 
-Two reports are linked when they share a theme, lie within ``radius_m`` metres (haversine on a
-BallTree) and their texts have a TF-IDF cosine of at least ``min_similarity``. Groups are the
-connected components of that graph with at least ``min_size`` members; commune borders play no
-role. Because linking is transitive, a chain of close reports can stretch a group beyond
+Two reports are linked when they share a theme, lie within ``radius_m`` metres (haversine) and
+their texts have a TF-IDF cosine of at least ``min_similarity``. Groups are the connected
+components of that graph with at least ``min_size`` members; commune borders play no role. Because linking is transitive, a chain of close reports can stretch a group beyond
 ``radius_m``; ``extent_m`` reports how far its members lie from the centroid.
 
 Texts (title + description) are accent-folded, lowercased and stripped of French stop words, then
@@ -17,7 +16,6 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import BallTree
 
 from .inputs import Places, ReportArrays
 from .text import normalise
@@ -26,6 +24,8 @@ EARTH_RADIUS_M = 6_371_008.8
 RADIUS_M = 150.0
 MIN_SIMILARITY = 0.35
 MIN_SIZE = 2
+METRES_PER_DEGREE = 111_195.0  # of latitude; only to bucket reports, distances are haversine
+DENSE_TEXTS = 3000  # distinct texts up to which all their cosines are precomputed (36 MB)
 
 
 def _texts(reports: ReportArrays) -> list[str]:
@@ -40,22 +40,6 @@ def tfidf_matrix(texts: list[str]) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 1))
     vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=False)
     return vectoriser.fit_transform(texts).tocsr()
-
-
-def close_pairs(lat: np.ndarray, lon: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (i < j) within radius_m, and their distances in metres."""
-    if len(lat) < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    coords = np.radians(np.column_stack([lat, lon]))
-    tree = BallTree(coords, metric="haversine")
-    neighbours, distances = tree.query_radius(coords, r=radius_m / EARTH_RADIUS_M, return_distance=True)
-    lengths = np.fromiter((len(a) for a in neighbours), dtype=np.int64, count=len(neighbours))
-    i = np.repeat(np.arange(len(lat)), lengths)
-    j = np.concatenate(neighbours).astype(np.int64)
-    d = np.concatenate(distances) * EARTH_RADIUS_M
-    keep = i < j
-    return i[keep], j[keep], d[keep]
 
 
 def issue_groups(
@@ -98,22 +82,90 @@ def _commune_codes(reports: ReportArrays, places: Places | None) -> np.ndarray:
     return reports.commune.astype(str).astype(object)
 
 
+class TextSimilarity:
+    """Cosine similarity between the texts of reports, computed once per distinct text.
+
+    Reports repeat themselves (the same complaint, a service's category as a title), so
+    vectors are built for the distinct texts only, and their IDF is learnt on those: a
+    complaint repeated a hundred times does not make its own words less telling. Up to
+    DENSE_TEXTS distinct texts, every cosine is precomputed once and pairs are looked up.
+    """
+
+    def __init__(self, texts: list[str]):
+        distinct, self.text_of = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        self.text_of = self.text_of.ravel()
+        self.vectors = tfidf_matrix(distinct.tolist())
+        self.table = (
+            (self.vectors @ self.vectors.T).toarray().astype(np.float32) if len(distinct) <= DENSE_TEXTS else None
+        )
+
+    def report_vectors(self, rows: np.ndarray) -> sparse.csr_matrix:
+        return self.vectors[self.text_of[rows]]
+
+    def block(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """(len(rows), len(columns)) cosines between two sets of reports."""
+        if self.table is not None:
+            return self.table[np.ix_(self.text_of[rows], self.text_of[columns])]
+        return (self.report_vectors(rows) @ self.report_vectors(columns).T).toarray()
+
+
+def linked_pairs(
+    reports: ReportArrays, similarity: TextSimilarity, radius_m: float, min_similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of the same theme, within ``radius_m`` and at least ``min_similarity`` alike.
+
+    Reports are bucketed on a grid of cells as wide as the radius, so a report's possible
+    partners lie in its own cell and the eight around it. Each cell's reports are compared with
+    those candidates at once: one vectorised haversine block and one block of cosines.
+    """
+    found_i, found_j = [], []
+    lat, lon = np.radians(reports.lat), np.radians(reports.lon)
+    gy = np.floor(reports.lat * METRES_PER_DEGREE / radius_m).astype(np.int64)
+    gx = np.floor(reports.lon * METRES_PER_DEGREE * np.cos(np.radians(reports.lat.mean())) / radius_m).astype(np.int64)
+    for theme in np.unique(reports.theme):
+        members = np.flatnonzero(reports.theme == theme)
+        if len(members) < 2:
+            continue
+        uniq, inverse = np.unique(np.stack([gx[members], gy[members]], axis=1), axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.r_[0, np.cumsum(np.bincount(inverse, minlength=len(uniq)))]
+        cells = {(cx, cy): members[order[bounds[k]:bounds[k + 1]]] for k, (cx, cy) in enumerate(uniq.tolist())}
+        for (cx, cy), rows in cells.items():
+            around = [cells[c] for c in ((cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)) if c in cells]
+            candidates = np.concatenate(around)
+            near = _haversine_block(lat[rows], lon[rows], lat[candidates], lon[candidates]) <= radius_m
+            near &= rows[:, None] < candidates[None, :]
+            if not near.any():
+                continue
+            a, b = np.nonzero(near & (similarity.block(rows, candidates) >= min_similarity))
+            found_i.append(rows[a])
+            found_j.append(candidates[b])
+    if not found_i:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(found_i), np.concatenate(found_j)
+
+
+def _haversine_block(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Distances in metres between every point of a block (radians) and every point of a set."""
+    dphi = lat2[None, :] - lat1[:, None]
+    dlmb = lon2[None, :] - lon1[:, None]
+    a = np.sin(dphi / 2) ** 2 + np.cos(lat1)[:, None] * np.cos(lat2)[None, :] * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
 def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -> list[dict]:
-    i, j, _ = close_pairs(reports.lat, reports.lon, radius_m)
-    same_theme = reports.theme[i] == reports.theme[j]
-    i, j = i[same_theme], j[same_theme]
+    similarity = TextSimilarity(_texts(reports))
+    i, j = linked_pairs(reports, similarity, radius_m, min_similarity)
     if len(i) == 0:
         return []
     involved = np.unique(np.concatenate([i, j]))
     local = np.full(len(reports), -1, dtype=np.int64)
     local[involved] = np.arange(len(involved))
     sub = reports.subset(involved)
-    # IDF is learnt on the whole selection (its vocabulary), vectors are needed only for linked reports
-    vectors = tfidf_matrix(_texts(reports))[involved]
+    vectors = similarity.report_vectors(involved)
     li, lj = local[i], local[j]
-    similarity = np.asarray(vectors[li].multiply(vectors[lj]).sum(axis=1)).ravel()
-    linked = similarity >= min_similarity
-    li, lj = li[linked], lj[linked]
     n = len(involved)
     graph = sparse.coo_matrix((np.ones(len(li)), (li, lj)), shape=(n, n))
     _, label = connected_components(graph, directed=False)

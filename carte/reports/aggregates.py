@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import h3
@@ -26,6 +26,27 @@ from carte.storage.reports import apply_filter
 
 STORED_RESOLUTIONS = (7, 8, 9)
 ISSUE_GROUPS_MAX_REPORTS = 50_000
+
+
+class LazyLevels(Mapping):
+    """level -> array, computed on first access: each level costs a pass over the selection."""
+
+    def __init__(self, compute: Callable[[str], np.ndarray]):
+        self._compute = compute
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, level: str) -> np.ndarray:
+        if level not in aggregation.LEVELS:
+            raise KeyError(level)
+        if level not in self._done:
+            self._done[level] = self._compute(level)
+        return self._done[level]
+
+    def __iter__(self):
+        return iter(aggregation.LEVELS)
+
+    def __len__(self) -> int:
+        return len(aggregation.LEVELS)
 
 
 class Aggregates:
@@ -68,18 +89,27 @@ class Aggregates:
         return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
 
     def _counts(self, rows: np.ndarray, themes: dict[int, str]) -> aggregation.CountTable:
+        """A (commune, theme) rollup of the selection, with exact distinct contributors per level."""
         cols = self.index.columns
         slugs = tuple(themes.values())
-        position = {theme_id: i for i, theme_id in enumerate(themes)}
-        theme_ids = cols["theme_id"][rows]
-        lookup = np.zeros(max(themes, default=0) + 1, dtype=np.int64)
-        lookup[list(position)] = list(position.values())
+        theme_pos = np.zeros(max(themes, default=0) + 1, dtype=np.int64)
+        theme_pos[list(themes)] = np.arange(len(themes))
+        n_communes, n_themes = len(self.places), len(slugs)
+        cell = cols["commune"][rows].astype(np.int64) * n_themes + theme_pos[cols["theme_id"][rows]]
+        matrix = np.bincount(cell, minlength=n_communes * n_themes)
+        nonzero = np.flatnonzero(matrix)
+        commune, theme = np.divmod(nonzero, n_themes)
+
+        def distinct(level: str, by_theme: bool) -> np.ndarray:
+            groups = self.places.groups(level)
+            return self.index.distinct_contributors(
+                rows, groups.of_commune, len(groups.codes), theme_pos if by_theme else None, n_themes
+            )
+
         return aggregation.CountTable(
-            commune=cols["commune"][rows].astype(np.int64),
-            theme=lookup[theme_ids] if len(rows) else np.zeros(0, np.int64),
-            count=np.ones(len(rows), dtype=np.int64),
-            themes=slugs,
-            contributor=cols["contributor"][rows],
+            commune=commune, theme=theme, count=matrix[nonzero], themes=slugs,
+            contributors=LazyLevels(lambda level: distinct(level, True)),
+            place_contributors=LazyLevels(lambda level: distinct(level, False)),
         )
 
     def _cells(self, rows: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
