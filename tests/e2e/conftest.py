@@ -170,22 +170,24 @@ class CartePage:
         box = self.page.locator("#map").bounding_box()
         return box["x"] + x, box["y"] + y
 
-    def click_map_at(self, lat: float, lon: float, zoom: float = 16):
-        """Clicks the map at a place, or a few pixels away if a marker sits right there."""
+    def free_point_of(self, lat: float, lon: float, zoom: float = 16) -> tuple[float, float]:
+        """Like point_of, moved a few pixels if a marker or a control sits right there."""
         x, y = self.point_of(lat, lon, zoom)
         self.page.wait_for_timeout(100)
-        for dx, dy in [(0, 0), (30, 0), (0, 30), (-30, 0), (0, -30)]:
+        for dx, dy in [(0, 0), (30, 0), (0, 30), (-30, 0), (0, -30), (45, 45), (-45, -45)]:
             free = self.page.evaluate(
                 """([x, y]) => {
                     const hit = document.elementFromPoint(x, y);
-                    return !!hit && !hit.closest('.leaflet-marker-icon, .leaflet-popup, .leaflet-control');
+                    return !!hit && hit.matches('path.commune-path');
                 }""",
                 [x + dx, y + dy],
             )
             if free:
-                self.page.mouse.click(x + dx, y + dy)
-                return
+                return x + dx, y + dy
         raise AssertionError(f"No free spot on the map around {lat}, {lon}")
+
+    def click_map_at(self, lat: float, lon: float, zoom: float = 16):
+        self.page.mouse.click(*self.free_point_of(lat, lon, zoom))
 
     def open_form_at(self, lat: float, lon: float):
         self.click_map_at(lat, lon)

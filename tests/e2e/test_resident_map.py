@@ -1,5 +1,6 @@
 """The resident map: communes, reports, and filing a report with and without the map."""
 import re
+import uuid
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -14,6 +15,8 @@ LUXEMBOURG = (48.8462, 2.3372)
 BASTILLE = (48.8532, 2.3691)
 BUTTES_CHAUMONT = (48.8809, 2.3828)
 XSS_TITLE = "<img src=x onerror=alert(1)>"
+# Titles are made unique so that the tests can also run against a long-lived server.
+RUN = uuid.uuid4().hex[:4]
 
 
 def shot(page, name):
@@ -33,8 +36,7 @@ def test_map_draws_the_130_communes_offline(carte):
         assert page.watch.blocked, "tile requests should have been attempted and blocked"
         expect(page.locator("#credits")).to_contain_text("OpenStreetMap")
     # Hovering a commune shows its name.
-    x, y = carte.point_of(*TOUR_EIFFEL, zoom=12)
-    page.mouse.move(x, y)
+    page.mouse.move(*carte.free_point_of(*LUXEMBOURG, zoom=12))
     expect(page.locator(".leaflet-tooltip.commune-tooltip")).to_have_text("Paris")
     # The legend lists every theme, in the theme's colour.
     themes = carte.themes()
@@ -80,7 +82,7 @@ def test_file_a_report_by_clicking_the_map(carte):
     expect(carte.field("theme")).to_be_focused()
     carte.fill_report(
         theme=theme["slug"],
-        title="Trottoir encombré devant la tour",
+        title=f"Trottoir encombré devant la tour {RUN}",
         description="Des trottinettes bloquent le passage des poussettes.",
         tags=["trottoir", "accessibilité"],
         author="Camille",
@@ -93,11 +95,11 @@ def test_file_a_report_by_clicking_the_map(carte):
     expect(carte.confirmation).to_have_text("Signalement enregistré à Paris")
     expect(carte.panel).to_be_hidden()
     expect(page.locator(".pin-marker")).to_have_count(0)
-    marker = page.locator(".report-marker", has_text="Trottoir encombré devant la tour")
+    marker = page.locator(".report-marker", has_text=f"Trottoir encombré devant la tour {RUN}")
     expect(marker).to_be_visible()
     expect(marker).to_be_focused()
     popup = page.locator(".leaflet-popup .report-popup")
-    expect(popup.locator(".report-popup__title")).to_have_text("Trottoir encombré devant la tour")
+    expect(popup.locator(".report-popup__title")).to_have_text(f"Trottoir encombré devant la tour {RUN}")
     expect(popup).to_contain_text(theme["label"])
     expect(popup).to_contain_text("Paris")
     expect(popup.locator(".tag")).to_have_text(["trottoir", "accessibilité"])
@@ -199,7 +201,7 @@ def test_keyboard_only_report_without_the_map(carte):
     page.keyboard.type(prefix)
     expect(carte.field("theme")).to_have_value(theme["slug"])
     page.keyboard.press("Tab")
-    page.keyboard.type("Banc cassé sur le parvis")
+    page.keyboard.type(f"Banc cassé sur le parvis {RUN}")
     page.keyboard.press("Tab")
     page.keyboard.type("Le dossier du banc est arraché.")
     page.keyboard.press("Tab")
@@ -214,7 +216,7 @@ def test_keyboard_only_report_without_the_map(carte):
     page.keyboard.press("Enter")
 
     expect(carte.confirmation).to_have_text("Signalement enregistré à Saint-Denis (position approximative)")
-    marker = page.locator(".report-marker", has_text="Banc cassé sur le parvis")
+    marker = page.locator(".report-marker", has_text=f"Banc cassé sur le parvis {RUN}")
     expect(marker).to_have_class(re.compile("report-marker--approx"))
     expect(marker).to_be_focused()
     popup = page.locator(".leaflet-popup .report-popup")
@@ -228,7 +230,7 @@ def test_keyboard_only_report_without_the_map(carte):
             for (const f of window.carte.reports.features.values())
                 if (f.properties.title === title) return f.geometry.coordinates;
         }""",
-        "Banc cassé sur le parvis",
+        f"Banc cassé sur le parvis {RUN}",
     )
     assert abs(placed[0] - lon) < 1e-4 and abs(placed[1] - lat) < 1e-4
     shot(page, "report-without-map-created")
@@ -341,3 +343,18 @@ def test_accessibility_audit_with_axe(browser, live_server):
         assert violations == [], violations
     finally:
         context.close()
+
+
+def test_enter_on_the_map_places_the_pin_and_escape_closes(carte):
+    page = carte.page
+    carte.point_of(*REPUBLIQUE, zoom=15)
+    page.locator("#map").focus()
+    page.keyboard.press("Enter")
+    expect(carte.panel).to_be_visible()
+    expect(carte.field("theme")).to_be_focused()
+    expect(page.locator(".pin-marker")).to_have_count(1)
+    expect(page.locator("#position-text")).to_contain_text("Paris")
+    page.keyboard.press("Escape")
+    expect(carte.panel).to_be_hidden()
+    expect(page.locator(".pin-marker")).to_have_count(0)
+    expect(page.locator("#map")).to_be_focused()

@@ -60,11 +60,15 @@ export async function request(path, { method = "GET", params, body, signal } = {
   if (type.includes("json")) {
     try {
       payload = await response.json();
-    } catch {
+    } catch (error) {
+      if (error.name === "AbortError") throw error; // aborted while reading the body
       payload = null;
     }
   }
 
+  if (response.ok && payload === null && response.status !== 204) {
+    throw new ApiError({ status: response.status, code: "invalid_response", message: t("server_error") });
+  }
   if (!response.ok) {
     const error = payload?.error || {};
     throw new ApiError({

@@ -81,6 +81,7 @@ function start() {
     .catch((error) => showNotice(t("load_communes_failed", { message: error.message }), { tone: "error" }));
 
   let reportRequest = null;
+  let justCreated = null; // {id, at}
   let reportTimer = null;
   async function loadReports() {
     reportRequest?.abort();
@@ -90,7 +91,10 @@ function start() {
     try {
       for (let page = 0; page < MAX_REPORT_PAGES; page++) {
         const collection = await api.reports(params, { signal: controller.signal });
-        reports.addFeatures(collection.features || []);
+        const added = reports.addFeatures(collection.features || []);
+        // Newly loaded neighbours can pull a just-created report back into a cluster, which
+        // closes its popup: show it again.
+        if (added && justCreated && Date.now() - justCreated.at < 5000) carte.showReport(justCreated.id, { focus: true });
         if (!collection.next_cursor) break;
         params.cursor = collection.next_cursor;
       }
@@ -180,6 +184,7 @@ function start() {
     reports.addFeatures([reportToFeature(report)]);
     mapElement.dataset.reports = String(reports.size);
     confirm(t(report.approximate ? "saved_approximate" : "saved", { commune }));
+    justCreated = { id: report.id, at: Date.now() };
     carte.showReport(report.id, { focus: true });
   });
 }

@@ -429,10 +429,17 @@ export class CarteMap extends EventTarget {
   showReport(id, { focus = false } = {}) {
     const marker = this.reports?.marker(id);
     if (!marker) return;
-    this.reports.layer().zoomToShowLayer(marker, () => {
+    const show = () => {
       marker.openPopup();
-      if (focus) marker.getElement()?.focus({ preventScroll: true });
-    });
+      const active = document.activeElement;
+      if (focus && (!active || active === document.body || active === this.element || active === marker.getElement()))
+        marker.getElement()?.focus({ preventScroll: true });
+    };
+    // Re-clustering just after the zoom can take the marker off the map and put it back
+    // (a new element, its popup closed): show it again when that happens.
+    marker.on("add", show);
+    setTimeout(() => marker.off("add", show), 3000);
+    this.reports.layer().zoomToShowLayer(marker, show);
   }
 
   placePin(latlng, { pan = true } = {}) {
