@@ -30,3 +30,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(language)
     app.register_blueprint(moderation)
+    from carte.web.openapi import openapi
+
+    app.register_blueprint(openapi, url_prefix="/api/v1")

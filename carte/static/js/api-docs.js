@@ -1,0 +1,6 @@
+// Starts Swagger UI on /api/v1/docs from the locally served bundle (no CDN, no inline script).
+/* global SwaggerUIBundle */
+const root = document.getElementById("swagger-ui");
+if (root && typeof SwaggerUIBundle === "function") {
+  SwaggerUIBundle({ url: root.dataset.specUrl, domNode: root, deepLinking: true, tryItOutEnabled: false });
+}

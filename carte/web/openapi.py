@@ -1,0 +1,327 @@
+"""The OpenAPI 3 document of /api/v1, generated from the code, and its documentation page.
+
+Paths and methods come from Flask's URL map, so no route can be missing from the
+document; each view adds its summary, parameters and response schemas with the `doc`
+decorator, and those schemas are the marshmallow classes below. schemathesis checks
+every response against the document in the test suite, so document and code cannot
+drift apart unnoticed.
+"""
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, current_app, jsonify, render_template
+from marshmallow import Schema, fields, validate
+
+openapi = Blueprint("openapi", __name__)
+
+PREFIX = "/api/v1"
+FILTER = ("theme", "tag", "commune", "territoire", "departement", "since", "until", "bbox")
+PAGING = ("limit", "cursor")
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Code stable, en anglais (ex. `unknown_theme`)."})
+    message = fields.String(required=True, metadata={"description": "Message en français."})
+    field = fields.String(required=True, allow_none=True, metadata={"description": "Champ en cause, ou null."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class ThemeSchema(Schema):
+    slug = fields.String(required=True)
+    label = fields.String(required=True)
+    color = fields.String(required=True, metadata={"example": "#0072b2"})
+
+
+class ThemesSchema(Schema):
+    themes = fields.List(fields.Nested(ThemeSchema), required=True)
+
+
+class PlaceRefSchema(Schema):
+    code = fields.String(required=True)
+    nom = fields.String(required=True)
+
+
+class ReportPropertiesSchema(Schema):
+    id = fields.String(required=True)
+    theme = fields.String(required=True)
+    theme_label = fields.String(required=True)
+    color = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    tags = fields.List(fields.String(), required=True)
+    author_name = fields.String(required=True, allow_none=True)
+    commune = fields.Nested(PlaceRefSchema, required=True)
+    territoire = fields.Nested(PlaceRefSchema, required=True)
+    arrondissement = fields.Nested(PlaceRefSchema, required=True, allow_none=True)
+    approximate = fields.Boolean(required=True)
+    location_text = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["published", "pending", "hidden", "rejected"]))
+    source = fields.String(required=True, validate=validate.OneOf(["web", "api", "import"]))
+    created_at = fields.DateTime(required=True)
+    support = fields.Integer(metadata={"description": "Soutiens (« moi aussi »)."})
+    dissent = fields.Integer()
+    comments = fields.Integer()
+
+
+class ReportSchema(ReportPropertiesSchema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class PointSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("Point"))
+    coordinates = fields.List(fields.Float(), required=True, validate=validate.Length(equal=2))
+
+
+class ReportFeatureSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("Feature"))
+    id = fields.String(required=True)
+    geometry = fields.Nested(PointSchema, required=True)
+    properties = fields.Nested(ReportPropertiesSchema, required=True)
+
+
+class ReportCollectionSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
+    features = fields.List(fields.Nested(ReportFeatureSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True,
+                                metadata={"description": "À passer en `cursor` pour la page suivante ; null à la fin."})
+
+
+# The Métropole du Grand Paris lies within this box; points outside the MGP itself are refused (422).
+MGP_BOX = {"lat": (48.72, 48.99), "lon": (2.14, 2.62)}
+
+
+class ReportInputSchema(Schema):
+    theme = fields.String(required=True, metadata={"description": "Slug d'un thème actif (GET /api/v1/themes)."})
+    title = fields.String(required=True, validate=validate.Length(min=5, max=120))
+    description = fields.String(validate=validate.Length(max=2000))
+    tags = fields.List(fields.String(validate=validate.Length(max=40)), validate=validate.Length(max=5))
+    author_name = fields.String(validate=validate.Length(max=80))
+    lat = fields.Float(validate=validate.Range(*MGP_BOX["lat"]),
+                       metadata={"description": "Avec lon : le point exact (dans la MGP)."})
+    lon = fields.Float(validate=validate.Range(*MGP_BOX["lon"]))
+    commune = fields.String(metadata={"description": "Sans lat/lon : code INSEE, avec location_text (approximatif)."})
+    location_text = fields.String(validate=validate.Length(max=200))
+
+
+class GeoJSONSchema(Schema):
+    type = fields.String(required=True)
+    features = fields.List(fields.Dict(), required=True)
+
+
+SCHEMAS = {
+    "Error": ErrorSchema, "Theme": ThemeSchema, "Themes": ThemesSchema, "Report": ReportSchema,
+    "ReportFeature": ReportFeatureSchema, "ReportCollection": ReportCollectionSchema,
+    "ReportInput": ReportInputSchema, "GeoJSON": GeoJSONSchema,
+}
+
+PARAMETERS = {
+    "theme": ("string", "Slugs de thèmes, séparés par des virgules ou répétés."),
+    "tag": ("string", "Mots-clés, séparés par des virgules ou répétés."),
+    "commune": ("string", "Codes INSEE de communes."),
+    "territoire": ("string", "Codes de territoires (SIREN d'EPT, ou 75056 pour Paris)."),
+    "departement": ("string", "Codes de départements (75, 92, 93, 94)."),
+    "since": ("date", "Depuis ce jour inclus (AAAA-MM-JJ ; une date-heure ISO est aussi acceptée)."),
+    "until": ("date", "Jusqu'à ce jour inclus (AAAA-MM-JJ)."),
+    "bbox": ("string", "minLon,minLat,maxLon,maxLat (WGS84)."),
+    "limit": ("integer", "Taille de page, de 1 à 5000 (500 par défaut)."),
+    "cursor": ("integer", "Curseur renvoyé par la page précédente."),
+}
+
+
+def _parameter(name: str) -> dict:
+    kind, description = PARAMETERS[name]
+    schema: dict = {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
+    if name == "limit":
+        schema.update(minimum=1, maximum=5000)
+    if name == "cursor":
+        schema.update(minimum=0)
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+# --- the decorator ------------------------------------------------------------------------------
+
+ERROR_TEXT = {
+    400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé", 404: "Introuvable",
+    415: "Corps JSON attendu", 422: "Paramètre ou champ invalide", 429: "Trop de requêtes",
+}
+
+
+def doc(summary: str, *, tag: str, params: tuple[str, ...] = (), query: tuple[dict, ...] = (),
+        body: type[Schema] | None = None, responses: dict | None = None, errors: tuple[int, ...] = (422,),
+        media_type: str = "application/json", description: str | None = None):
+    """Describe a view for the OpenAPI document (the route itself is read from the URL map).
+
+    `params` names shared query parameters (see PARAMETERS), `query` adds others,
+    `responses` maps a status to a marshmallow schema (or a raw JSON schema dict).
+    """
+    def attach(view):
+        view.__apidoc__ = {
+            "summary": summary, "tag": tag, "params": params, "query": query, "body": body,
+            "responses": responses or {200: None}, "errors": errors, "media_type": media_type,
+            "description": description,
+        }
+        return view
+
+    return attach
+
+
+# --- building the document ----------------------------------------------------------------------
+
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _path(rule: str) -> tuple[str, list[dict]]:
+    params = []
+
+    def repl(match):
+        converter, name = match.group(1) or "string", match.group(2)
+        kind = {"int": "integer", "float": "number"}.get(converter, "string")
+        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+        return "{" + name + "}"
+
+    return _CONVERTER.sub(repl, rule), params
+
+
+def _content(schema, media_type: str) -> dict:
+    return {media_type: {"schema": schema if schema is not None else {}}}
+
+
+FACILITATOR = (
+    {"name": "exact", "in": "query", "required": False, "schema": {"type": "string", "enum": ["1", "true", "oui"]},
+     "description": "Chiffres exacts, sans arrondi de confidentialité (animateurs connectés)."},
+    {"name": "status", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "Statuts inclus : published, pending, hidden (animateurs connectés)."},
+)
+AGGREGATE = {"type": "object"}
+AGGREGATE_ERRORS = (401, 403, 422)
+
+# Descriptions of the core routes, by endpoint (views of other areas may use @doc instead).
+ROUTE_DOCS = {
+    ("api.themes", "GET"): doc("Thèmes actifs", tag="signalements", responses={200: ThemesSchema}, errors=()),
+    ("api.communes", "GET"): doc(
+        "Les 130 communes de la MGP (GeoJSON simplifié)", tag="territoires",
+        responses={200: GeoJSONSchema}, errors=(), media_type="application/geo+json"),
+    ("api.list_reports", "GET"): doc(
+        "Signalements publiés (GeoJSON, du plus récent au plus ancien, par pages)", tag="signalements",
+        params=FILTER + PAGING, responses={200: ReportCollectionSchema}, media_type="application/geo+json"),
+    ("api.show_report", "GET"): doc(
+        "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,)),
+    ("api.post_report", "POST"): doc(
+        "Déposer un signalement (point exact, ou commune et lieu en texte)", tag="signalements",
+        body=ReportInputSchema, responses={201: ReportSchema}, errors=(400, 403, 415, 422, 429)),
+    ("aggregates.territories", "GET"): doc(
+        "Statistiques par commune, territoire, département ou métropole", tag="agrégats",
+        params=FILTER, query=({"name": "level", "in": "query", "required": False,
+                               "schema": {"type": "string", "enum": ["commune", "territoire", "departement", "metropole"]}},)
+        + FACILITATOR, responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+    ("aggregates.shared_needs", "GET"): doc(
+        "Besoins partagés entre communes et territoires", tag="agrégats", params=FILTER, query=FACILITATOR,
+        responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+    ("aggregates.hotspots", "GET"): doc(
+        "Zones de concentration (hexagones H3, GeoJSON)", tag="agrégats", params=FILTER,
+        query=({"name": "resolution", "in": "query", "required": False,
+                "schema": {"type": "string", "enum": ["7", "8", "9"]}},) + FACILITATOR,
+        responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS, media_type="application/geo+json"),
+    ("aggregates.issue_groups", "GET"): doc(
+        "Groupes de signalements proches et semblables", tag="agrégats", params=FILTER, query=FACILITATOR,
+        responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+    ("aggregates.heatmap", "GET"): doc(
+        "Carte de chaleur", tag="agrégats", params=FILTER,
+        query=({"name": "zoom", "in": "query", "required": False,
+                "schema": {"type": "number", "minimum": 0, "maximum": 22}},) + FACILITATOR,
+        responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+}
+
+
+def _operation(view, method: str, path_params: list[dict], endpoint: str = "") -> dict:
+    described = ROUTE_DOCS.get((endpoint, method))
+    meta = described(lambda: None).__apidoc__ if described else getattr(view, "__apidoc__", None)
+    docstring = (view.__doc__ or "").strip().split("\n")[0]
+    if meta is None:
+        # Not described yet: listed with its path parameters and any JSON answer.
+        return {
+            "summary": docstring or view.__name__, "tags": ["autres"], "parameters": path_params,
+            "responses": {"default": {"description": "Réponse JSON (schéma non détaillé).",
+                                      "content": _content(None, "application/json")}},
+        }
+    op: dict = {"summary": meta["summary"], "tags": [meta["tag"]]}
+    if meta["description"] or docstring:
+        op["description"] = meta["description"] or docstring
+    op["parameters"] = path_params + [_parameter(p) for p in meta["params"]] + list(meta["query"])
+    if meta["body"] is not None:
+        op["requestBody"] = {"required": True, "content": _content(meta["body"], "application/json")}
+    responses = {}
+    for status, schema in meta["responses"].items():
+        responses[str(status)] = {"description": "Succès", "content": _content(schema, meta["media_type"])}
+    for status in meta["errors"]:
+        responses[str(status)] = {"description": ERROR_TEXT.get(status, "Erreur"),
+                                  "content": _content(ErrorSchema, "application/json")}
+    op["responses"] = responses
+    return op
+
+
+def build_spec(app: Flask, themes: tuple[str, ...] = ()) -> dict:
+    """The document; `themes` (the active slugs) become the enum of a report's theme."""
+    spec = APISpec(
+        title="Carte — API publique",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": (
+                "Signalements et besoins des habitants de la Métropole du Grand Paris. Erreurs : "
+                "`{\"error\": {\"code\", \"message\", \"field\"}}`. Données sous licence ODbL ; "
+                "voir aussi l'API Open311 GeoReport v2 sous /open311/v2."
+            ),
+            "license": {"name": "ODbL-1.0", "url": "https://opendatacommons.org/licenses/odbl/1-0/"},
+        },
+    )
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+    paths: dict[str, dict] = {}
+    for rule in rules:
+        if not rule.rule.startswith(PREFIX + "/") or rule.endpoint.startswith(("openapi.", "static")):
+            continue
+        path, path_params = _path(rule.rule)
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(view, method, path_params, rule.endpoint)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    document = spec.to_dict()
+    if themes:
+        document["components"]["schemas"]["ReportInput"]["properties"]["theme"]["enum"] = list(themes)
+    return document
+
+
+def get_spec(app: Flask) -> dict:
+    """The document for the current themes, built once per set of active themes."""
+    from carte.extensions import db
+    from carte.storage.reports import active_themes
+
+    themes = tuple(t.slug for t in active_themes(db.session))
+    cache = app.extensions.setdefault("carte_openapi", {})
+    if themes not in cache:
+        cache.clear()
+        cache[themes] = build_spec(app, themes)
+    return cache[themes]
+
+
+@openapi.get("/openapi.json")
+def openapi_json():
+    return jsonify(get_spec(current_app))
+
+
+@openapi.get("/docs")
+def docs():
+    return render_template("api/docs.html")
