@@ -33,6 +33,8 @@ const PACKAGES = {
     target: "swagger-ui",
     files: ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"],
   },
+  // Accessibility checks in the browser tests (a dev dependency; never loaded by the pages).
+  "axe-core": { target: "axe-core", files: ["axe.min.js", "LICENSE"] },
 };
 
 function version(pkg) {

@@ -361,6 +361,8 @@ export class ReportForm extends EventTarget {
       tags: [...this.tags],
       author_name: v("author_name") || null,
     };
+    const honeypot = this.form.elements.website?.value;
+    if (honeypot) data.website = honeypot; // bots fill it; the server refuses them
     if (this.mode === "map") {
       data.lat = Number(this.latlng.lat.toFixed(7));
       data.lon = Number(this.latlng.lng.toFixed(7));

@@ -1,0 +1,430 @@
+// The participation panel: the list of reports in the current map view, and a report's
+// detail where residents support it, comment, add photos and flag content.
+// Loaded after main.js; reads window.carte (map, reports) and never edits the map's own code.
+import { ApiError, request } from "./api.js";
+import { formatDate } from "./i18n.js";
+
+const $ = (selector) => document.querySelector(selector);
+const messages = JSON.parse($("#participation-messages")?.textContent || "{}");
+const LIST_LIMIT = 200;
+
+function t(key, params = {}) {
+  const template = messages[key];
+  if (typeof template !== "string") return key;
+  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function csrfHeader() {
+  const token = document.querySelector('meta[name="csrf-token"]')?.content;
+  return token ? { "X-CSRFToken": token } : {};
+}
+
+function announce(text) {
+  const toast = $("#confirmation");
+  if (!toast) return;
+  toast.textContent = text;
+  toast.classList.add("toast--visible");
+  clearTimeout(announce.timer);
+  announce.timer = setTimeout(() => toast.classList.remove("toast--visible"), 8000);
+}
+
+class ParticipationPanel {
+  constructor(root, carte) {
+    this.root = root;
+    this.carte = carte;
+    this.title = $("#pp-title");
+    this.list = $("#pp-list");
+    this.detail = $("#pp-detail");
+    this.toggle = $("#list-toggle");
+    this.current = null; // {id, feature, report, state}
+    this.returnFocus = null;
+
+    this.toggle.addEventListener("click", () => (this.isOpen && !this.list.hidden ? this.close() : this.openList(this.toggle)));
+    $("#pp-close").addEventListener("click", () => this.close());
+    $("#pp-back").addEventListener("click", () => this.openList());
+    $("#pp-sort").addEventListener("change", () => this.renderList());
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.close();
+      }
+    });
+    $("#pp-support").addEventListener("click", () => this.vote("support"));
+    $("#pp-dissent").addEventListener("click", () => this.vote("dissent"));
+    this.commentForm = $("#pp-comment-form");
+    this.commentForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.comment();
+    });
+    const body = $("#pp-comment-body");
+    body.addEventListener("input", () => ($("#pp-comment-counter").textContent = `${body.value.trim().length} / 1000`));
+    $("#pp-flag-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.flagReport();
+    });
+    $("#pp-photo-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.uploadPhotos();
+    });
+
+    const map = carte.map;
+    map.on("moveend", () => this.isOpen && !this.list.hidden && this.renderList());
+    map.on("popupopen", (event) => this.decoratePopup(event.popup));
+    // main.js writes the number of loaded reports on #map once a view's reports have arrived.
+    new MutationObserver(() => this.isOpen && !this.list.hidden && this.renderList()).observe(carte.map.getContainer(), {
+      attributes: true,
+      attributeFilter: ["data-reports"],
+    });
+  }
+
+  get isOpen() {
+    return !this.root.hidden;
+  }
+
+  show(opener) {
+    if (!this.isOpen) this.returnFocus = opener || document.activeElement;
+    this.root.hidden = false;
+    this.toggle.setAttribute("aria-expanded", "true");
+    window.setTimeout(() => this.carte.carte?.invalidate?.(), 0);
+  }
+
+  close() {
+    this.root.hidden = true;
+    this.toggle.setAttribute("aria-expanded", "false");
+    window.setTimeout(() => this.carte.carte?.invalidate?.(), 0);
+    const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : this.toggle;
+    target.focus();
+    this.current = null;
+  }
+
+  // -- list of the reports in view ---------------------------------------------------------
+  openList(opener) {
+    this.show(opener);
+    this.detail.hidden = true;
+    this.list.hidden = false;
+    this.title.textContent = t("list_title");
+    this.renderList();
+    this.title.focus();
+  }
+
+  featuresInView() {
+    const bounds = this.carte.map.getBounds();
+    const inView = [];
+    for (const feature of this.carte.reports.features.values()) {
+      const [lon, lat] = feature.geometry.coordinates;
+      if (bounds.contains([lat, lon])) inView.push(feature);
+    }
+    const bySupport = $("#pp-sort").value === "support";
+    inView.sort((a, b) => {
+      const pa = a.properties;
+      const pb = b.properties;
+      if (bySupport && (pb.support || 0) !== (pa.support || 0)) return (pb.support || 0) - (pa.support || 0);
+      return String(pb.created_at).localeCompare(String(pa.created_at));
+    });
+    return inView;
+  }
+
+  renderList() {
+    const features = this.featuresInView();
+    $("#pp-list-count").textContent = features.length ? t("list_count", { count: features.length }) : t("list_empty");
+    const items = features.slice(0, LIST_LIMIT).map((feature) => {
+      const p = feature.properties;
+      const item = el("li", "pp-list__item");
+      const button = el("button", "pp-list__button");
+      button.type = "button";
+      button.dataset.reportId = String(feature.id ?? p.id);
+      const swatch = el("span", "swatch");
+      swatch.style.backgroundColor = p.color || "#555";
+      swatch.setAttribute("aria-hidden", "true");
+      const label = el("span", "pp-list__title", p.title);
+      const meta = el("span", "pp-list__meta", `${p.theme_label || p.theme} · ${p.commune?.nom || ""} · ${t("counts", { support: p.support || 0 })}`);
+      button.setAttribute("aria-label", t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", support: p.support || 0 }));
+      button.append(swatch, label, meta);
+      button.addEventListener("click", () => this.openReport(button.dataset.reportId, button));
+      item.append(button);
+      return item;
+    });
+    $("#pp-list-items").replaceChildren(...items);
+  }
+
+  // -- a popup on the map gets a way into the detail ------------------------------------------
+  decoratePopup(popup) {
+    const root = popup.getElement()?.querySelector(".report-popup");
+    if (!root || root.querySelector(".report-popup__participate")) return;
+    const source = popup._source;
+    let id = null;
+    for (const key of this.carte.reports.features.keys()) {
+      if (this.carte.reports.marker(key) === source) {
+        id = key;
+        break;
+      }
+    }
+    if (!id) return;
+    const p = this.carte.reports.features.get(id).properties;
+    const line = el("p", "report-popup__participate");
+    line.append(el("span", "report-popup__counts", t("counts", { support: p.support || 0 })));
+    const button = el("button", "button report-popup__open", messages.open_detail || "");
+    button.type = "button";
+    button.textContent = t("open_detail");
+    button.addEventListener("click", () => this.openReport(id, source.getElement?.() || button));
+    line.append(button);
+    root.append(line);
+  }
+
+  // -- one report ----------------------------------------------------------------------
+  async openReport(id, opener) {
+    this.show(opener);
+    this.list.hidden = true;
+    this.detail.hidden = false;
+    this.detail.dataset.reportId = id;
+    this.title.textContent = t("loading");
+    this.clearErrors();
+    const feature = this.carte.reports.features.get(String(id));
+    try {
+      const [report, state] = await Promise.all([request(`/reports/${encodeURIComponent(id)}`), request(`/reports/${encodeURIComponent(id)}/participation`)]);
+      this.current = { id, feature, report, state };
+      this.render();
+    } catch (error) {
+      this.title.textContent = error instanceof ApiError ? error.message : String(error);
+    }
+    this.title.focus();
+  }
+
+  render() {
+    const { report, state } = this.current;
+    this.title.textContent = report.title;
+    $("#pp-theme").textContent = report.theme_label || report.theme;
+    const meta = [report.commune?.nom, report.author_name ? t("by", { name: report.author_name }) : null, formatDate(report.created_at)];
+    $("#pp-meta").textContent = meta.filter(Boolean).join(" · ");
+    $("#pp-description").textContent = report.description || "";
+    this.renderVotes(state.votes);
+    this.renderComments(state.comments || []);
+    this.renderPhotos(state.photos || []);
+    $("#pp-addphotos-section").hidden = !state.can_add_photos;
+    this.detail.dataset.state = "ready";
+  }
+
+  renderVotes(votes) {
+    this.current.state.votes = votes;
+    const counts = votes.dissent_allowed ? t("counts_dissent", votes) : t("counts", votes);
+    $("#pp-counts").textContent = counts;
+    const support = $("#pp-support");
+    const dissent = $("#pp-dissent");
+    support.setAttribute("aria-pressed", String(votes.mine === "support"));
+    dissent.setAttribute("aria-pressed", String(votes.mine === "dissent"));
+    dissent.hidden = !votes.dissent_allowed;
+    if (this.current.feature) {
+      this.current.feature.properties.support = votes.support;
+      this.current.feature.properties.dissent = votes.dissent;
+    }
+  }
+
+  renderComments(comments) {
+    const list = $("#pp-comments");
+    list.replaceChildren(
+      ...comments.map((comment) => {
+        const item = el("li", "pp-comment");
+        item.dataset.commentId = comment.id;
+        if (comment.status === "hidden") {
+          item.classList.add("pp-comment--hidden");
+          item.append(el("p", "pp-comment__body", t("hidden_comment")));
+          if (comment.moderation_note) item.append(el("p", "pp-comment__note", t("reason", { reason: comment.moderation_note })));
+          return item;
+        }
+        const head = el("p", "pp-comment__meta", `${comment.author_name || t("anonymous")} · ${formatDate(comment.created_at)}`);
+        item.append(head, el("p", "pp-comment__body", comment.body), this.commentFlagForm(comment));
+        return item;
+      }),
+    );
+    $("#pp-comments-empty").hidden = comments.length > 0;
+  }
+
+  commentFlagForm(comment) {
+    const details = el("details", "pp-comment__flag");
+    details.append(el("summary", null, t("flag_comment")));
+    const form = el("form", "pp-inline-form");
+    const selectId = `flag-reason-${comment.id}`;
+    const label = el("label", null, t("flag_comment_reason"));
+    label.htmlFor = selectId;
+    const select = el("select");
+    select.id = selectId;
+    select.name = "reason";
+    for (const reason of ["spam", "abuse", "personal_data"]) {
+      const option = el("option", null, t(`reason_${reason}`));
+      option.value = reason;
+      select.append(option);
+    }
+    const submit = el("button", "button", t("send"));
+    submit.type = "submit";
+    form.append(label, select, submit);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const result = await request(`/comments/${encodeURIComponent(comment.id)}/flags`, { method: "POST", body: { reason: select.value } });
+        announce(t(result.hidden ? "flagged_hidden" : "flagged"));
+        details.open = false;
+      } catch (error) {
+        announce(error.message);
+      }
+    });
+    details.append(form);
+    return details;
+  }
+
+  renderPhotos(photos) {
+    const list = $("#pp-photos");
+    const title = this.current.report.title;
+    list.replaceChildren(
+      ...photos.map((photo, index) => {
+        const item = el("li", "pp-photo");
+        const link = el("a");
+        link.href = photo.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        const img = el("img");
+        img.src = photo.thumbnail_url;
+        img.alt = t("photo_alt", { n: index + 1, title });
+        img.loading = "lazy";
+        link.append(img);
+        item.append(link);
+        return item;
+      }),
+    );
+    $("#pp-photos-section").hidden = photos.length === 0;
+  }
+
+  clearErrors() {
+    for (const node of this.root.querySelectorAll(".field-error")) {
+      node.hidden = true;
+      node.textContent = "";
+    }
+    for (const node of this.root.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  }
+
+  showError(id, text, input) {
+    const node = document.getElementById(id);
+    if (node) {
+      node.textContent = text;
+      node.hidden = false;
+    }
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  }
+
+  // -- actions ----------------------------------------------------------------------------
+  async vote(kind) {
+    if (!this.current) return;
+    const path = `/reports/${encodeURIComponent(this.current.id)}/vote`;
+    const mine = this.current.state.votes.mine;
+    this.clearErrors();
+    try {
+      let votes;
+      if (mine) votes = await request(path, { method: "DELETE" });
+      if (mine !== kind) votes = await request(path, { method: "POST", body: { kind } });
+      this.renderVotes(votes);
+      announce(t(votes.mine ? "voted" : "withdrawn"));
+    } catch (error) {
+      this.showError("pp-vote-error", error.message);
+    }
+  }
+
+  async comment() {
+    this.clearErrors();
+    const body = $("#pp-comment-body");
+    const text = body.value.trim();
+    if (!text) return this.showError("body-comment-error", t("comment_required"), body);
+    if (text.length < 2) return this.showError("body-comment-error", t("comment_too_short"), body);
+    if (text.length > 1000) return this.showError("body-comment-error", t("comment_too_long"), body);
+    const data = Object.fromEntries(new FormData(this.commentForm));
+    const submit = $("#pp-comment-submit");
+    submit.disabled = true;
+    try {
+      const comment = await request(`/reports/${encodeURIComponent(this.current.id)}/comments`, { method: "POST", body: data });
+      this.commentForm.reset();
+      $("#pp-comment-counter").textContent = "0 / 1000";
+      if (comment.status === "published") {
+        this.current.state.comments.push(comment);
+        this.renderComments(this.current.state.comments);
+        announce(t("commented"));
+      } else {
+        announce(t("commented_pending"));
+      }
+      body.focus();
+    } catch (error) {
+      const field = error.field === "author_name" ? "author_name" : "body";
+      this.showError(`${field}-comment-error`, error.message, field === "body" ? body : $("#pp-comment-author"));
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  async flagReport() {
+    this.clearErrors();
+    const form = $("#pp-flag-form");
+    const reason = form.elements.reason.value;
+    if (!reason) return this.showError("reason-flag-error", t("choose_reason"), $("#pp-flag-spam"));
+    try {
+      const result = await request(`/reports/${encodeURIComponent(this.current.id)}/flags`, {
+        method: "POST",
+        body: { reason, details: form.elements.details.value },
+      });
+      form.reset();
+      $("#pp-flag-details").open = false;
+      announce(t(result.hidden ? "flagged_hidden" : "flagged"));
+    } catch (error) {
+      this.showError("reason-flag-error", error.message);
+    }
+  }
+
+  async uploadPhotos() {
+    this.clearErrors();
+    const input = $("#pp-photo-input");
+    if (!input.files.length) return this.showError("photos-photo-error", t("choose_photo"), input);
+    const data = new FormData();
+    for (const file of input.files) data.append("photos", file);
+    const submit = $("#pp-photo-submit");
+    submit.disabled = true;
+    try {
+      const response = await fetch(`/api/v1/reports/${encodeURIComponent(this.current.id)}/photos`, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { Accept: "application/json", ...csrfHeader() },
+      });
+      const payload = await response.json().catch(() => null);
+      if (!response.ok) throw new ApiError({ status: response.status, ...(payload?.error || {}) });
+      input.value = "";
+      announce(t("photos_added"));
+      const state = await request(`/reports/${encodeURIComponent(this.current.id)}/participation`);
+      this.current.state = state;
+      this.render();
+    } catch (error) {
+      this.showError("photos-photo-error", error.message, input);
+    } finally {
+      submit.disabled = false;
+    }
+  }
+}
+
+function start() {
+  const root = $("#participation-panel");
+  if (!root || !window.carte?.map || window.carte.participation) return Boolean(window.carte?.participation);
+  window.carte.participation = new ParticipationPanel(root, window.carte);
+  return true;
+}
+
+// Module scripts run in document order and main.js comes after this one: when the map is not
+// there yet, start once every deferred script has run (DOMContentLoaded), or at load at the latest.
+if (!start()) {
+  document.addEventListener("DOMContentLoaded", start);
+  window.addEventListener("load", start);
+}

@@ -1,0 +1,329 @@
+"""Participation and moderation in Chromium: support, comments, photos, flags, moderation,
+the language switch, axe-core on every page, and keyboard-only use.
+
+A server of its own (module scope) so that the tests can create staff accounts and pending
+reports directly through the app, and read the stored photo files.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import ExifTags, Image
+from playwright.sync_api import expect
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+PASSWORD = "mot de passe de test solide"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from werkzeug.serving import make_server
+
+    from carte import create_app
+    from carte.storage.setup import prepare_database
+
+    tmp = tmp_path_factory.mktemp("participation-e2e")
+    app = create_app("config.TestConfig", {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/e2e.sqlite",
+        "CARTE_UPLOAD_DIR": str(tmp / "uploads"),
+        "CARTE_FLAGS_TO_HIDE": 3,
+    })
+    prepare_database(app, seed_demo=True)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    app.base_url = f"http://127.0.0.1:{httpd.server_port}"
+    try:
+        yield app
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=5)
+
+
+def new_page(browser, **options):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=options.pop("locale", "fr-FR"), **options)
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+@pytest.fixture
+def resident(browser, server):
+    context, page = new_page(browser)
+    yield page
+    context.close()
+    assert not page.errors, page.errors
+
+
+def create_report(app, title: str, *, pending: bool = False, contributor: str | None = None) -> str:
+    from carte.extensions import db
+    from carte.places import get_atlas
+    from carte.reports.service import create_report as create
+    from tests.helpers import report_payload
+
+    with app.app_context():
+        report = create(db.session, get_atlas(app), report_payload(title=title, tags=[]), contributor=contributor or "e2e",
+                        premoderation=pending)
+        return report.public_id
+
+
+def create_staff(app, email: str, role: str) -> None:
+    from carte.accounts import create_user, find_user
+    from carte.extensions import db
+
+    with app.app_context():
+        if not find_user(db.session, email):
+            create_user(db.session, email, PASSWORD, role)
+
+
+def open_report_from_list(page, base_url: str, title: str):
+    """The keyboard way into a report: the list of the reports in view."""
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    page.locator("#list-toggle").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-title")).to_be_focused()
+    item = page.locator("#pp-list-items button", has_text=title)
+    item.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-title")).to_have_text(title)
+    expect(page.locator("#pp-detail")).to_have_attribute("data-state", "ready")
+
+
+def axe_violations(page, context=None):
+    axe = next((p for p in AXE_FILES if p.exists()), None)
+    if axe is None:
+        pytest.skip("axe-core is not installed (make setup)")
+    page.add_script_tag(path=str(axe))
+    return page.evaluate(
+        """async (context) => {
+            const result = await window.axe.run(context || document, {
+                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+            });
+            return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+            }));
+        }""",
+        context,
+    )
+
+
+def login(page, base_url: str, email: str, next_path: str = "/animation/moderation"):
+    page.goto(f"{base_url}/connexion?next={next_path}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("button[type=submit]", has_text="Se connecter").click()
+    page.wait_for_url(f"**{next_path}")
+
+
+# -----------------------------------------------------------------------------------------
+
+def test_resident_supports_and_comments_by_keyboard(resident, server):
+    title = "Banc cassé devant l'école"
+    rid = create_report(server, title)
+    page = resident
+    open_report_from_list(page, server.base_url, title)
+
+    support = page.locator("#pp-support")
+    support.focus()
+    page.keyboard.press("Enter")
+    expect(support).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#pp-counts")).to_have_text("1 soutien(s)")
+
+    page.locator("#pp-comment-body").focus()
+    page.keyboard.type("<b>Même constat</b> hier soir.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Inès")
+    page.keyboard.press("Tab")
+    expect(page.locator("#pp-comment-submit")).to_be_focused()
+    page.keyboard.press("Enter")
+    comment = page.locator("#pp-comments li").first
+    expect(comment).to_contain_text("<b>Même constat</b> hier soir.")  # shown as text, not markup
+    expect(comment).to_contain_text("Inès")
+    assert page.locator("#pp-comments b").count() == 0
+
+    # The server agrees, and a reload keeps the vote (signed voter cookie).
+    state = page.request.get(f"{server.base_url}/api/v1/reports/{rid}/participation").json()
+    assert state["votes"]["support"] == 1 and state["votes"]["mine"] == "support"
+    assert [c["author_name"] for c in state["comments"]] == ["Inès"]
+
+    # A second press withdraws the vote.
+    support.click()
+    expect(support).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#pp-counts")).to_have_text("0 soutien(s)")
+
+
+def test_empty_comment_shows_an_error_next_to_the_field(resident, server):
+    title = "Panneau tagué"
+    create_report(server, title)
+    open_report_from_list(resident, server.base_url, title)
+    resident.locator("#pp-comment-submit").click()
+    expect(resident.locator("#body-comment-error")).to_be_visible()
+    expect(resident.locator("#pp-comment-body")).to_be_focused()
+    expect(resident.locator("#pp-comments li")).to_have_count(0)
+
+
+def gps_jpeg(path: Path) -> Path:
+    image = Image.new("RGB", (800, 600), (90, 140, 60))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "E2ECam"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 29.5)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (2.0, 17.0, 40.2)
+    image.save(path, "JPEG", exif=exif)
+    assert Image.open(path).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    return path
+
+
+def test_photo_with_gps_exif_is_stored_without_exif(resident, server, tmp_path):
+    page = resident
+    page.goto(f"{server.base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    # The resident's own report (same voter cookie): file it through the API from the page.
+    created = page.evaluate(
+        """async () => {
+            const token = document.querySelector('meta[name="csrf-token"]')?.content;
+            const r = await fetch('/api/v1/reports', {method: 'POST', credentials: 'same-origin',
+              headers: {'Content-Type': 'application/json', 'X-CSRFToken': token},
+              body: JSON.stringify({theme: 'mobilite', title: 'Dépôt sauvage rue Cler', lat: 48.8565, lon: 2.3005})});
+            return r.json();
+        }"""
+    )
+    rid = created["id"]
+    open_report_from_list(page, server.base_url, "Dépôt sauvage rue Cler")
+    expect(page.locator("#pp-addphotos-section")).to_be_visible()
+    page.locator("#pp-photo-input").set_input_files(str(gps_jpeg(tmp_path / "photo-gps.jpg")))
+    page.locator("#pp-photo-submit").click()
+    expect(page.locator("#pp-photos img")).to_have_count(1)
+    expect(page.locator("#pp-photos img")).to_have_attribute("alt", "Photo 1 du signalement « Dépôt sauvage rue Cler »")
+
+    folder = Path(server.config["CARTE_UPLOAD_DIR"])
+    stored = sorted(folder.iterdir())
+    assert len(stored) == 2 and not any("photo-gps" in p.name for p in stored)
+    for path in stored:
+        data = path.read_bytes()
+        assert not Image.open(io.BytesIO(data)).getexif(), f"{path.name} keeps EXIF"
+        assert b"E2ECam" not in data
+    state = page.request.get(f"{server.base_url}/api/v1/reports/{rid}/participation").json()
+    served = page.request.get(f"{server.base_url}{state['photos'][0]['url']}")
+    assert served.headers["content-type"] == "image/jpeg"
+    assert served.body() == next(p for p in stored if ".thumb." not in p.name).read_bytes()
+
+    # A fake image is refused with a clear message, and nothing more is stored.
+    fake = tmp_path / "pas-une-image.jpg"
+    fake.write_text("<html>nope</html>")
+    page.locator("#pp-photo-input").set_input_files(str(fake))
+    page.locator("#pp-photo-submit").click()
+    expect(page.locator("#photos-photo-error")).to_contain_text("n'est pas une image")
+    assert len(list(folder.iterdir())) == 2
+
+
+def test_three_residents_flag_a_report_and_it_is_hidden(browser, server):
+    """Three browser contexts are three residents: three distinct signed voter cookies."""
+    title = "Annonce publicitaire déguisée"
+    rid = create_report(server, title)
+    for n in range(3):
+        context, page = new_page(browser)
+        try:
+            open_report_from_list(page, server.base_url, title)
+            page.locator("#pp-flag-details summary").click()
+            page.locator("#pp-flag-spam").check()
+            page.locator("#pp-flag-details-text").fill(f"publicité n°{n + 1}")
+            page.locator("#pp-flag-submit").click()
+            expected = "masqué en attendant" if n == 2 else "la modération va examiner"
+            expect(page.locator("#confirmation")).to_contain_text(expected)
+            assert not page.errors, page.errors
+        finally:
+            context.close()
+    from carte.extensions import db
+    from carte.storage.reports import get_report
+
+    with server.app_context():
+        assert get_report(db.session, rid).status == "hidden"
+    context, page = new_page(browser)
+    try:
+        assert page.request.get(f"{server.base_url}/api/v1/reports/{rid}").status == 404
+    finally:
+        context.close()
+
+
+def test_moderator_publishes_a_pending_report_and_the_admin_reads_it_in_the_journal(browser, server):
+    title = "Trou dans la chaussée (en attente)"
+    rid = create_report(server, title, pending=True)
+    create_staff(server, "moderatrice@example.org", "moderator")
+    create_staff(server, "admin@example.org", "admin")
+
+    context, page = new_page(browser)
+    try:
+        login(page, server.base_url, "moderatrice@example.org")
+        item = page.locator(".queue__item", has_text=title)
+        expect(item).to_be_visible()
+        item.locator("button[value=publish]").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator(".flash")).to_contain_text("Publié")
+        expect(page.locator(".queue__item", has_text=title)).to_have_count(0)
+        assert page.request.get(f"{server.base_url}/api/v1/reports/{rid}").status == 200
+        assert page.request.get(f"{server.base_url}/animation/journal", max_redirects=0).status == 403
+    finally:
+        context.close()
+
+    context, page = new_page(browser)
+    try:
+        login(page, server.base_url, "admin@example.org", "/animation/journal")
+        row = page.locator("table.journal tbody tr", has_text=rid)
+        expect(row).to_contain_text("moderatrice@example.org")
+        expect(row).to_contain_text("publié")
+    finally:
+        context.close()
+
+
+def test_language_switch_changes_the_interface(resident, server):
+    page = resident
+    page.goto(f"{server.base_url}/connexion")
+    expect(page.locator("h1")).to_have_text("Connexion de l'équipe d'animation")
+    page.locator(".language-switch__button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Staff sign-in")
+    page.goto(f"{server.base_url}/")  # remembered in the session
+    page.wait_for_selector("#map[data-state=ready]")
+    expect(page.locator("#report-without-map")).to_have_text("Report without the map")
+    expect(page.locator("#list-toggle")).to_contain_text("List of reports")
+    page.locator(".language-switch__button").click()
+    expect(page.locator("#report-without-map")).to_have_text("Signaler sans la carte")
+
+
+def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, server):
+    title = "Éclairage défaillant"
+    create_report(server, title)
+    create_report(server, "Signalement en attente pour l'audit", pending=True)
+    create_staff(server, "audit@example.org", "moderator")
+    context, page = new_page(browser, bypass_csp=True)
+    try:
+        page.goto(f"{server.base_url}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        assert axe_violations(page) == []
+        open_report_from_list(page, server.base_url, title)  # the report page (detail panel)
+        assert axe_violations(page) == []
+        page.locator("#pp-close").click()
+        page.locator("#report-without-map").click()  # the form, with its errors showing
+        page.locator("#report-submit").click()
+        expect(page.locator("#title-error")).to_be_visible()
+        assert axe_violations(page) == []
+        login(page, server.base_url, "audit@example.org")  # the moderation queue
+        expect(page.locator(".queue__item").first).to_be_visible()
+        assert axe_violations(page) == []
+        page.goto(f"{server.base_url}/connexion?next=/")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
