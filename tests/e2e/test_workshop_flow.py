@@ -1,0 +1,190 @@
+"""A whole workshop in Chromium, with every request to another host blocked (offline).
+
+A facilitator logs in, filters the dashboard (map, table and URL change), creates a workshop;
+a participant on a phone (a second browser context) submits; the projection shows it within
+two seconds; the facilitator closes the workshop; the synthesis map opens from file:// with the
+network blocked. Screenshots go to docs/screenshots/ for the README's walkthrough.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT, _is_local
+from tests.helpers import STAFF_PASSWORD
+
+SHOTS = ROOT / "docs" / "screenshots"
+EMAIL = "animatrice@example.org"
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory):
+    """A server of its own (demo data, one facilitator account), offline: no tile layer."""
+    from werkzeug.serving import make_server
+
+    from carte import create_app
+    from carte.accounts import create_user
+    from carte.extensions import db
+    from carte.storage.setup import prepare_database
+
+    tmp_dir = tmp_path_factory.mktemp("e2e-workshop")
+    app = create_app("config.TestConfig", {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite", "CARTE_TILE_URL": "",
+        "SERVER_NAME": None,
+    })
+    prepare_database(app, seed_demo=True)
+    with app.app_context():
+        create_user(db.session, EMAIL, STAFF_PASSWORD, "facilitator")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def offline_context(browser, **options):
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **options)
+    errors: list[str] = []
+    context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url) else route.abort("internetdisconnected"))
+    context.on("page", lambda page: page.on("pageerror", lambda error: errors.append(str(error))))
+    context.errors = errors
+    return context
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
+def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
+    staff = offline_context(browser, viewport={"width": 1366, "height": 900})
+    page = staff.new_page()
+    page.set_default_timeout(15_000)
+
+    # Log in, then the dashboard.
+    page.goto(f"{staff_server}/animation")
+    assert "/connexion" in page.url
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("form.staff-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/animation$"))
+    expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
+    first_status = page.locator("#status").inner_text()
+    first_legend = page.locator(".map-legend").inner_text()
+    first_rows = page.locator("#territory-table tbody tr").count()
+    assert first_rows > 12  # territories × themes
+    shot(page, "animation-tableau-de-bord.png")
+
+    # A filter change updates the URL, the map legend and the table.
+    page.check("input[name=theme][value=logement]")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('theme') === 'logement'")
+    expect(page.locator("#status")).not_to_have_text(first_status)
+    assert parse_qs(urlparse(page.url).query)["theme"] == ["logement"]
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#territory-table tbody tr td:nth-child(2)')].every(td => td.textContent === 'Logement')"
+    )
+    rows = page.locator("#territory-table tbody tr").count()
+    assert 0 < rows < first_rows
+    assert page.locator(".map-legend").inner_text() != first_legend
+    page.select_option("#f-level", "territoire")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('level') === 'territoire'")
+    # The shared link restores the same view.
+    shared = page.url
+    other = staff.new_page()
+    other.goto(shared)
+    expect(other.locator("input[name=theme][value=logement]")).to_be_checked()
+    expect(other.locator("#f-level")).to_have_value("territoire")
+    other.close()
+
+    # Create a workshop.
+    page.goto(f"{staff_server}/animation/ateliers")
+    page.fill("#w-title", "Atelier emploi — Saint-Denis")
+    page.fill("#w-date", "2026-11-27")
+    page.fill("#w-place", "Maison de quartier Floréal")
+    page.fill("#w-question", "Quels problèmes rencontrez-vous pour accéder à l'emploi ?")
+    page.click("text=Créer l'atelier")
+    code = page.locator("#join-code").inner_text().strip()
+    assert re.fullmatch(r"[34679ACEFGHJKMNPRTWXY]{6}", code)
+    shot(page, "atelier-code-et-qr.png")
+
+    # The projection view, listening.
+    projection = staff.new_page()
+    projection.set_viewport_size({"width": 1366, "height": 768})
+    projection.goto(f"{staff_server}/atelier/{code}/projection")
+    expect(projection.locator("#live-count")).to_have_text("0")
+
+    # A participant on a phone, with no account, in another browser context.
+    phone_context = offline_context(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = phone_context.new_page()
+    phone.goto(f"{staff_server}/a/{code.lower()}")
+    expect(phone.locator("h1")).to_have_text("Quels problèmes rencontrez-vous pour accéder à l'emploi ?")
+    phone.check("input[name=mode][value=commune]")
+    phone.select_option("#j-commune", "93066")
+    phone.select_option("#j-theme", "emploi-insertion")
+    phone.fill("#j-title", "Pas de bus pour la zone d'activité")
+    phone.fill("#j-description", "Le premier bus arrive après le début du poste.")
+    shot(phone, "atelier-participant-telephone.png", full_page=True)
+    phone.click("#join-form button[type=submit]")
+    expect(phone.locator("#join-message")).to_contain_text("Merci")
+    submitted = time.monotonic()
+
+    expect(projection.locator("#live-count")).to_have_text("1", timeout=2_000)
+    assert time.monotonic() - submitted < 2.0
+    expect(projection.locator("#live-communes")).to_contain_text("Saint-Denis")
+    expect(projection.locator("#live-ranking")).to_contain_text("Emploi")
+    projection.click("#btn-compare")
+    expect(projection.locator("#compare-metropole li").first).to_be_visible()
+    shot(projection, "atelier-projection.png")
+    projection.click("#btn-compare")
+
+    # Close: the phone is refused with a clear message; the synthesis opens.
+    page.click("#close-workshop")
+    page.wait_for_url(re.compile(r"/synthese$"))
+    expect(page.locator("#synthesis-count")).to_have_text("1")
+    shot(page, "atelier-synthese.png", full_page=True)
+    phone.fill("#j-title", "Encore une idée")
+    phone.click("#join-form button[type=submit]")
+    expect(phone.locator("#join-message")).to_contain_text("terminé")
+
+    # The standalone map, from file://, with every network request blocked.
+    download = page.request.get(f"{staff_server}/animation/ateliers/{code}/carte.html")
+    assert download.ok
+    map_file = tmp_path / f"carte-atelier-{code}.html"
+    map_file.write_bytes(download.body())
+    sealed = browser.new_context(viewport={"width": 1200, "height": 800})
+    requested: list[str] = []
+
+    def block(route):
+        requested.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+    sealed.route("**/*", block)
+    offline = sealed.new_page()
+    offline_errors: list[str] = []
+    offline.on("pageerror", lambda error: offline_errors.append(str(error)))
+    offline.goto(map_file.as_uri())
+    expect(offline.locator(".leaflet-container")).to_be_visible()
+    expect(offline.locator("path.leaflet-interactive").first).to_be_attached()  # the choropleth
+    expect(offline.locator("canvas.leaflet-heatmap-layer")).to_be_attached()  # the heatmap
+    assert offline.locator("path.leaflet-interactive").count() >= 130
+    shot(offline, "atelier-carte-hors-ligne.png")
+    assert [u for u in requested if not u.startswith("file://")] == []
+    assert not offline_errors, offline_errors
+    sealed.close()
+
+    assert not staff.errors, staff.errors
+    assert not phone_context.errors, phone_context.errors
+    phone_context.close()
+    staff.close()
