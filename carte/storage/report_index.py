@@ -25,6 +25,9 @@ from carte.storage.engine import epoch_seconds
 from carte.storage.versions import Version, current
 
 STATUSES = ("published", "pending", "hidden", "rejected")
+# Key spans for distinct counting: up to 1024 theme ids and 2**31 contributors.
+_THEME_SPAN = 1 << 10
+_CONTRIBUTOR_SPAN = 1 << 31
 _COLUMNS = (
     "id", "commune", "theme_id", "status", "created", "contributor", "h3_7", "h3_8", "h3_9", "lat", "lon",
     "workshop",
@@ -52,7 +55,7 @@ class ReportIndex:
         self._lock = threading.Lock()
         self.version: Version | None = None
         self.columns = {name: np.zeros(0, dtype=_DTYPES[name]) for name in _COLUMNS}
-        self._sorted_keys: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
+        self._sorted_keys: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.columns["id"])
@@ -69,8 +72,7 @@ class ReportIndex:
             else:
                 rows = self._fetch(session, since=self.version.version)
             if len(rows["id"]):
-                self._merge(rows)
-                self._sorted_keys.clear()
+                self._update_sorted_keys(self._merge(rows))
             self.version = latest
         return latest
 
@@ -109,18 +111,25 @@ class ReportIndex:
             "workshop": np.fromiter((w or 0 for w in cols[11]), np.int32, n),
         }
 
-    def _merge(self, rows: dict[str, np.ndarray]) -> None:
-        """Update rows already known (moderation) and append new ones, keeping ids sorted."""
+    def _merge(self, rows: dict[str, np.ndarray]) -> np.ndarray | None:
+        """Update rows already known (moderation) and add new ones, keeping ids sorted.
+
+        Returns the positions of the new rows when they were appended at the end (the usual
+        case: ids grow), or None when existing rows moved.
+        """
         ids = self.columns["id"]
         pos = np.searchsorted(ids, rows["id"])
         known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == rows["id"]) if len(ids) else np.zeros(len(pos), bool)
         for name in _COLUMNS:
             self.columns[name][pos[known]] = rows[name][known]
         fresh = ~known
-        if fresh.any():
-            merged = {name: np.concatenate([self.columns[name], rows[name][fresh]]) for name in _COLUMNS}
-            order = np.argsort(merged["id"], kind="stable")
-            self.columns = {name: col[order] for name, col in merged.items()}
+        if not fresh.any():
+            return np.zeros(0, dtype=np.int64)
+        appended = len(ids) == 0 or rows["id"][fresh].min() > ids[-1]
+        merged = {name: np.concatenate([self.columns[name], rows[name][fresh]]) for name in _COLUMNS}
+        order = np.argsort(merged["id"], kind="stable")
+        self.columns = {name: col[order] for name, col in merged.items()}
+        return np.arange(len(ids), len(self)) if appended else None
 
     def select(self, session: Session, flt: ReportFilter, places) -> np.ndarray:
         """Positions of the reports that match a filter (bbox, cursor and limit do not apply)."""
@@ -153,39 +162,60 @@ class ReportIndex:
         return np.flatnonzero(mask)
 
 
+    def _distinct_keys(self, group_of_commune: np.ndarray, by_theme: bool, positions: np.ndarray) -> np.ndarray:
+        """(group[, theme], contributor) packed in one int64, in fixed spans so keys never change."""
+        c = self.columns
+        cell = group_of_commune[c["commune"][positions]].astype(np.int64)
+        if by_theme:
+            cell = cell * _THEME_SPAN + c["theme_id"][positions]
+        return cell * _CONTRIBUTOR_SPAN + c["contributor"][positions]
+
+    def _update_sorted_keys(self, appended: np.ndarray | None) -> None:
+        """Insert the keys of appended rows into each sorted order: O(n), not a new sort.
+
+        Moderation changes a row's status, never its commune, theme or contributor, so rows
+        updated in place keep their keys.
+        """
+        if appended is None:
+            self._sorted_keys.clear()
+            return
+        if not len(appended):
+            return
+        for cache_key, (perm, keys, group_of_commune) in list(self._sorted_keys.items()):
+            new_keys = self._distinct_keys(group_of_commune, cache_key[1], appended)
+            order = np.argsort(new_keys, kind="stable")
+            at = np.searchsorted(keys, new_keys[order], side="right")
+            self._sorted_keys[cache_key] = (
+                np.insert(perm, at, appended[order]), np.insert(keys, at, new_keys[order]), group_of_commune
+            )
+
     def distinct_contributors(
         self, rows: np.ndarray, group_of_commune: np.ndarray, n_groups: int, theme_pos: np.ndarray | None, n_themes: int
     ) -> np.ndarray:
         """Distinct contributors per (group, theme) — or per group when `theme_pos` is None.
 
         Counting distinct values needs a sort; sorting a million keys on every request would
-        cost more than the whole response budget. Keys are sorted once per grouping (and again
-        only after the data changes); a selection then keeps that order, so distinct keys are
-        found with one linear pass.
+        cost more than the whole response budget. Keys are sorted once per grouping and kept
+        sorted as rows arrive; a selection keeps that order, so distinct keys are found with one
+        linear pass.
         """
         cache_key = (group_of_commune.tobytes(), theme_pos is not None)
         entry = self._sorted_keys.get(cache_key)
-        c = self.columns
-        width = int(c["theme_id"].max(initial=0)) + 1 if theme_pos is not None else 1
         if entry is None:
-            base = int(c["contributor"].max(initial=0)) + 1
-            cell = group_of_commune[c["commune"]].astype(np.int64)
-            if theme_pos is not None:
-                cell = cell * width + c["theme_id"]
-            keys = cell * base + c["contributor"]
-            perm = np.argsort(keys, kind="stable").astype(np.int32)
-            entry = self._sorted_keys[cache_key] = (perm, keys[perm], base)
-        perm, keys, base = entry
+            keys = self._distinct_keys(group_of_commune, theme_pos is not None, np.arange(len(self)))
+            perm = np.argsort(keys, kind="stable")
+            entry = self._sorted_keys[cache_key] = (perm, keys[perm], group_of_commune)
+        perm, keys, _ = entry
         if len(rows) < len(self):
             selected = np.zeros(len(self), dtype=bool)
             selected[rows] = True
             keys = keys[selected[perm]]
         first = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        cells = keys[first] // base
+        cells = keys[first] // _CONTRIBUTOR_SPAN
         if theme_pos is None:
             return np.bincount(cells, minlength=n_groups)[:n_groups]
-        group, theme_id = np.divmod(cells, width)
+        group, theme_id = np.divmod(cells, _THEME_SPAN)
         flat = np.bincount(group * n_themes + theme_pos[theme_id], minlength=n_groups * n_themes)
         return flat[: n_groups * n_themes].reshape(n_groups, n_themes)
 
