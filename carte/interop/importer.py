@@ -227,9 +227,10 @@ def parse_date(raw: str) -> datetime:
     """ISO 8601 date or datetime, or a French dd/mm/yyyy; naive times are UTC."""
     text = str(raw).strip()
     try:
-        if len(text) == 10 and text[4] == "-":
-            return datetime.combine(date.fromisoformat(text), time(12), tzinfo=timezone.utc)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if len(text) == 10 and text[4] == "-":  # a day: noon UTC, so that it stays that day in Paris
+            value = datetime.combine(date.fromisoformat(text), time(12), tzinfo=timezone.utc)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         for fmt in _DATE_FORMATS:
             try:

@@ -45,14 +45,14 @@ class Mapping:
     def theme_for(self, parts: list[str], themes: set[str]) -> tuple[str, bool]:
         """(theme slug, mapped?) for the category made of `parts` (e.g. [type, soustype])."""
         parts = [p.strip() for p in parts]
+        prefixes = self._prefixes
         for n in range(len(parts), 0, -1):
             key = " / ".join(parts[:n])
             if key in self.categories:
                 return self.categories[key], True
-        full = " / ".join(parts)
-        for prefix, theme in self._prefixes:
-            if full.startswith(prefix):
-                return theme, True
+            for prefix, theme in prefixes:
+                if key.startswith(prefix):
+                    return theme, True
         if len(parts) == 1 and parts[0] in themes:
             return parts[0], True
         return self.default_theme, False
