@@ -308,3 +308,17 @@ def test_at_most_1000_requests(app, client):
     items = client.get(f"{BASE}/requests.json").get_json()
     assert len(items) == 1000
     assert items[0]["requested_datetime"] >= items[-1]["requested_datetime"]
+
+
+def test_api_key_commands(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["carte", "create-api-key", "mairie-montreuil"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert len(token) >= 40
+    assert post(client, "json", token).status_code == 200
+    again = runner.invoke(args=["carte", "create-api-key", "mairie-montreuil"])
+    assert again.exit_code != 0 and "existe déjà" in again.output
+    assert runner.invoke(args=["carte", "revoke-api-key", "mairie-montreuil"]).exit_code == 0
+    assert post(client, "json", token).status_code == 403
+    assert runner.invoke(args=["carte", "revoke-api-key", "inconnue"]).exit_code != 0
