@@ -13,7 +13,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := libsqlite3-mod-spatialite chromium libpango-1.0-0 libpangoft2-1.0-0
 VENDOR_STAMP := carte/static/vendor/.installed
 
-.PHONY: run test setup system-packages data db bench clean-demo
+.PHONY: run test setup system-packages data db bench clean-demo translations extract-messages
 
 run: setup data db
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -21,7 +21,16 @@ run: setup data db
 test: setup
 	$(PY) -m pytest
 
-setup: system-packages $(VENV)/.installed $(VENDOR_STAMP)
+setup: system-packages $(VENV)/.installed $(VENDOR_STAMP) translations
+
+# Compiled catalogues (*.mo, git-ignored) from the .po files; re-run after editing a .po.
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d carte/translations
+
+# Refresh the template and the catalogues after adding or changing UI strings.
+extract-messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o carte/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i carte/translations/messages.pot -d carte/translations --no-location
 
 # System packages, installed only when missing (with sudo when not root).
 system-packages:

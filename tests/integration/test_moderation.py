@@ -146,10 +146,29 @@ def test_admin_creates_edits_deactivates_and_cannot_delete_a_theme_in_use(app, c
     assert client.post("/animation/themes/999999/suppression", data={"csrf_token": csrf}).status_code == 404
 
 
-def test_language_switch_is_remembered(app, client):
+def test_language_switch_is_remembered_and_accept_language_is_followed(app, client):
     page = client.get("/connexion").get_data(as_text=True)
-    assert 'lang="fr"' in page or "Connexion" in page
+    assert "Connexion de l'équipe d'animation" in page
     response = client.post("/langue", data={"lang": "en", "next": "/connexion", "csrf_token": csrf_token_from(page)})
     assert response.status_code == 303 and response.headers["Location"] == "/connexion"
-    with client.session_transaction() as session:
-        assert session["lang"] == "en"
+    english = client.get("/connexion").get_data(as_text=True)
+    assert "Staff sign-in" in english and 'value="fr"' in english  # the switch now offers French
+    assert "Report without the map" in client.get("/").get_data(as_text=True)
+    assert client.post("/langue", data={"lang": "xx", "next": "//evil.example", "csrf_token": csrf_token_from(english)}).headers["Location"] == "/"
+    assert "Staff sign-in" in client.get("/connexion").get_data(as_text=True)  # an unknown language changes nothing
+
+    browser_in_english = app.test_client()
+    assert "Staff sign-in" in browser_in_english.get("/connexion", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert "Connexion de l'équipe" in browser_in_english.get("/connexion", headers={"Accept-Language": "de,fr;q=0.5"}).get_data(as_text=True)
+
+
+def test_dates_in_the_journal_follow_the_locale(app, client, reports):
+    rid = reports.create()["id"]
+    login_as(client, app, "admin")
+    client.post(f"/animation/moderation/report/{rid}", data={"action": "reject", "csrf_token": token(client)})
+    french = client.get("/animation/journal").get_data(as_text=True)
+    english = client.get("/animation/journal?lang=en").get_data(as_text=True)
+    import re
+
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", french)  # 27/11/2026 11:02
+    assert re.search(r"\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}\s?[AP]M", english)  # 11/27/26, 11:02 AM
