@@ -53,6 +53,7 @@ class ReportIndex:
         self._commune_pos = {c: i for i, c in enumerate(self.commune_codes)}
         self._contributors: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._tag_ids: dict[tuple, np.ndarray] = {}
         self.version: Version | None = None
         self.columns = {name: np.zeros(0, dtype=_DTYPES[name]) for name in _COLUMNS}
         self._sorted_keys: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -131,6 +132,20 @@ class ReportIndex:
         self.columns = {name: col[order] for name, col in merged.items()}
         return np.arange(len(ids), len(self)) if appended else None
 
+    def _tagged(self, session: Session, tags: tuple[str, ...]) -> np.ndarray:
+        """Ids of the reports with any of these tags, memoised per data version: one filter change
+        asks several aggregates with the same tags, and this SQL lookup would dominate their cost."""
+        key = (tags, self.version)
+        ids = self._tag_ids.get(key)
+        if ids is None:
+            ids = np.unique(
+                np.fromiter(session.scalars(select(ReportTag.report_id).where(ReportTag.tag.in_(tags))), np.int64)
+            )
+            if len(self._tag_ids) >= 64:
+                self._tag_ids.clear()
+            self._tag_ids[key] = ids
+        return ids
+
     def select(self, session: Session, flt: ReportFilter, places) -> np.ndarray:
         """Positions of the reports that match a filter (bbox, cursor and limit do not apply)."""
         c = self.columns
@@ -150,12 +165,7 @@ class ReportIndex:
             min_lon, min_lat, max_lon, max_lat = flt.bbox
             mask &= (c["lon"] >= min_lon) & (c["lon"] <= max_lon) & (c["lat"] >= min_lat) & (c["lat"] <= max_lat)
         if flt.tags:
-            tagged = np.unique(
-                np.fromiter(
-                    session.scalars(select(ReportTag.report_id).where(ReportTag.tag.in_(flt.tags))), np.int64
-                )
-            )
-            mask &= np.isin(c["id"], tagged, assume_unique=False)
+            mask &= np.isin(c["id"], self._tagged(session, flt.tags), assume_unique=False)
         if flt.workshop:
             workshop_id = session.scalar(select(Workshop.id).where(Workshop.code == flt.workshop))
             mask &= c["workshop"] == (workshop_id or -1)
