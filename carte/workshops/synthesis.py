@@ -95,8 +95,10 @@ def _classes(values: list[float], n: int = 5) -> list[float]:
 PALETTE = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 
 
-def svg_map(communes_geojson: bytes | str, counts: dict[str, int], points: list[tuple[float, float]]) -> str:
-    """Communes shaded by their number of contributions, and the contributions as dots."""
+def svg_map(
+    communes_geojson: bytes | str, counts: dict[str, int], points: list[tuple[float, float]]
+) -> tuple[str, list[tuple[str, int]]]:
+    """Communes shaded by their number of contributions, the contributions as dots; and the legend."""
     features = json.loads(communes_geojson)["features"]
     project, height = _projector(features)
     breaks = _classes(list(counts.values()))
@@ -173,6 +175,7 @@ def folium_map(
     if points:
         HeatMap([[lat, lon] for lon, lat in points], name="Carte de chaleur", radius=18).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.fit_bounds([[48.72, 2.13], [49.01, 2.61]])  # the Métropole du Grand Paris
     fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     page = fmap.get_root().render()
     return inline_assets(page, vendor_dir)

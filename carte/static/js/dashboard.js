@@ -256,7 +256,7 @@ function drawTable() {
 function drawSharedNeeds(result) {
   const list = document.getElementById("shared-needs");
   list.replaceChildren();
-  for (const theme of result.themes || []) {
+  for (const theme of (result.themes || []).filter((th) => th.count !== 0)) {
     const li = document.createElement("li");
     if (theme.metropolitan) li.className = "is-metropolitan";
     const name = document.createElement("strong");
@@ -299,6 +299,28 @@ function drawCharts(timeline, metropole) {
   });
 }
 
+// -- secondary layers: issue groups, and report points only while their layer is shown ----------
+let pointsFilters = null;
+let pointsLoaded = null;
+
+async function loadPoints(signal) {
+  if (!map.hasLayer(points) || pointsLoaded === JSON.stringify(pointsFilters)) return;
+  const key = JSON.stringify(pointsFilters);
+  const collection = await request("/reports", { params: { ...pointsFilters, exact: undefined, status: undefined, limit: 1000 }, signal });
+  drawPoints(collection);
+  pointsLoaded = key;
+}
+
+function loadSecondary(groupsPromise, filters, signal) {
+  groupsPromise.then(drawGroups, (error) => {
+    if (error.name === "AbortError") return;
+    drawGroups({ error: error.code === "selection_too_large" ? t("too_large") : error.message });
+  });
+  pointsFilters = filters;
+  loadPoints(signal).catch(() => {});
+}
+map.on("overlayadd", (event) => { if (event.layer === points) loadPoints().catch(() => {}); });
+
 // -- loading --------------------------------------------------------------------------------------
 let controller = null;
 
@@ -314,20 +336,19 @@ async function refresh() {
   statusLine.textContent = t("loading");
   const get = (path, extra = {}) => request(path, { params: { ...filters, ...extra }, signal });
   try {
-    const [levelStats, territoryStats, metropole, shared, zones, heatmap, timeline, reports] = await Promise.all([
+    // The slower, secondary layers (issue groups, individual points) follow on their own.
+    const groupsPromise = get("/aggregates/issue-groups");
+    loadSecondary(groupsPromise, filters, signal);
+    const [levelStats, territoryStats, metropole, shared, zones, heatmap, timeline] = await Promise.all([
       get("/aggregates/territories", { level }),
       level === "territoire" ? null : get("/aggregates/territories", { level: "territoire" }),
       get("/aggregates/territories", { level: "metropole" }),
-      get("/aggregates/shared-needs"),
+      // Shared needs compare themes with one another: every theme, whatever the theme filter.
+      request("/aggregates/shared-needs", { params: { ...filters, theme: undefined }, signal }),
       get("/aggregates/hotspots"),
       get("/aggregates/heatmap", { zoom: 11 }),
       get("/animation/chronologie"),
-      request("/reports", { params: { ...filters, exact: undefined, status: undefined, limit: 2000 }, signal }),
     ]);
-    const issueGroups = await get("/aggregates/issue-groups").catch((error) => {
-      if (error.name === "AbortError") throw error;
-      return { error: error.code === "selection_too_large" ? t("too_large") : error.message };
-    });
     if (signal.aborted) return;
     drawChoropleth(levelStats, level);
     tableRows = (territoryStats || levelStats).rows;
@@ -336,8 +357,6 @@ async function refresh() {
     hotspots.clearLayers();
     hotspots.addData(zones);
     heat.setLatLngs(heatmap.points.map((p) => [p.lat, p.lon, p.intensity]));
-    drawPoints(reports);
-    drawGroups(issueGroups);
     drawCharts(timeline, metropole);
     const total = metropole.themes.reduce((sum, th) => sum + (th.count || 0), 0);
     statusLine.textContent = t("updated", { n: fmt(total, 0) });
