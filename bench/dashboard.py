@@ -8,7 +8,8 @@ A facilitator is logged in through the test client and every endpoint that a fil
 calls is timed over 20 varied filters, with the result cache cleared before each call (the
 cost of a filter never seen before). "filter change" is the sum of all of them for one
 filter state: the browser sends them in parallel, so this is an upper bound on the server
-time a change costs. The goal is 300 ms at p95. Results go to BENCHMARKS.md.
+time a change costs; "map + tables + charts" leaves out the issue groups, which the page
+draws when they arrive, after the rest. The goal is 300 ms at p95. Results go to BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ def main() -> None:
     }
     times: dict[str, list[float]] = {name: [] for name in calls}
     per_change: list[float] = []
+    first_paint: list[float] = []  # everything but issue groups, which the page draws after the rest
     for i, query in enumerate(filters):
         change = 0.0
         for name, make in calls.items():
@@ -99,18 +101,20 @@ def main() -> None:
             times[name].append(elapsed)
             change += elapsed
         per_change.append(change)
+        first_paint.append(change - times["issue-groups (one commune)"][-1])
 
     print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f} at the end of the run")
     print(f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.2f} s (once per process)")
     print(f"20 varied filters (themes {', '.join(THEMES[:2])}…, territories, départements, dates, tags, statuses), "
           "exact figures, cache cleared before each call.\n")
     print(f"{'endpoint':<30}{'p50 ms':>9}{'p95 ms':>9}")
     for name, values in times.items():
         print(f"{name:<30}{percentile(values, 50):>9.1f}{percentile(values, 95):>9.1f}")
-    p95 = percentile(per_change, 95)
-    verdict = "met" if p95 <= GOAL_MS else "MISSED"
-    print(f"{'filter change (sum of all)':<30}{percentile(per_change, 50):>9.1f}{p95:>9.1f}  goal ≤ {GOAL_MS} ms: {verdict}")
+    for label, values in (("map + tables + charts (sum)", first_paint), ("all, with issue groups (sum)", per_change)):
+        p95 = percentile(values, 95)
+        verdict = "met" if p95 <= GOAL_MS else "MISSED"
+        print(f"{label:<30}{percentile(values, 50):>9.1f}{p95:>9.1f}  goal ≤ {GOAL_MS} ms: {verdict}")
 
 
 if __name__ == "__main__":
