@@ -327,3 +327,20 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_a_marker_popup_leads_to_the_report_detail(resident, server):
+    title = "Fontaine à sec"
+    rid = create_report(server, title)
+    page = resident
+    page.goto(f"{server.base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    popup = page.locator(".report-popup", has_text=title)
+    expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien(s)")
+    page.wait_for_timeout(800)  # let the clusters settle: the popup is re-rendered meanwhile
+    popup.locator(".report-popup__open").click()
+    expect(page.locator("#pp-title")).to_have_text(title)
+    expect(page.locator("#pp-title")).to_be_focused()

@@ -45,6 +45,7 @@ class ParticipationPanel {
     this.toggle = $("#list-toggle");
     this.current = null; // {id, feature, report, state}
     this.returnFocus = null;
+    this.decorated = new WeakSet();
 
     this.toggle.addEventListener("click", () => (this.isOpen && !this.list.hidden ? this.close() : this.openList(this.toggle)));
     $("#pp-close").addEventListener("click", () => this.close());
@@ -76,7 +77,15 @@ class ParticipationPanel {
 
     const map = carte.map;
     map.on("moveend", () => this.isOpen && !this.list.hidden && this.renderList());
-    map.on("popupopen", (event) => this.decoratePopup(event.popup));
+    map.on("popupopen", (event) => {
+      const popup = event.popup;
+      // Leaflet re-renders a popup's content on updates (zoom, re-clustering): decorate it again.
+      if (!this.decorated.has(popup)) {
+        this.decorated.add(popup);
+        popup.on("contentupdate", () => this.decoratePopup(popup));
+      }
+      this.decoratePopup(popup);
+    });
     // main.js writes the number of loaded reports on #map once a view's reports have arrived.
     new MutationObserver(() => this.isOpen && !this.list.hidden && this.renderList()).observe(carte.map.getContainer(), {
       attributes: true,
@@ -200,6 +209,12 @@ class ParticipationPanel {
   render() {
     const { report, state } = this.current;
     this.title.textContent = report.title;
+    const hidden = state.status === "hidden";
+    const notice = $("#pp-hidden");
+    notice.hidden = !hidden;
+    notice.textContent = hidden ? [t("hidden"), state.moderation_note ? t("reason", { reason: state.moderation_note }) : ""].join(" ") : "";
+    for (const section of this.detail.querySelectorAll(".pp-section")) section.hidden = hidden;
+    if (hidden) return;
     $("#pp-theme").textContent = report.theme_label || report.theme;
     const meta = [report.commune?.nom, report.author_name ? t("by", { name: report.author_name }) : null, formatDate(report.created_at)];
     $("#pp-meta").textContent = meta.filter(Boolean).join(" · ");
