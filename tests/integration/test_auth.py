@@ -146,3 +146,28 @@ def test_create_user_command_reads_the_password_from_stdin(app):
     assert weak.exit_code != 0
     bad_role = runner.invoke(args=["carte", "create-user", "y@example.org", "--role", "king"], input="un mot de passe long\n")
     assert bad_role.exit_code != 0
+
+
+@pytest.mark.config(SESSION_COOKIE_SECURE=True)
+def test_session_cookie_is_secure_httponly_and_samesite(app, client):
+    with app.app_context():
+        from carte.accounts import create_user
+
+        create_user(db.session, "s@example.org", STAFF_PASSWORD, "moderator")
+    token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion", data={"email": "s@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_deactivated_account_cannot_log_in(app, client):
+    with app.app_context():
+        from carte.accounts import create_user
+
+        user = create_user(db.session, "old@example.org", STAFF_PASSWORD, "admin")
+        user.active = False
+        db.session.commit()
+    token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion", data={"email": "old@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    assert response.status_code == 401
