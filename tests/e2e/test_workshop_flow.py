@@ -188,3 +188,42 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     assert not phone_context.errors, phone_context.errors
     phone_context.close()
     staff.close()
+
+
+def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
+    from tests.e2e.test_resident_map import AXE, axe_violations
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    context = offline_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{staff_server}/connexion")
+        page.fill("input[name=email]", EMAIL)
+        page.fill("input[name=password]", STAFF_PASSWORD)
+        page.click("form.staff-form button[type=submit]")
+        page.goto(f"{staff_server}/animation")
+        expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
+        problems = {"dashboard": axe_violations(page)}
+        page.goto(f"{staff_server}/animation/ateliers")
+        page.click("text=Créer l'atelier")  # empty: the errors show
+        problems["workshop form with errors"] = axe_violations(page)
+        page.fill("#w-title", "Atelier a11y")
+        page.fill("#w-date", "2026-11-27")
+        page.fill("#w-place", "Bobigny")
+        page.fill("#w-question", "Qu'est-ce qui manque près de chez vous ?")
+        page.click("text=Créer l'atelier")
+        code = page.locator("#join-code").inner_text().strip()
+        problems["workshop"] = axe_violations(page)
+        page.goto(f"{staff_server}/atelier/{code}/projection")
+        expect(page.locator("#live-count")).to_have_text("0")
+        problems["projection"] = axe_violations(page)
+        phone = context.new_page()
+        phone.set_viewport_size({"width": 390, "height": 844})
+        phone.goto(f"{staff_server}/a/{code}")
+        problems["participant"] = axe_violations(phone)
+        assert {name: found for name, found in problems.items() if found} == {}
+        assert not context.errors, context.errors
+    finally:
+        context.close()
