@@ -25,7 +25,7 @@ from carte.storage.reports import active_themes
 from carte.web.aggregates import facilitator_view
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, request_filter, vocabulary
-from carte.web.workshop import join_url, theme_labels
+from carte.web.workshop import join_url, reachable_from_phones, theme_labels
 from carte.workshops import service as workshops
 from carte.workshops.synthesis import folium_map, pdf_from_html, svg_map, synthesis_data
 
@@ -90,6 +90,7 @@ def workshop_detail(code: str):
     workshop = workshops.get_workshop(db.session, code)
     return render_template(
         "dashboard/workshop.html", workshop=workshop, join_url=join_url(workshop.code),
+        reachable=reachable_from_phones(join_url(workshop.code)),
         count=workshops.report_counts(db.session).get(workshop.id, 0), lang=str(get_locale()),
     )
 

@@ -2,6 +2,9 @@
 and its Server-Sent Events stream (/atelier/<code>/...)."""
 from __future__ import annotations
 
+import os
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for,
 )
@@ -22,7 +25,16 @@ workshop_pages = Blueprint("workshop", __name__)
 
 
 def join_url(code: str) -> str:
+    """The address the QR code carries. CARTE_PUBLIC_URL (e.g. http://192.168.1.20:5000) wins over
+    the address the facilitator typed: phones cannot reach a laptop's 127.0.0.1."""
+    base = current_app.config.get("CARTE_PUBLIC_URL") or os.environ.get("CARTE_PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + url_for("workshop.join", code=code)
     return url_for("workshop.join", code=code, _external=True)
+
+
+def reachable_from_phones(url: str) -> bool:
+    return urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1")
 
 
 def theme_labels() -> dict[str, str]:

@@ -201,3 +201,17 @@ def test_stream_sends_a_snapshot_then_one_after_each_submission(app, client, wor
 
 def test_stream_needs_a_facilitator(app, workshop_code):
     assert app.test_client().get(f"/atelier/{workshop_code}/flux").status_code == 302
+
+
+def test_join_address_warns_about_localhost(app, client, workshop_code):
+    page = client.get(f"/animation/ateliers/{workshop_code}").get_data(as_text=True)
+    assert 'id="join-url-warning"' in page  # http://localhost/... cannot be reached from a phone
+
+
+@pytest.mark.config(CARTE_PUBLIC_URL="http://192.168.1.20:5000/")
+def test_public_url_sets_the_join_address(app, client, workshop_code):
+    page = client.get(f"/animation/ateliers/{workshop_code}").get_data(as_text=True)
+    assert f'href="http://192.168.1.20:5000/a/{workshop_code}"' in page
+    assert 'id="join-url-warning"' not in page
+    projection = client.get(f"/atelier/{workshop_code}/projection").get_data(as_text=True)
+    assert f"http://192.168.1.20:5000/a/{workshop_code}" in projection
