@@ -124,3 +124,8 @@ def post_request(fmt: str):
 @open311.route("/<path:anything>", methods=["GET", "POST"])
 def unknown(anything: str):
     raise Open311Error(404, "Ressource Open311 inconnue.")
+
+
+@open311.route("/<path:anything>", methods=["PUT", "PATCH", "DELETE"])
+def unsupported_method(anything: str):
+    raise Open311Error(405, "Méthode non autorisée : GET, ou POST pour requests.")

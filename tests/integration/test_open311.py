@@ -322,3 +322,9 @@ def test_api_key_commands(app, client):
     assert runner.invoke(args=["carte", "revoke-api-key", "mairie-montreuil"]).exit_code == 0
     assert post(client, "json", token).status_code == 403
     assert runner.invoke(args=["carte", "revoke-api-key", "inconnue"]).exit_code != 0
+
+
+def test_other_methods_are_a_405_error_list(client):
+    response = client.delete(f"{BASE}/requests.xml")
+    assert response.status_code == 405
+    assert [e.tag for e in ET.fromstring(response.data)] == ["error"]
