@@ -125,6 +125,13 @@ function drawChoropleth(result, level) {
   sw.style.background = "#f4f4f4";
   none.append(sw, document.createTextNode(` ${t("no_data")}`));
   box.append(none);
+  for (const [className, text] of [["legend-zone", t("zone")], ["legend-zone legend-zone--cross", t("cross_border")]]) {
+    const row = document.createElement("div");
+    const mark = document.createElement("span");
+    mark.className = className;
+    row.append(mark, document.createTextNode(` ${text}`));
+    box.append(row);
+  }
 }
 
 function showDetails(title, lines) {
@@ -409,5 +416,6 @@ window.addEventListener("popstate", () => { fillForm(new URLSearchParams(window.
   fillForm(params);
   updateExports(params);
   communesGeojson = await request("/communes");
+  map.fitBounds(L.geoJSON(communesGeojson).getBounds(), { padding: [10, 10] });
   await refresh();
 })();
