@@ -37,7 +37,8 @@ def _count_lines(path: Path) -> int:
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier des lignes rejetées (par défaut : <fichier>.rejects.csv à côté du fichier).")
 @click.option("--limit", type=click.IntRange(1), help="N'importer que les N premières lignes.")
-def import_command(file: Path, maps, mapping_file, source_name, rejects_path, limit):
+@click.option("--dry-run", is_flag=True, help="Tout vérifier et écrire les rejets, sans rien enregistrer.")
+def import_command(file: Path, maps, mapping_file, source_name, rejects_path, limit, dry_run):
     """Import reports from a CSV or GeoJSON FILE (idempotent; rejects written beside it)."""
     from carte.interop.importer import ImportError_, default_rejects_path, import_file
     from carte.interop.mapping import MappingError, load_mapping
@@ -58,7 +59,7 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
             summary = import_file(
                 db.session, get_atlas(current_app), file, mapping, source_name,
                 arrondissements=_arrondissement_polygons() if mapping.columns.get("arrondissement") else None,
-                rejects_path=rejects_path, progress=bar.update, limit=limit,
+                rejects_path=rejects_path, progress=bar.update, limit=limit, dry_run=dry_run,
             )
     except (ImportError_, MappingError) as err:
         raise click.ClickException(str(err)) from err

@@ -68,6 +68,7 @@ class ImportSummary:
     arrondissement_checked: int = 0
     arrondissement_near_border: int = 0
     rejects_path: Path | None = None
+    dry_run: bool = False
 
     @property
     def rejected_total(self) -> int:
@@ -83,7 +84,7 @@ class ImportSummary:
         out = [
             f"Source : {self.source_name}",
             f"Lignes lues : {self.read}",
-            f"Importées : {self.imported}",
+            ("Importables (essai, rien n'est enregistré) : " if self.dry_run else "Importées : ") + str(self.imported),
             f"Déjà présentes (ignorées) : {self.already_present}",
             f"Rejetées : {self.rejected_total}" + (f" (détail dans {self.rejects_path})" if self.rejected_total else ""),
         ]
@@ -390,8 +391,12 @@ def import_file(
     batch_size: int = BATCH,
     progress: Callable[[int], None] | None = None,
     limit: int | None = None,
+    dry_run: bool = False,
 ) -> ImportSummary:
-    """Import a file; see the module docstring. `progress(n)` is called as rows are read."""
+    """Import a file; see the module docstring. `progress(n)` is called as rows are read.
+
+    With `dry_run`, every check runs and the summary and rejects are written, but nothing is stored.
+    """
     from sqlalchemy import select
 
     from carte.models import Report, Theme
@@ -405,7 +410,8 @@ def import_file(
     checker = None
     if mapping.columns.get("arrondissement") and arrondissements:
         checker = ArrondissementCheck(arrondissements)
-    summary = ImportSummary(source_name=source_name, rejects_path=rejects_path or default_rejects_path(path))
+    summary = ImportSummary(source_name=source_name, rejects_path=rejects_path or default_rejects_path(path),
+                            dry_run=dry_run)
     rejects = _Rejects(summary.rejects_path)
     seen: set[str] = set()
     pending: list[Row] = []
@@ -413,6 +419,11 @@ def import_file(
 
     def flush() -> None:
         if not pending:
+            return
+        if dry_run:
+            summary.imported += len(pending)
+            pending.clear()
+            placements.clear()
             return
         columns = {
             "lon": np.array([r.lon for r in pending]), "lat": np.array([r.lat for r in pending]),

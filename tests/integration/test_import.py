@@ -231,3 +231,13 @@ def test_dansmarue_sample(app, tmp_path, data_dir):
     assert f"Déjà présentes (ignorées) : {len(reports)}" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count(Report.id))) == len(reports)
+
+
+def test_dry_run_checks_everything_and_stores_nothing(app, tmp_path):
+    lon, lat = TOUR_EIFFEL
+    path = write_csv(tmp_path / "in.csv", [["id", "theme", "title", "lat", "lon"], ["1", "mobilite", "Trottoir abîmé", lat, lon],
+                                          ["2", "mobilite", "Hors zone", VERSAILLES[1], VERSAILLES[0]]])
+    result = run(app, "import", path, "--dry-run")
+    assert "Importables (essai, rien n'est enregistré) : 1" in result.output and "Rejetées : 1" in result.output
+    assert (tmp_path / "in.rejects.csv").exists()
+    assert stored(app) == {}
