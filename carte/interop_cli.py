@@ -40,7 +40,7 @@ def _count_lines(path: Path) -> int:
 @click.option("--dry-run", is_flag=True, help="Tout vérifier et écrire les rejets, sans rien enregistrer.")
 def import_command(file: Path, maps, mapping_file, source_name, rejects_path, limit, dry_run):
     """Import reports from a CSV or GeoJSON FILE (idempotent; rejects written beside it)."""
-    from carte.interop.importer import ImportError_, default_rejects_path, import_file
+    from carte.interop.importer import ImportFileError, default_rejects_path, import_file
     from carte.interop.mapping import MappingError, load_mapping
 
     try:
@@ -61,7 +61,7 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
                 arrondissements=_arrondissement_polygons() if mapping.columns.get("arrondissement") else None,
                 rejects_path=rejects_path, progress=bar.update, limit=limit, dry_run=dry_run,
             )
-    except (ImportError_, MappingError) as err:
+    except (ImportFileError, MappingError) as err:
         raise click.ClickException(str(err)) from err
     for line in summary.lines():
         click.echo(line)

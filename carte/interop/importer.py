@@ -30,7 +30,7 @@ _LAT0 = 48.86
 _MX, _MY = 111_320.0 * math.cos(math.radians(_LAT0)), 110_574.0
 
 
-class ImportError_(ValueError):
+class ImportFileError(ValueError):
     """The file itself cannot be read (not a row problem)."""
 
 
@@ -122,7 +122,7 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict]]:
             while head.isspace():
                 head = fp.read(1)
     except UnicodeDecodeError:
-        raise ImportError_("Le fichier n'est pas en UTF-8.") from None
+        raise ImportFileError("Le fichier n'est pas en UTF-8.") from None
     if head in ("{", "["):
         yield from _read_geojson(path)
     else:
@@ -137,22 +137,22 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
             fp.read(1)
         reader = csv.DictReader(fp, delimiter=_sniff_delimiter(header))
         if not reader.fieldnames:
-            raise ImportError_("Le fichier CSV n'a pas de ligne d'en-tête.")
+            raise ImportFileError("Le fichier CSV n'a pas de ligne d'en-tête.")
         try:
             for record in reader:
                 yield reader.line_num, record
         except UnicodeDecodeError:
-            raise ImportError_(f"Le fichier n'est pas en UTF-8 (vers la ligne {reader.line_num}).") from None
+            raise ImportFileError(f"Le fichier n'est pas en UTF-8 (vers la ligne {reader.line_num}).") from None
 
 
 def _read_geojson(path: Path) -> Iterator[tuple[int, dict]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as err:
-        raise ImportError_(f"GeoJSON illisible : {err}") from None
+        raise ImportFileError(f"GeoJSON illisible : {err}") from None
     features = data.get("features") if isinstance(data, dict) else data
     if not isinstance(features, list):
-        raise ImportError_("Le GeoJSON doit être une FeatureCollection.")
+        raise ImportFileError("Le GeoJSON doit être une FeatureCollection.")
     for number, feature in enumerate(features, start=1):
         record = dict((feature or {}).get("properties") or {}) if isinstance(feature, dict) else {}
         geometry = feature.get("geometry") if isinstance(feature, dict) else None

@@ -13,7 +13,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 
 from carte.extensions import db
-from carte.models import Report, Theme
+from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS, TOUR_EIFFEL, VERSAILLES
 
 ROOT = Path(__file__).resolve().parents[2]
