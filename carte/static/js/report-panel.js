@@ -14,6 +14,12 @@ function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
 }
 
+// The server's messages are French; known error codes get the page's own (translated) wording.
+function errorText(error) {
+  const key = `error_${error?.code}`;
+  return key in messages ? messages[key] : error?.message || String(error);
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -201,7 +207,7 @@ class ParticipationPanel {
       this.current = { id, feature, report, state };
       this.render();
     } catch (error) {
-      this.title.textContent = error instanceof ApiError ? error.message : String(error);
+      this.title.textContent = errorText(error);
     }
     this.title.focus();
   }
@@ -286,7 +292,7 @@ class ParticipationPanel {
         announce(t(result.hidden ? "flagged_hidden" : "flagged"));
         details.open = false;
       } catch (error) {
-        announce(error.message);
+        announce(errorText(error));
       }
     });
     details.append(form);
@@ -348,7 +354,7 @@ class ParticipationPanel {
       this.renderVotes(votes);
       announce(t(votes.mine ? "voted" : "withdrawn"));
     } catch (error) {
-      this.showError("pp-vote-error", error.message);
+      this.showError("pp-vote-error", errorText(error));
     }
   }
 
@@ -376,7 +382,7 @@ class ParticipationPanel {
       body.focus();
     } catch (error) {
       const field = error.field === "author_name" ? "author_name" : "body";
-      this.showError(`${field}-comment-error`, error.message, field === "body" ? body : $("#pp-comment-author"));
+      this.showError(`${field}-comment-error`, errorText(error), field === "body" ? body : $("#pp-comment-author"));
     } finally {
       submit.disabled = false;
     }
@@ -396,7 +402,7 @@ class ParticipationPanel {
       $("#pp-flag-details").open = false;
       announce(t(result.hidden ? "flagged_hidden" : "flagged"));
     } catch (error) {
-      this.showError("reason-flag-error", error.message);
+      this.showError("reason-flag-error", errorText(error));
     }
   }
 
@@ -423,7 +429,7 @@ class ParticipationPanel {
       this.current.state = state;
       this.render();
     } catch (error) {
-      this.showError("photos-photo-error", error.message, input);
+      this.showError("photos-photo-error", errorText(error), input);
     } finally {
       submit.disabled = false;
     }
