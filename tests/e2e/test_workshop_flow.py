@@ -3,10 +3,12 @@
 A facilitator logs in, filters the dashboard (map, table and URL change), creates a workshop;
 a participant on a phone (a second browser context) submits; the projection shows it within
 two seconds; the facilitator closes the workshop; the synthesis map opens from file:// with the
-network blocked. Screenshots go to docs/screenshots/ for the README's walkthrough.
+network blocked. The README walkthrough screenshots are refreshed with
+`CARTE_UPDATE_SCREENSHOTS=1 pytest tests/e2e/test_workshop_flow.py` (otherwise under test-artifacts/).
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -16,10 +18,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, _is_local
+from tests.e2e.conftest import ARTIFACTS, ROOT, _is_local
 from tests.helpers import STAFF_PASSWORD
 
-SHOTS = ROOT / "docs" / "screenshots"
+# The README's screenshots are refreshed on demand (CARTE_UPDATE_SCREENSHOTS=1), so that a test
+# run leaves the work tree clean; otherwise they go with the other test artifacts.
+SHOTS = ROOT / "docs" / "screenshots" if os.environ.get("CARTE_UPDATE_SCREENSHOTS") else ARTIFACTS / "screenshots"
 EMAIL = "animatrice@example.org"
 
 
