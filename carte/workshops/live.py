@@ -23,7 +23,8 @@ from carte.reports.filters import ReportFilter
 LIVE_STATUSES = ("published", "pending")
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
-MAX_STREAM_SECONDS = 300.0  # then the browser's EventSource reconnects by itself
+# Then the browser's EventSource reconnects by itself; under gunicorn's default 30 s worker timeout.
+MAX_STREAM_SECONDS = 25.0
 
 
 def workshop_filter(workshop: Workshop) -> ReportFilter:
