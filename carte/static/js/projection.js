@@ -73,8 +73,17 @@ function connect() {
     if (!paused) render(latest);
     else stateLine.textContent = t("paused");
   });
-  source.addEventListener("open", () => { if (!paused && stateLine.textContent === t("live_lost")) stateLine.textContent = ""; });
-  source.addEventListener("error", () => { if (source.readyState !== EventSource.OPEN) stateLine.textContent = t("live_lost"); });
+  // The server ends each stream after a while and the browser reconnects at once: only a
+  // reconnection that takes more than a few seconds is worth telling the room about.
+  let lost = null;
+  source.addEventListener("open", () => {
+    clearTimeout(lost);
+    if (stateLine.textContent === t("live_lost")) stateLine.textContent = "";
+  });
+  source.addEventListener("error", () => {
+    clearTimeout(lost);
+    lost = setTimeout(() => { if (source.readyState !== EventSource.OPEN) stateLine.textContent = t("live_lost"); }, 4000);
+  });
 }
 
 function toggle(button, on, onText, offText) {
