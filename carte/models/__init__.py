@@ -111,7 +111,7 @@ class Report(db.Model):
     # The data version at this row's last write: lets the in-memory report index catch up.
     revision: Mapped[int] = mapped_column(Integer, default=0, index=True)
     # The workshop a report was posted in (migration 0005; carte/models/workshops.py), if any.
-    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id", ondelete="SET NULL"), index=True)
+    workshop_id: Mapped[int | None] = mapped_column(ForeignKey("workshops.id"), index=True)
     # Moderation and participation (migration 0003): the public note of a moderator's decision,
     # the time of the last change, and denormalised counters so that lists can sort by support.
     moderation_note: Mapped[str | None] = mapped_column(Text)
