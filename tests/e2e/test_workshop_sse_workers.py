@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,8 +36,9 @@ def free_port() -> int:
 def start(env: dict, port: int, workers: int) -> subprocess.Popen:
     return subprocess.Popen(
         [str(GUNICORN), "-w", str(workers), "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "wsgi:app"],
+         "--timeout", "60", "--graceful-timeout", "2", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the workers are stopped with their master
     )
 
 
@@ -84,12 +86,16 @@ def two_servers(spatialite_template, data_dir, tmp_path):
         yield bases
     finally:
         for process in processes:
-            process.terminate()
+            os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # any worker left behind
+            except ProcessLookupError:
+                pass
 
 
 def test_submission_on_one_server_reaches_the_stream_of_another(two_servers):
