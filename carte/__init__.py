@@ -1,16 +1,14 @@
 """Carte: a participatory civic map for the Métropole du Grand Paris."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request, session
 
+from carte.auth import init_auth
 from carte.extensions import babel, db, limiter, migrate
 from carte.storage.engine import configure_engine, engine_config
-from carte.auth import init_auth
 
 
 def select_locale() -> str:
-    from flask import current_app, session
-
     languages = current_app.config["CARTE_LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:

@@ -62,5 +62,7 @@ def generate_command(count: int, seed: int):
             db.session, vars(data), source="import", source_name=f"synthetic-{seed}", is_demo=True, progress=bar
         )
     click.echo(f"{added} signalements synthétiques ajoutés (graine {seed}).")
-from carte import interop_cli  # noqa: E402,F401  (import, export, remove-import, create-api-key)
-from carte import accounts_cli  # noqa: E402,F401  (create-user)
+
+
+# Commands of other areas register themselves on carte_cli when imported.
+from carte import accounts_cli, interop_cli  # noqa: E402,F401  (create-user; import, export, API keys)

@@ -2,8 +2,10 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -15,10 +17,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-# Accounts and forms (moderation area): staff log in; every HTML form carries a CSRF token.
-from flask_login import LoginManager  # noqa: E402
-from flask_wtf.csrf import CSRFProtect  # noqa: E402
-
+# Staff log in (accounts); every HTML form carries a CSRF token.
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -157,6 +157,4 @@ class DataVersion(db.Model):
 
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
-from carte.models import interop  # noqa: E402,F401  (Open311 keys, private contacts, media)
-from carte.models import accounts, participation  # noqa: E402,F401  (moderation, participation)
-from carte.models import workshops  # noqa: E402,F401  (facilitation: workshops)
+from carte.models import accounts, interop, participation, workshops  # noqa: E402,F401

@@ -12,7 +12,6 @@ from tests.helpers import (
     SAINT_OUEN_PARIS_18_BORDER,
     insert_points,
     numbers_below,
-    report_payload,
     uniform_points_in_mgp,
 )
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from carte.extensions import db
 from carte.models import Report, ReportTag
-from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, TOUR_EIFFEL, VERSAILLES, report_payload
+from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, VERSAILLES, report_payload
 
 
 def count_reports(app) -> tuple[int, int]:

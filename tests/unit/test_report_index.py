@@ -42,7 +42,7 @@ def test_distinct_contributors_match_a_set_count_before_and_after_new_rows():
     theme_ids = [1, 2, 3, 4]
     theme_pos = np.zeros(5, dtype=np.int64)
     theme_pos[theme_ids] = np.arange(4)
-    for step in range(3):
+    for _ in range(3):
         selection = np.flatnonzero(rng.random(len(index)) < 0.6)
         for by_theme in (True, False):
             got = index.distinct_contributors(selection, GROUP_OF_COMMUNE, 3, theme_pos if by_theme else None, 4)
