@@ -135,3 +135,29 @@ def login_as(client, app, role: str, email: str | None = None):
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return user
+
+
+def seed_export_reports(reports) -> None:
+    """Three reports whose texts exercise CSV quoting (quotes, newlines, both separators)."""
+    reports.create(title="Piste « cyclable » interrompue", description="Ligne 1\nLigne 2; avec, des séparateurs",
+                   tags=["vélo", "sécurité"], location_text="Rue de la République", author_name="Camille")
+    reports.create(theme="logement", title="Immeuble insalubre", lat=BASILIQUE_SAINT_DENIS[1],
+                   lon=BASILIQUE_SAINT_DENIS[0], tags=[])
+    reports.create(theme="logement", title="Loyers hors de portée", lat=MAIRIE_MONTREUIL[1], lon=MAIRIE_MONTREUIL[0],
+                   description="", tags=["loyers"])
+
+
+def reports_snapshot(app) -> list[tuple]:
+    """What an export must preserve of every stored report, comparable across a round trip."""
+    from sqlalchemy import select
+
+    from carte.extensions import db
+    from carte.models import Report
+
+    with app.app_context():
+        rows = db.session.scalars(select(Report)).unique().all()
+        return sorted(
+            (r.theme.slug, r.title, r.description, tuple(t.tag for t in r.tags), r.lon, r.lat, r.commune_code,
+             r.arrondissement_code, r.location_text, r.created_at.replace(tzinfo=None, microsecond=0))
+            for r in rows
+        )

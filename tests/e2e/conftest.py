@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -30,6 +31,29 @@ CHROMIUM_ARGS = [
 VENDOR = ROOT / "carte" / "static" / "vendor" / "leaflet" / "leaflet.js"
 
 
+@contextmanager
+def serve_app(tmp_dir: Path, **overrides):
+    """A Carte app on a fresh SpatiaLite file with the demo data, served on a free port.
+
+    Yields (app, base_url); the server stops when the block ends.
+    """
+    from werkzeug.serving import make_server
+
+    from carte import create_app
+    from carte.storage.setup import prepare_database
+
+    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite", **overrides})
+    prepare_database(app, seed_demo=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="carte-e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield app, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """Base URL of a Carte server with the demo data, shared by the whole session."""
@@ -39,24 +63,8 @@ def live_server(tmp_path_factory):
         return
     if not VENDOR.exists():
         pytest.fail("Leaflet is missing from carte/static/vendor: run `npm ci && node scripts/copy-vendor.mjs`.")
-
-    from werkzeug.serving import make_server
-
-    from carte import create_app
-    from carte.storage.setup import prepare_database
-
-    tmp_dir = tmp_path_factory.mktemp("e2e")
-    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite"})
-    prepare_database(app, seed_demo=True)
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="carte-e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_app(tmp_path_factory.mktemp("e2e")) as (_app, base_url):
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,13 @@ reports directly through the app, and read the stored photo files.
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
+
+from tests.e2e.conftest import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
@@ -21,27 +22,10 @@ PASSWORD = "mot de passe de test solide"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    from carte import create_app
-    from carte.storage.setup import prepare_database
-
     tmp = tmp_path_factory.mktemp("participation-e2e")
-    app = create_app("config.TestConfig", {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/e2e.sqlite",
-        "CARTE_UPLOAD_DIR": str(tmp / "uploads"),
-        "CARTE_FLAGS_TO_HIDE": 3,
-    })
-    prepare_database(app, seed_demo=True)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    app.base_url = f"http://127.0.0.1:{httpd.server_port}"
-    try:
+    with serve_app(tmp, CARTE_UPLOAD_DIR=str(tmp / "uploads"), CARTE_FLAGS_TO_HIDE=3) as (app, base_url):
+        app.base_url = base_url
         yield app
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
 
 
 def new_page(browser, **options):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, _is_local
+from tests.e2e.conftest import ARTIFACTS, ROOT, _is_local, serve_app
 from tests.helpers import STAFF_PASSWORD
 
 # The README's screenshots are refreshed on demand (CARTE_UPDATE_SCREENSHOTS=1), so that a test
@@ -29,29 +28,13 @@ EMAIL = "animatrice@example.org"
 @pytest.fixture(scope="module")
 def staff_server(tmp_path_factory):
     """A server of its own (demo data, one facilitator account), offline: no tile layer."""
-    from werkzeug.serving import make_server
-
-    from carte import create_app
     from carte.accounts import create_user
     from carte.extensions import db
-    from carte.storage.setup import prepare_database
 
-    tmp_dir = tmp_path_factory.mktemp("e2e-workshop")
-    app = create_app("config.TestConfig", {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite", "CARTE_TILE_URL": "",
-        "SERVER_NAME": None,
-    })
-    prepare_database(app, seed_demo=True)
-    with app.app_context():
-        create_user(db.session, EMAIL, STAFF_PASSWORD, "facilitator")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_app(tmp_path_factory.mktemp("e2e-workshop"), CARTE_TILE_URL="", SERVER_NAME=None) as (app, base_url):
+        with app.app_context():
+            create_user(db.session, EMAIL, STAFF_PASSWORD, "facilitator")
+        yield base_url
 
 
 def offline_context(browser, **options):

@@ -5,39 +5,20 @@ import csv
 import io
 import json
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from carte.extensions import db
 from carte.interop.exporter import CREDITS, write_csv, write_geojson
 from carte.models import Report
-from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL
+from tests.helpers import BASILIQUE_SAINT_DENIS, reports_snapshot, seed_export_reports
 
 
 def run(app, *args):
     return app.test_cli_runner().invoke(args=["carte", *map(str, args)])
 
 
-def seed(reports):
-    lon, lat = BASILIQUE_SAINT_DENIS
-    reports.create(title="Piste « cyclable » interrompue", description="Ligne 1\nLigne 2; avec, des séparateurs",
-                   tags=["vélo", "sécurité"], location_text="Rue de la République")
-    reports.create(theme="logement", title="Immeuble insalubre", lat=lat, lon=lon, tags=[])
-    reports.create(theme="logement", title="Loyers hors de portée", lat=MAIRIE_MONTREUIL[1], lon=MAIRIE_MONTREUIL[0],
-                   description="", tags=["loyers"])
-
-
-def snapshot(app) -> list[tuple]:
-    with app.app_context():
-        rows = db.session.scalars(select(Report)).unique().all()
-        return sorted(
-            (r.theme.slug, r.title, r.description, tuple(t.tag for t in r.tags), r.lon, r.lat, r.commune_code,
-             r.arrondissement_code, r.location_text, r.created_at.replace(tzinfo=None, microsecond=0))
-            for r in rows
-        )
-
-
 def test_csv_export_has_bom_licence_and_french_variant(app, reports, tmp_path):
-    seed(reports)
+    seed_export_reports(reports)
     result = run(app, "export", tmp_path / "out.csv")
     assert result.exit_code == 0, result.output
     assert "3 signalements exportés" in result.output
@@ -61,7 +42,7 @@ def test_csv_export_has_bom_licence_and_french_variant(app, reports, tmp_path):
 
 
 def test_geojson_export_is_rfc7946_with_credits(app, reports, tmp_path):
-    seed(reports)
+    seed_export_reports(reports)
     result = run(app, "export", tmp_path / "out.geojson", "--commune", "93066")
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out.geojson").read_text(encoding="utf-8"))
@@ -80,8 +61,8 @@ def test_export_refuses_bad_filters_and_formats(app, tmp_path):
 
 
 def test_exports_import_back_without_loss(app, reports, tmp_path):
-    seed(reports)
-    before = snapshot(app)
+    seed_export_reports(reports)
+    before = reports_snapshot(app)
     for name in ("back.csv", "back.geojson"):
         assert run(app, "export", tmp_path / name).exit_code == 0
         with app.app_context():
@@ -89,7 +70,7 @@ def test_exports_import_back_without_loss(app, reports, tmp_path):
             db.session.commit()
         result = run(app, "import", tmp_path / name, "--source", name)
         assert "Importées : 3" in result.output, result.output
-        assert snapshot(app) == before
+        assert reports_snapshot(app) == before
         assert "Importées : 0" in run(app, "import", tmp_path / name, "--source", name).output
 
 

@@ -6,30 +6,11 @@ import io
 import json
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from carte.extensions import db
 from carte.models import Report
-from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, login_as
-
-
-def seed(reports):
-    reports.create(title="Piste « cyclable » interrompue", description="Ligne 1\nLigne 2; avec, des séparateurs",
-                   tags=["vélo", "sécurité"], location_text="Rue de la République", author_name="Camille")
-    reports.create(theme="logement", title="Immeuble insalubre", lat=BASILIQUE_SAINT_DENIS[1],
-                   lon=BASILIQUE_SAINT_DENIS[0], tags=[])
-    reports.create(theme="logement", title="Loyers hors de portée", lat=MAIRIE_MONTREUIL[1], lon=MAIRIE_MONTREUIL[0],
-                   description="", tags=["loyers"])
-
-
-def snapshot(app) -> list[tuple]:
-    with app.app_context():
-        rows = db.session.scalars(select(Report)).unique().all()
-        return sorted(
-            (r.theme.slug, r.title, r.description, tuple(t.tag for t in r.tags), r.lon, r.lat, r.commune_code,
-             r.arrondissement_code, r.location_text, r.created_at.replace(tzinfo=None, microsecond=0))
-            for r in rows
-        )
+from tests.helpers import BASILIQUE_SAINT_DENIS, login_as, reports_snapshot, seed_export_reports
 
 
 def test_exports_need_a_facilitator(client):
@@ -38,7 +19,7 @@ def test_exports_need_a_facilitator(client):
 
 
 def test_csv_exports_have_bom_licence_and_a_semicolon_variant(app, client, reports):
-    seed(reports)
+    seed_export_reports(reports)
     login_as(client, app, "facilitator")
     response = client.get("/animation/exports/signalements.csv")
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
@@ -55,7 +36,7 @@ def test_csv_exports_have_bom_licence_and_a_semicolon_variant(app, client, repor
 
 
 def test_geojson_export_is_rfc7946_with_credits_and_filters(app, client, reports):
-    seed(reports)
+    seed_export_reports(reports)
     login_as(client, app, "facilitator")
     response = client.get("/animation/exports/signalements.geojson?commune=93066")
     assert response.mimetype == "application/geo+json"
@@ -71,22 +52,22 @@ def test_geojson_export_is_rfc7946_with_credits_and_filters(app, client, reports
 @pytest.mark.parametrize("url", ["/animation/exports/signalements.csv", "/animation/exports/signalements.csv?sep=;",
                                  "/animation/exports/signalements.geojson"])
 def test_downloaded_exports_import_back_to_the_same_reports(app, client, reports, tmp_path, url):
-    seed(reports)
+    seed_export_reports(reports)
     login_as(client, app, "facilitator")
-    before = snapshot(app)
+    before = reports_snapshot(app)
     path = tmp_path / ("export.geojson" if "geojson" in url else "export.csv")
     path.write_bytes(client.get(url).data)
     with app.app_context():
         db.session.execute(delete(Report))
         db.session.commit()
-    assert snapshot(app) == []
+    assert reports_snapshot(app) == []
     result = app.test_cli_runner().invoke(args=["carte", "import", str(path), "--source", "aller-retour"])
     assert "Importées : 3" in result.output, result.output
-    assert snapshot(app) == before
+    assert reports_snapshot(app) == before
 
 
 def test_open_aggregates_are_public_with_small_counts_suppressed(app, client, reports):
-    seed(reports)
+    seed_export_reports(reports)
     for _ in range(3):
         reports.create(theme="mobilite", title="Carrefour dangereux")
     response = client.get("/donnees-ouvertes/agregats.csv")
