@@ -1,35 +1,37 @@
 """Blueprints, one per area of the product."""
 from flask import Flask
+from flask_babel import lazy_gettext
+
+# One credit line for the data sources, shown on every map and in the page footers.
+DATA_CREDITS = lazy_gettext(
+    "Limites communales : IGN (Licence Ouverte) ; arrondissements et signalements DansMaRue : "
+    "Ville de Paris (ODbL) ; découpage administratif : Etalab (MIT)"
+)
 
 
 def register_blueprints(app: Flask) -> None:
     from carte.web.aggregates import aggregates_api
     from carte.web.api import api
+    from carte.web.auth import auth
+    from carte.web.dashboard import dashboard
+    from carte.web.language import language
+    from carte.web.moderation import moderation
+    from carte.web.open311 import open311
+    from carte.web.openapi import openapi
     from carte.web.pages import pages
+    from carte.web.participation import media, participation
+    from carte.web.workshop import workshop_pages
 
+    app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")
-    from carte.web.auth import auth
-
-    app.register_blueprint(auth)
-    from carte.web.open311 import open311
-
-    app.register_blueprint(open311, url_prefix="/open311/v2")
-    from carte.web.participation import media, participation
-
     app.register_blueprint(participation, url_prefix="/api/v1")
     app.register_blueprint(media)
-    from carte.web.dashboard import dashboard
-    from carte.web.workshop import workshop_pages
-
-    app.register_blueprint(dashboard)  # /animation, exports, open aggregates
-    app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
-    from carte.web.language import language
-    from carte.web.moderation import moderation
-
+    app.register_blueprint(auth)
     app.register_blueprint(language)
     app.register_blueprint(moderation)
-    from carte.web.openapi import openapi
-
-    app.register_blueprint(openapi, url_prefix="/api/v1")
+    app.register_blueprint(dashboard)  # /animation, exports, open aggregates
+    app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
+    app.register_blueprint(open311, url_prefix="/open311/v2")
+    app.register_blueprint(openapi, url_prefix="/api/v1")  # documents the routes above

@@ -2,6 +2,7 @@
 // the tables and the charts. Every request of a previous filter state is aborted, so a quick
 // succession of changes never piles up; the page stays usable while data loads.
 import { request } from "./api.js";
+import { addBaseLayers } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("dashboard");
@@ -49,7 +50,7 @@ function filterObject(params) {
 
 // -- map ------------------------------------------------------------------------------------------
 const map = L.map("dash-map", { preferCanvas: true, zoomSnap: 0.5 }).setView([48.8566, 2.3522], 10);
-if (root.dataset.tileUrl) L.tileLayer(root.dataset.tileUrl, { attribution: root.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+addBaseLayers(map, root.dataset);
 const choropleth = L.geoJSON(null, { style: () => ({ weight: 0.7, color: "#555", fillOpacity: 0.7, fillColor: "#eee" }) });
 const heat = L.heatLayer([], { radius: 22, blur: 18, maxZoom: 13 });
 const hotspots = L.geoJSON(null, {

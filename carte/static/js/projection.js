@@ -1,5 +1,6 @@
 // Projection view of a workshop: full screen, high contrast, live through Server-Sent Events.
 import { request } from "./api.js";
+import { addBaseLayers } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("projection");
@@ -10,7 +11,9 @@ let frozen = false;
 let latest = null;
 let fitted = false;
 
-const map = L.map("projection-map", { zoomControl: false, attributionControl: false, zoomSnap: 0.25 }).setView([48.8566, 2.3522], 10.5);
+const map = L.map("projection-map", { zoomControl: false, zoomSnap: 0.25 }).setView([48.8566, 2.3522], 10.5);
+map.attributionControl.setPrefix(false);
+addBaseLayers(map, { dataAttribution: root.dataset.dataAttribution });
 request("/communes").then((geojson) => {
   const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 1, color: "#8fb8ff", fillColor: "#0b1a33", fillOpacity: 1 } }).addTo(map);
   outlines.bringToBack();

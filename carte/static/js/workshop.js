@@ -1,5 +1,6 @@
 // Participants' page of a workshop (/a/<code>): mobile first, a pin on the map or only a commune.
 import { request } from "./api.js";
+import { addBaseLayers } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("join");
@@ -14,7 +15,7 @@ if (form) {
   let pin = null;
 
   const map = L.map(mapBox, { zoomSnap: 0.5 }).setView([48.8566, 2.3522], 11);
-  if (root.dataset.tileUrl) L.tileLayer(root.dataset.tileUrl, { attribution: root.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+  addBaseLayers(map, root.dataset);
   request("/communes").then((geojson) => {
     L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
   }).catch(() => {});
