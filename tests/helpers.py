@@ -161,3 +161,24 @@ def reports_snapshot(app) -> list[tuple]:
              r.arrondissement_code, r.location_text, r.created_at.replace(tzinfo=None, microsecond=0))
             for r in rows
         )
+
+
+def jpeg_with_gps(size=(640, 480)) -> bytes:
+    """A JPEG that carries GPS coordinates in its EXIF, as phone photos do."""
+    import io
+
+    from PIL import ExifTags, Image
+
+    image = Image.new("RGB", size, (30, 120, 200))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "CarteTestCam"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 29.5)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (2.0, 17.0, 40.2)
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo), "the fixture must carry GPS EXIF"
+    return data

@@ -10,10 +10,11 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app
+from tests.helpers import jpeg_with_gps
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
@@ -157,16 +158,7 @@ def test_empty_comment_shows_an_error_next_to_the_field(resident, server):
 
 
 def gps_jpeg(path: Path) -> Path:
-    image = Image.new("RGB", (800, 600), (90, 140, 60))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "E2ECam"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 29.5)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
-    gps[ExifTags.GPS.GPSLongitude] = (2.0, 17.0, 40.2)
-    image.save(path, "JPEG", exif=exif)
-    assert Image.open(path).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    path.write_bytes(jpeg_with_gps((800, 600)))
     return path
 
 

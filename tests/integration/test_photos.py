@@ -4,11 +4,12 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import Image
 from sqlalchemy import func, select
 
 from carte.extensions import db
 from carte.models.participation import Photo
+from tests.helpers import jpeg_with_gps
 
 
 @pytest.fixture
@@ -16,22 +17,6 @@ def uploads(app, tmp_path):
     folder = tmp_path / "uploads"
     app.config["CARTE_UPLOAD_DIR"] = str(folder)
     return folder
-
-
-def jpeg_with_gps(size=(640, 480)) -> bytes:
-    image = Image.new("RGB", size, (30, 120, 200))
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CarteTestCam"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (48.0, 51.0, 29.5)
-    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
-    gps[ExifTags.GPS.GPSLongitude] = (2.0, 17.0, 40.2)
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    data = out.getvalue()
-    assert Image.open(io.BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo), "the fixture must carry GPS EXIF"
-    return data
 
 
 def png_with_text() -> bytes:
