@@ -147,6 +147,9 @@ class ParticipationPanel {
   }
 
   renderList() {
+    // The list re-renders when the reports of the view arrive: keep a keyboard user's place.
+    const list = $("#pp-list-items");
+    const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.reportId : null;
     const features = this.featuresInView();
     $("#pp-list-count").textContent = features.length ? t("list_count", { count: features.length }) : t("list_empty");
     const items = features.slice(0, LIST_LIMIT).map((feature) => {
@@ -166,7 +169,8 @@ class ParticipationPanel {
       item.append(button);
       return item;
     });
-    $("#pp-list-items").replaceChildren(...items);
+    list.replaceChildren(...items);
+    if (focusedId) list.querySelector(`button[data-report-id="${CSS.escape(focusedId)}"]`)?.focus();
   }
 
   // -- a popup on the map gets a way into the detail ------------------------------------------
