@@ -320,3 +320,26 @@ def test_a_marker_popup_leads_to_the_report_detail(resident, server):
     popup.locator(".report-popup__open").click()
     expect(page.locator("#pp-title")).to_have_text(title)
     expect(page.locator("#pp-title")).to_be_focused()
+
+
+def test_markers_grow_with_support(resident, server):
+    """Three supports make a marker 36 px wide against 24 px (24 × (1 + log2(1 + 3) / 4))."""
+    quiet = create_report(server, "Banc cassé sans soutien")
+    popular = create_report(server, "Passage piéton effacé très soutenu")
+    for _ in range(3):  # three residents: three fresh cookie jars
+        response = server.test_client().post(f"/api/v1/reports/{popular}/vote", json={"kind": "support"})
+        assert response.status_code in (200, 201), response.get_json()
+    page = resident
+    page.goto(f"{server.base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    for rid in (quiet, popular):
+        page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+    widths = page.evaluate(
+        """(ids) => ids.map((id) => {
+            const marker = window.carte.reports.marker(id);
+            return marker.options.icon.options.iconSize[0];
+        })""",
+        [quiet, popular],
+    )
+    assert widths == [24, 36]
