@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.reports.filters import ReportFilter
+from carte.reports.serialize import iso_utc
 from carte.storage.reports import apply_filter
 
 CREDITS = {
@@ -40,18 +40,9 @@ FIELDS = (
 TAG_SEPARATOR = "|"
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def export_row(report) -> dict:
     """The public, flat shape of one report for exports (no private field)."""
     commune = report.commune
-    updated = getattr(report, "updated_at", None) or report.created_at
     return {
         "id": report.public_id,
         "theme": report.theme.slug,
@@ -71,8 +62,8 @@ def export_row(report) -> dict:
         "source": report.source,
         "source_name": report.source_name,
         "external_id": report.external_id,
-        "created_at": _iso(report.created_at),
-        "updated_at": _iso(updated),
+        "created_at": iso_utc(report.created_at),
+        "updated_at": iso_utc(report.updated_at or report.created_at),
     }
 
 

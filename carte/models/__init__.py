@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from carte.extensions import db
+from carte.models.types import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -100,7 +100,7 @@ class Report(db.Model):
     h3_7: Mapped[str] = mapped_column(String(16), index=True)
     h3_8: Mapped[str] = mapped_column(String(16), index=True)
     h3_9: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(12), default=ReportStatus.PUBLISHED.value)
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(12), default=ReportSource.WEB.value)
@@ -115,7 +115,7 @@ class Report(db.Model):
     # Moderation and participation (migration 0003): the public note of a moderator's decision,
     # the time of the last change, and denormalised counters so that lists can sort by support.
     moderation_note: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
     dissent_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carte.extensions import db
 from carte.models import utcnow
+from carte.models.types import UTCDateTime
 
 OPEN, CLOSED = "open", "closed"
 
@@ -31,8 +32,8 @@ class Workshop(db.Model):
     territoire_code: Mapped[str | None] = mapped_column(String(9))
     status: Mapped[str] = mapped_column(String(10), default=OPEN)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def theme_slugs(self) -> tuple[str, ...]:

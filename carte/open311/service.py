@@ -126,8 +126,6 @@ def find_service(themes: Mapping[str, Theme], code: str | None, *, status: int =
 def w3c(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
-        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -251,11 +249,11 @@ def request_json(report: Report, media_url: str | None = None, mirror: str | Non
     """One service request, in the spec's field order. Contacts are never part of it."""
     public = report.status == "published"
     place = report.arrondissement.nom if report.arrondissement else report.commune.nom
-    updated = getattr(report, "updated_at", None) or report.created_at
+    updated = report.updated_at or report.created_at
     return {
         "service_request_id": report.public_id,
         "status": open311_status(report),
-        "status_notes": getattr(report, "moderation_note", None),
+        "status_notes": report.moderation_note,
         "service_name": report.theme.label,
         "service_code": report.theme.slug,
         "description": _description(report) if public else None,

@@ -1,15 +1,19 @@
 """Reports as JSON and GeoJSON: the only shape the API and exports give out."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from carte.models import Report
 
 
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a "Z", as JSON clients expect (stored timestamps are aware UTC)."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 def report_properties(report: Report) -> dict:
-    created = report.created_at
-    if created.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
-        created = created.replace(tzinfo=timezone.utc)
     commune = report.commune
     arr = report.arrondissement
     return {
@@ -28,7 +32,7 @@ def report_properties(report: Report) -> dict:
         "location_text": report.location_text,
         "status": report.status,
         "source": report.source,
-        "created_at": created.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(report.created_at),
         # Participation counters (support sizes and sorts markers; dissent only where the theme allows it).
         "support": report.support_count or 0,
         "dissent": report.dissent_count or 0,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
@@ -40,8 +40,7 @@ _DTYPES = {
 
 
 def _epoch(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+    """Filter bounds are timezone-aware (parse_filter makes them UTC)."""
     return int(value.timestamp())
 
 

@@ -17,6 +17,7 @@ from carte.participation import flags as flags_uc
 from carte.participation import photos as photos_uc
 from carte.participation import votes as votes_uc
 from carte.participation.common import HIDDEN_LABEL
+from carte.reports.serialize import iso_utc
 from carte.storage.reports import get_report
 from carte.web.context import json_body
 
@@ -58,11 +59,6 @@ def answer(payload: dict, voter: str, status: int = 200):
 
 
 def comment_json(comment) -> dict:
-    created = comment.created_at
-    from datetime import timezone
-
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)
     hidden = comment.status == "hidden"
     return {
         "id": comment.public_id,
@@ -71,7 +67,7 @@ def comment_json(comment) -> dict:
         "status": comment.status,
         "hidden_label": HIDDEN_LABEL if hidden else None,
         "moderation_note": comment.moderation_note if hidden else None,
-        "created_at": created.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(comment.created_at),
     }
 
 
