@@ -46,6 +46,10 @@ class Config:
     CARTE_UPLOAD_DIR = os.environ.get("CARTE_UPLOAD_DIR", str(BASE_DIR / "instance" / "uploads"))
     CARTE_MAX_PHOTO_BYTES = 8 * 1024 * 1024
     CARTE_MAX_PHOTOS = 3
+    # Workshops: the address phones use in join links and QR codes (a laptop's 127.0.0.1 is useless
+    # to them), and the per-device limit on contributions.
+    CARTE_PUBLIC_URL = os.environ.get("CARTE_PUBLIC_URL") or None
+    CARTE_WORKSHOP_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False

@@ -77,6 +77,14 @@ def _unauthenticated():
 login_manager.unauthorized_handler(_unauthenticated)
 
 
+def ensure_role(minimum_role: str, field: str | None = None) -> None:
+    """Raise a 401 (not logged in) or 403 (weaker role) CarteError unless the user may act."""
+    if not current_user.is_authenticated:
+        raise CarteError("unauthenticated", "Connexion requise.", field, status=401)
+    if role_rank(current_user.role) < role_rank(minimum_role):
+        raise CarteError("forbidden", "Votre rôle ne permet pas cette action.", field, status=403)
+
+
 def role_required(minimum_role: str):
     """Let through users whose role is at least `minimum_role` (admin ≥ moderator ≥ facilitator).
 
@@ -91,8 +99,7 @@ def role_required(minimum_role: str):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return _unauthenticated()
-            if role_rank(current_user.role) < role_rank(minimum_role):
-                raise CarteError("forbidden", "Votre rôle ne permet pas cette action.", None, status=403)
+            ensure_role(minimum_role)
             return view(*args, **kwargs)
 
         wrapped.minimum_role = minimum_role
@@ -109,4 +116,4 @@ def safe_next(target: str | None) -> str:
 
 
 def login_rate_limit() -> str:
-    return current_app.config.get("CARTE_LOGIN_RATE_LIMIT", "10/minute;50/hour")
+    return current_app.config["CARTE_LOGIN_RATE_LIMIT"]

@@ -1,12 +1,21 @@
 """Blueprints, one per area of the product."""
-from flask import Flask
-from flask_babel import lazy_gettext
+from flask import Flask, current_app
+from flask_babel import get_locale, lazy_gettext
 
 # One credit line for the data sources, shown on every map and in the page footers.
 DATA_CREDITS = lazy_gettext(
     "Limites communales : IGN (Licence Ouverte) ; arrondissements et signalements DansMaRue : "
     "Ville de Paris (ODbL) ; découpage administratif : Etalab (MIT)"
 )
+
+
+def page_settings() -> dict:
+    """What every page needs: its language and the map's background tiles (empty: none)."""
+    return {
+        "lang": str(get_locale() or "fr"),
+        "tile_url": current_app.config["CARTE_TILE_URL"],
+        "tile_attribution": current_app.config["CARTE_TILE_ATTRIBUTION"],
+    }
 
 
 def register_blueprints(app: Flask) -> None:
@@ -23,6 +32,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.workshop import workshop_pages
 
     app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS
+    app.context_processor(page_settings)
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")

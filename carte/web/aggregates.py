@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
-from flask_login import current_user
 
 from carte.aggregation import LEVELS
+from carte.auth import ensure_role
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.reports.aggregates import STORED_RESOLUTIONS, Aggregates
-from carte.models.accounts import role_rank
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import STATUSES
 from carte.web.context import atlas, request_filter
@@ -41,11 +40,7 @@ def facilitator_view() -> tuple[ReportFilter, bool]:
     statuses = tuple(dict.fromkeys(s.strip() for raw in request.args.getlist("status") for s in raw.split(",") if s.strip()))
     if not (exact or statuses):
         return flt, False
-    field = "exact" if exact else "status"
-    if not current_user.is_authenticated:
-        raise CarteError("unauthenticated", "Connexion requise pour les chiffres exacts ou les statuts non publics.", field, status=401)
-    if role_rank(current_user.role) < role_rank("facilitator"):
-        raise CarteError("forbidden", "Votre rôle ne permet pas cette action.", field, status=403)
+    ensure_role("facilitator", field="exact" if exact else "status")
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise CarteError("unknown_status", f"Statut inconnu : {', '.join(unknown[:5])}.", "status")

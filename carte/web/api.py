@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from carte.contributors import contributor_id, remember_contributor
+from carte.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import ReportSource
 from carte.reports.serialize import report_feature, report_json
 from carte.reports.service import create_report
 from carte.storage.reports import active_themes, find_reports, get_report
-from carte.web.context import atlas, json_body, request_filter
+from carte.web.context import atlas, created_report_response, json_body, premoderation, request_filter
 
 api = Blueprint("api", __name__)
 
@@ -54,15 +54,6 @@ def post_report():
     data = json_body()
     contributor = contributor_id(request)
     report = create_report(
-        db.session,
-        atlas(),
-        data,
-        contributor=contributor,
-        source=ReportSource.WEB,
-        premoderation=current_app.config["CARTE_MODERATION"] == "pre",
+        db.session, atlas(), data, contributor=contributor, source=ReportSource.WEB, premoderation=premoderation()
     )
-    response = jsonify(report_json(report))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/reports/{report.public_id}"
-    remember_contributor(response, contributor)
-    return response
+    return created_report_response(report, contributor)

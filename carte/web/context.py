@@ -1,15 +1,18 @@
 """Request-side helpers shared by the blueprints: the atlas, the filter vocabulary, JSON bodies."""
 from __future__ import annotations
 
-from flask import current_app, request
-
-from carte.errors import CarteError
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from carte.contributors import remember_contributor
+from carte.errors import CarteError
 from carte.extensions import db
+from carte.models import Report
 from carte.models.workshops import Workshop
 from carte.places import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
+from carte.reports.serialize import report_json
 from carte.storage.reports import active_themes
 
 
@@ -24,8 +27,32 @@ def vocabulary() -> Vocabulary:
         communes={p["code"] for p in places},
         territoires={p["territoire_code"] for p in places},
         departements={p["departement"] for p in places},
-        workshops=set(db.session.scalars(select(Workshop.code))),
+        workshops=WorkshopCodes(db.session),
     )
+
+
+class WorkshopCodes:
+    """`code in WorkshopCodes(session)` asks the database for that one code, when a filter names one."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __contains__(self, code: object) -> bool:
+        return self.session.scalar(select(Workshop.id).where(Workshop.code == code)) is not None
+
+
+def premoderation() -> bool:
+    """Whether new contributions wait for a moderator (CARTE_MODERATION=pre)."""
+    return current_app.config["CARTE_MODERATION"] == "pre"
+
+
+def created_report_response(report: Report, contributor: str) -> Response:
+    """201 with the stored report, its address, and the contributor's signed cookie."""
+    response = jsonify(report_json(report))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/reports/{report.public_id}"
+    remember_contributor(response, contributor)
+    return response
 
 
 def request_filter() -> ReportFilter:

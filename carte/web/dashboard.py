@@ -12,7 +12,6 @@ from dataclasses import replace
 from flask import (
     Blueprint, Response, current_app, redirect, render_template, request, url_for,
 )
-from flask_babel import get_locale
 from flask_login import current_user
 
 from carte.auth import role_required
@@ -47,8 +46,7 @@ def index():
     return render_template(
         "dashboard/index.html", themes=active_themes(db.session), theme_meta=_theme_meta(), communes=communes, territories=_territories(),
         departements=sorted({c["departement"] for c in communes}), workshops=workshops.list_workshops(db.session),
-        statuses=STATUSES, lang=str(get_locale()),
-        tile_url=current_app.config["CARTE_TILE_URL"], tile_attribution=current_app.config["CARTE_TILE_ATTRIBUTION"],
+        statuses=STATUSES,
     )
 
 
@@ -80,7 +78,7 @@ def workshop_list():
     return render_template(
         "dashboard/workshops.html", workshops=workshops.list_workshops(db.session),
         counts=workshops.report_counts(db.session), themes=active_themes(db.session),
-        territories=_territories(), errors=errors, form=form, lang=str(get_locale()),
+        territories=_territories(), errors=errors, form=form,
     ), status
 
 
@@ -91,7 +89,7 @@ def workshop_detail(code: str):
     return render_template(
         "dashboard/workshop.html", workshop=workshop, join_url=join_url(workshop.code),
         reachable=reachable_from_phones(join_url(workshop.code)),
-        count=workshops.report_counts(db.session).get(workshop.id, 0), lang=str(get_locale()),
+        count=workshops.report_counts(db.session).get(workshop.id, 0),
     )
 
 
@@ -117,7 +115,7 @@ def _synthesis_page(code: str, *, for_pdf: bool = False) -> str:
     names = {c["code"]: c["nom"] for c in atlas().communes.values()}
     return render_template(
         "workshop/synthesis.html", workshop=workshop, data=data, svg=svg, legend=legend, names=names,
-        credits=CREDITS, for_pdf=for_pdf, join_url=join_url(workshop.code), lang=str(get_locale()),
+        credits=CREDITS, for_pdf=for_pdf, join_url=join_url(workshop.code),
     )
 
 

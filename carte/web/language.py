@@ -3,16 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session
 
-from flask_babel import get_locale
-
 from carte.auth import safe_next
 
 language = Blueprint("language", __name__)
-
-
-@language.app_context_processor
-def _current_language() -> dict:
-    return {"current_lang": str(get_locale() or "fr")}
 
 
 @language.post("/langue")

@@ -1,15 +1,9 @@
 """HTML pages for residents."""
-from flask import Blueprint, current_app, render_template
-from flask_babel import get_locale
+from flask import Blueprint, render_template
 
 pages = Blueprint("pages", __name__)
 
 
 @pages.get("/")
 def index():
-    return render_template(
-        "pages/index.html",
-        tile_url=current_app.config["CARTE_TILE_URL"],
-        tile_attribution=current_app.config["CARTE_TILE_ATTRIBUTION"],
-        lang=str(get_locale()),
-    )
+    return render_template("pages/index.html")

@@ -19,7 +19,7 @@ from carte.participation import votes as votes_uc
 from carte.participation.common import HIDDEN_LABEL
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import get_report
-from carte.web.context import json_body
+from carte.web.context import json_body, premoderation
 
 participation = Blueprint("participation", __name__)
 media = Blueprint("media", __name__)
@@ -139,7 +139,7 @@ def post_comment(public_id: str):
         get_report(db.session, public_id),
         data,
         contributor=voter,
-        premoderation=current_app.config["CARTE_MODERATION"] == "pre",
+        premoderation=premoderation(),
     )
     return answer(comment_json(comment), voter, 201)
 

@@ -2,21 +2,18 @@
 and its Server-Sent Events stream (/atelier/<code>/...)."""
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for,
 )
-from flask_babel import get_locale
 
 from carte.auth import role_required
 from carte.contributors import COOKIE, contributor_id, remember_contributor
 from carte.extensions import db, limiter
-from carte.reports.serialize import report_json
 from carte.storage.reports import active_themes
 from carte.web.aggregates import service as aggregates
-from carte.web.context import atlas, json_body
+from carte.web.context import atlas, created_report_response, json_body, premoderation
 from carte.workshops import live
 from carte.workshops.qr import qr_png, qr_svg
 from carte.workshops.service import get_workshop, submit_report
@@ -27,7 +24,7 @@ workshop_pages = Blueprint("workshop", __name__)
 def join_url(code: str) -> str:
     """The address the QR code carries. CARTE_PUBLIC_URL (e.g. http://192.168.1.20:5000) wins over
     the address the facilitator typed: phones cannot reach a laptop's 127.0.0.1."""
-    base = current_app.config.get("CARTE_PUBLIC_URL") or os.environ.get("CARTE_PUBLIC_URL")
+    base = current_app.config["CARTE_PUBLIC_URL"]
     if base:
         return base.rstrip("/") + url_for("workshop.join", code=code)
     return url_for("workshop.join", code=code, _external=True)
@@ -54,27 +51,20 @@ def join(code: str):
     if workshop.territoire_code:
         communes = [c for c in communes if c["territoire_code"] == workshop.territoire_code]
     response = Response(render_template(
-        "workshop/join.html", workshop=workshop, themes=themes, communes=communes, lang=str(get_locale()),
-        tile_url=current_app.config["CARTE_TILE_URL"], tile_attribution=current_app.config["CARTE_TILE_ATTRIBUTION"],
+        "workshop/join.html", workshop=workshop, themes=themes, communes=communes,
     ))
     remember_contributor(response, contributor_id(request))  # the device key of the rate limit
     return response
 
 
 @workshop_pages.post("/api/v1/ateliers/<code>/signalements")
-@limiter.limit(lambda: current_app.config.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour"), key_func=_device_key)
+@limiter.limit(lambda: current_app.config["CARTE_WORKSHOP_RATE_LIMIT"], key_func=_device_key)
 def submit(code: str):
     workshop = get_workshop(db.session, code)
     data = json_body()
     contributor = contributor_id(request)
-    report = submit_report(
-        db.session, atlas(), workshop, data, contributor=contributor,
-        premoderation=current_app.config["CARTE_MODERATION"] == "pre",
-    )
-    response = jsonify(report_json(report))
-    response.status_code = 201
-    remember_contributor(response, contributor)
-    return response
+    report = submit_report(db.session, atlas(), workshop, data, contributor=contributor, premoderation=premoderation())
+    return created_report_response(report, contributor)
 
 
 @workshop_pages.get("/atelier/<code>/qr.<kind>")
@@ -96,8 +86,7 @@ def qr(code: str, kind: str):
 @role_required("facilitator")
 def projection(code: str):
     workshop = get_workshop(db.session, code)
-    return render_template("workshop/projection.html", workshop=workshop, join_url=join_url(workshop.code),
-                           lang=str(get_locale()))
+    return render_template("workshop/projection.html", workshop=workshop, join_url=join_url(workshop.code))
 
 
 @workshop_pages.get("/api/v1/ateliers/<code>/etat")
