@@ -226,6 +226,7 @@ def build_communes(sources: Sources) -> tuple[dict[str, Any], dict[str, Any]]:
                     "territoire_nom": territory_name,
                     "population": int(population) if population is not None else None,
                     "rep_point": [point.x, point.y],
+                    "codes_postaux": sorted(entry.get("codesPostaux") or []),
                 },
                 "geometry": _to_feature_geometry(geom),
             }

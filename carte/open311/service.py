@@ -8,14 +8,11 @@ Requesters' emails and names are stored in `ReportContact` and never returned.
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -211,25 +208,13 @@ def media_urls(session: Session, reports: list[Report]) -> dict[int, str]:
     return dict(rows.all())
 
 
-@lru_cache(maxsize=4)
-def _postcodes(mirror: str | None) -> dict[str, str]:
-    """INSEE code -> first postal code, from the COG file of the sources mirror when there is one."""
-    if not mirror:
-        return {}
-    path = Path(mirror) / "cog" / "communes-ile-de-france.json"
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {r["code"]: r["codesPostaux"][0] for r in rows if r.get("codesPostaux") and r.get("code")}
-
-
-def zipcode(report: Report, mirror: str | None = None) -> str | None:
-    """Paris: the arrondissement's postcode (751NN -> 750NN); elsewhere the commune's, when known."""
+def zipcode(report: Report, communes: Mapping[str, dict]) -> str | None:
+    """Paris: the arrondissement's postcode (751NN -> 750NN); elsewhere the commune's first one."""
     arr = report.arrondissement_code
     if arr and arr.startswith("751"):
         return "750" + arr[3:]
-    return _postcodes(mirror).get(report.commune_code)
+    postcodes = communes.get(report.commune_code, {}).get("codes_postaux") or [None]
+    return postcodes[0]
 
 
 def open311_status(report: Report) -> str:
@@ -245,7 +230,7 @@ def _description(report: Report) -> str:
     return f"{title}\n\n{text}"
 
 
-def request_json(report: Report, media_url: str | None = None, mirror: str | None = None) -> dict:
+def request_json(report: Report, communes: Mapping[str, dict], media_url: str | None = None) -> dict:
     """One service request, in the spec's field order. Contacts are never part of it."""
     public = report.status == "published"
     place = report.arrondissement.nom if report.arrondissement else report.commune.nom
@@ -264,7 +249,7 @@ def request_json(report: Report, media_url: str | None = None, mirror: str | Non
         "expected_datetime": None,
         "address": (report.location_text if public and report.location_text else place),
         "address_id": None,
-        "zipcode": zipcode(report, mirror),
+        "zipcode": zipcode(report, communes),
         "lat": report.lat,
         "long": report.lon,
         "media_url": media_url if public else None,
@@ -278,15 +263,15 @@ def _fold(text: str) -> str:
     return " " + re.sub(r"[^a-z0-9]+", " ", text).strip() + " "
 
 
-def commune_from_address(address: str, communes: Mapping[str, dict], mirror: str | None = None) -> str | None:
+def commune_from_address(address: str, communes: Mapping[str, dict]) -> str | None:
     """The commune an address names, by postcode first, then by its name (longest match)."""
     postcode_match = _POSTCODE.search(address)
     if postcode_match:
         postcode = postcode_match.group(1) + postcode_match.group(2)
         if postcode.startswith("750") or postcode.startswith("751"):
             return "75056" if "75056" in communes else None
-        for code, pc in _postcodes(mirror).items():
-            if pc == postcode and code in communes:
+        for code, props in communes.items():
+            if postcode in (props.get("codes_postaux") or ()):
                 return code
     folded = _fold(address)
     best = None
@@ -325,7 +310,6 @@ def create_request(
     key: ApiKey,
     *,
     premoderation: bool,
-    mirror: str | None = None,
 ) -> Report:
     """Validate a POSTed request and store it (with its private contact) in one transaction."""
     from carte.reports.service import build_report
@@ -345,7 +329,7 @@ def create_request(
         if address:
             payload["location_text"] = address[:200]
     elif address:
-        commune = commune_from_address(address, atlas.communes, mirror)
+        commune = commune_from_address(address, atlas.communes)
         if commune is None:
             raise Open311Error(
                 400, "address_string : commune de la Métropole du Grand Paris introuvable ; envoyez lat et long."

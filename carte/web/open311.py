@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from carte.extensions import db
@@ -17,7 +17,7 @@ from carte.open311.errors import Open311Error
 from carte.open311.formats import FORMATS, render
 from carte.open311.keys import check_key
 from carte.storage.reports import active_themes
-from carte.web.context import atlas
+from carte.web.context import atlas, premoderation
 
 open311 = Blueprint("open311", __name__)
 
@@ -57,10 +57,6 @@ def _themes() -> dict:
     return {t.slug: t for t in active_themes(db.session)}
 
 
-def _mirror() -> str | None:
-    return current_app.config.get("CARTE_SOURCES") or None
-
-
 @open311.get("/discovery.<fmt>")
 def discovery(fmt: str):
     fmt = _format(fmt)
@@ -87,8 +83,8 @@ def list_requests(fmt: str):
     query = o311.parse_query(request.args, _themes(), datetime.now(timezone.utc))
     reports = o311.find_requests(db.session, query)
     media = o311.media_urls(db.session, reports)
-    mirror = _mirror()
-    return _respond(fmt, "service_requests", [o311.request_json(r, media.get(r.id), mirror) for r in reports])
+    communes = atlas().communes
+    return _respond(fmt, "service_requests", [o311.request_json(r, communes, media.get(r.id)) for r in reports])
 
 
 @open311.get("/requests/<request_id>.<fmt>")
@@ -98,7 +94,7 @@ def show_request(request_id: str, fmt: str):
     if not reports:
         raise Open311Error(404, "service_request_id introuvable.")
     media = o311.media_urls(db.session, reports)
-    return _respond(fmt, "service_requests", [o311.request_json(reports[0], media.get(reports[0].id), _mirror())])
+    return _respond(fmt, "service_requests", [o311.request_json(reports[0], atlas().communes, media.get(reports[0].id))])
 
 
 @open311.post("/requests.<fmt>")
@@ -110,7 +106,7 @@ def post_request(fmt: str):
         raise Open311Error(403, "api_key manquante ou invalide.")
     report = o311.create_request(
         db.session, atlas(), form, key,
-        premoderation=current_app.config["CARTE_MODERATION"] == "pre", mirror=_mirror(),
+        premoderation=premoderation(),
     )
     notice = (
         "Merci : votre signalement sera publié après relecture."
