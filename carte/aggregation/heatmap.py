@@ -14,6 +14,7 @@ import h3
 import numpy as np
 
 from .h3cells import cell_centres, sum_by_cell
+from .privacy import finish
 
 
 def resolution_for_zoom(zoom: float) -> int:
@@ -49,11 +50,7 @@ def heatmap(
     agg_cells, agg_counts = sum_by_cell(cells, counts, resolution)
     result = _layer(agg_cells, agg_counts, resolution, theme)
     result["zoom"] = zoom
-    if not exact:
-        from .privacy import protect
-
-        result = protect(result, min_count=min_count, copy=False)
-    return result
+    return finish(result, exact, min_count)
 
 
 def _layer(cells: np.ndarray, counts: np.ndarray, resolution: int, theme: str | None) -> dict:

@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .h3cells import cell_polygon, cells_geojson, resolution_of, sum_by_cell
 from .inputs import Places
+from .privacy import finish
 from .serialise import fnum
 from .stats import benjamini_hochberg
 
@@ -188,11 +189,7 @@ def hotspots(
         q = benjamini_hochberg(p)
         hot = np.flatnonzero((q < alpha) & (z > 0))
         result["features"] = _zones(study, x, z, q, hot, cell_places, places)
-    if not exact:
-        from .privacy import protect
-
-        result = protect(result, min_count=min_count, copy=False)
-    return result
+    return finish(result, exact, min_count)
 
 
 def _lookup(cell_places: CellPlaces | None, cell: str) -> set[str]:

@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .inputs import Places, ReportArrays
+from .privacy import finish
 from .text import normalise
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -67,11 +68,7 @@ def issue_groups(
     }
     if len(reports) >= 2:
         result["groups"] = _groups(reports, places, radius_m, min_similarity, min_size)
-    if not exact:
-        from .privacy import protect
-
-        result = protect(result, min_count=min_count, copy=False)
-    return result
+    return finish(result, exact, min_count)
 
 
 def _commune_codes(reports: ReportArrays, places: Places | None) -> np.ndarray:

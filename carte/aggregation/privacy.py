@@ -137,6 +137,11 @@ def _copy(value):
     return value
 
 
+def finish(result: dict, exact: bool, min_count: int = MIN_COUNT) -> dict:
+    """What every builder returns: its fresh exact result for facilitators, protected in place otherwise."""
+    return result if exact else protect(result, min_count=min_count, copy=False)
+
+
 def protect(result: dict, min_count: int = MIN_COUNT, *, copy: bool = True) -> dict:
     """Public copy of an exact result: no count (or value revealing one) below ``min_count``.
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .french import shared_need_sentence
 from .inputs import CountTable, Places, ReportArrays
+from .privacy import finish
 from .serialise import fnum
 from .stats import normalised_entropy
 from .territories import FdrFamily, as_count_table, level_stats
@@ -117,8 +118,4 @@ def shared_needs(
         "themes": rows,
         "exact": True,
     }
-    if not exact:
-        from .privacy import protect
-
-        result = protect(result, min_count=min_count, copy=False)
-    return result
+    return finish(result, exact, min_count)

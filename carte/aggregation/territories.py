@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from .inputs import LEVELS, CountTable, Places, ReportArrays
+from .privacy import finish
 from .serialise import fnum
 from .stats import benjamini_hochberg, poisson_upper_tail
 
@@ -222,8 +223,4 @@ def territory_stats(
         "rows": rows,
         "exact": True,
     }
-    if not exact:
-        from .privacy import protect
-
-        result = protect(result, min_count=min_count, copy=False)
-    return result
+    return finish(result, exact, min_count)
