@@ -66,14 +66,16 @@ class Atlas:
             )
         communes_fc = read_geojson(paths[0])
         arr_fc = read_geojson(paths[1])
+        # Sorted by code: the locator gives a point on a shared border to the lowest code.
         by_code = sorted(communes_fc["features"], key=lambda f: f["properties"]["code"])
+        polygons = [shape(f["geometry"]) for f in by_code]
         return cls(
-            communes={f["properties"]["code"]: f["properties"] for f in communes_fc["features"]},
+            communes={f["properties"]["code"]: f["properties"] for f in by_code},
             arrondissements={f["properties"]["code"]: f["properties"] for f in arr_fc["features"]},
-            commune_locator=PlaceLocator.from_features(communes_fc["features"], key="code"),
+            commune_locator=PlaceLocator(polygons, [f["properties"]["code"] for f in by_code]),
             arrondissement_locator=PlaceLocator.from_features(arr_fc["features"], key="code"),
             web_geojson=json.dumps(read_geojson(paths[2]), separators=(",", ":")).encode(),
-            commune_polygons=[shape(f["geometry"]) for f in by_code],
+            commune_polygons=polygons,
         )
 
     def place(self, lon: float, lat: float) -> Placement | None:
