@@ -54,8 +54,11 @@ $(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs
 	node scripts/copy-vendor.mjs
 	touch $@
 
-data: $(VENV)/.installed
-	@test -f data/communes.geojson || $(FLASK) carte build-communes
+data: data/communes.geojson
+
+# Rebuilt when missing, or when the code that builds it changed.
+data/communes.geojson: carte/geo/communes.py carte/geo/sources.py | $(VENV)/.installed
+	$(FLASK) carte build-communes
 
 db: $(VENV)/.installed
 	mkdir -p instance
