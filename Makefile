@@ -10,7 +10,7 @@ PORT ?= 5000
 CARTE_SOURCES ?= $(if $(wildcard ../shared/data/README.md),$(abspath ../shared/data),)
 export CARTE_SOURCES
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-APT_PACKAGES := libsqlite3-mod-spatialite chromium libpango-1.0-0 libpangoft2-1.0-0
+APT_PACKAGES := libsqlite3-mod-spatialite redis-server chromium libpango-1.0-0 libpangoft2-1.0-0
 VENDOR_STAMP := carte/static/vendor/.installed
 
 .PHONY: run test setup system-packages data db bench clean-demo translations extract-messages
@@ -62,7 +62,7 @@ data/communes.geojson: carte/geo/communes.py carte/geo/sources.py | $(VENV)/.ins
 
 db: $(VENV)/.installed
 	mkdir -p instance
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) carte load-places
 	$(FLASK) carte seed
 

@@ -11,8 +11,13 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # True in production: create_app refuses to start on a missing or public SECRET_KEY.
+    CARTE_REQUIRE_SECRET_KEY = False
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'carte.sqlite'}"
     )
@@ -50,6 +55,22 @@ class Config:
     # to them), and the per-device limit on contributions.
     CARTE_PUBLIC_URL = os.environ.get("CARTE_PUBLIC_URL") or None
     CARTE_WORKSHOP_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour")
+    # Open311 POSTs, counted per API key.
+    CARTE_OPEN311_RATE_LIMIT = os.environ.get("CARTE_OPEN311_RATE_LIMIT", "60/minute;2000/day")
+    # Reverse proxies in front of the app (Werkzeug's ProxyFix). 0: X-Forwarded-For is ignored.
+    CARTE_TRUSTED_PROXIES = _env_int("CARTE_TRUSTED_PROXIES", 0)
+    # Origins allowed to embed the public map in a frame (CSP frame-ancestors), space-separated,
+    # e.g. "https://www.example.org". Empty: no page can be framed by another site.
+    CARTE_EMBED_ORIGINS = os.environ.get("CARTE_EMBED_ORIGINS", "")
+    # Strict-Transport-Security max-age in seconds (0: no header). Set in ProductionConfig.
+    CARTE_HSTS_SECONDS = _env_int("CARTE_HSTS_SECONDS", 0)
+    # Open311 requesters' contacts (email, names) are erased this many days after the report.
+    CARTE_CONTACT_RETENTION_DAYS = _env_int("CARTE_CONTACT_RETENTION_DAYS", 365)
+    # Database: seconds to wait for a connection, milliseconds a statement may run (PostgreSQL),
+    # and the Retry-After (seconds) of the 503 answered while the database is unreachable.
+    CARTE_DB_CONNECT_TIMEOUT = _env_int("CARTE_DB_CONNECT_TIMEOUT", 5)
+    CARTE_DB_STATEMENT_TIMEOUT_MS = _env_int("CARTE_DB_STATEMENT_TIMEOUT_MS", 15_000)
+    CARTE_RETRY_AFTER = _env_int("CARTE_RETRY_AFTER", 30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
@@ -64,8 +85,8 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    SESSION_COOKIE_SECURE = True
+    """`from_object` reads this class without instantiating it: the checks live in create_app."""
 
-    def __init__(self) -> None:
-        if self.SECRET_KEY == Config.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set in production")
+    CARTE_REQUIRE_SECRET_KEY = True
+    SESSION_COOKIE_SECURE = True
+    CARTE_HSTS_SECONDS = _env_int("CARTE_HSTS_SECONDS", 31_536_000)

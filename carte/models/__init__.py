@@ -119,6 +119,8 @@ class Report(db.Model):
     support_count: Mapped[int] = mapped_column(Integer, default=0)
     dissent_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    # SHA-256 of the private withdrawal link shown once to the author (migration 0006).
+    withdraw_hash: Mapped[str | None] = mapped_column(String(64))
 
     theme: Mapped[Theme] = relationship(lazy="joined")
     commune: Mapped[Commune] = relationship(lazy="joined")

@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Carried by the session cookie and rotated at logout (migration 0006), so that a cookie
+    # captured before a logout no longer opens a session.
+    session_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     @validates("email")
     def _lower_email(self, _key, value: str) -> str:

@@ -37,6 +37,8 @@ class ReportContact(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     first_name: Mapped[str | None] = mapped_column(String(80))
     last_name: Mapped[str | None] = mapped_column(String(80))
+    # Contacts are erased CARTE_CONTACT_RETENTION_DAYS after this date (migration 0006).
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReportMedia(db.Model):

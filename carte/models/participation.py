@@ -44,6 +44,8 @@ class Comment(db.Model):
     status: Mapped[str] = mapped_column(String(12), default="published", index=True)
     moderation_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 of the private withdrawal link shown once to the author (migration 0006).
+    withdraw_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Photo(db.Model):

@@ -38,7 +38,7 @@ def prepare_database(app: Flask, *, seed_demo: bool = False) -> None:
     """Everything `make run` does to a database before serving; safe to run again."""
     with app.app_context():
         ensure_data(app)
-        upgrade(directory=MIGRATIONS_DIR, revision="heads")
+        upgrade(directory=MIGRATIONS_DIR, revision="head")
         load_places(app)
         demo.seed_themes(db.session)
         if seed_demo:
