@@ -71,6 +71,8 @@ class Config:
     CARTE_DB_CONNECT_TIMEOUT = _env_int("CARTE_DB_CONNECT_TIMEOUT", 5)
     CARTE_DB_STATEMENT_TIMEOUT_MS = _env_int("CARTE_DB_STATEMENT_TIMEOUT_MS", 15_000)
     CARTE_RETRY_AFTER = _env_int("CARTE_RETRY_AFTER", 30)
+    # SpatiaLite: milliseconds a writer waits for another one's lock before answering 503.
+    CARTE_SQLITE_BUSY_TIMEOUT_MS = _env_int("CARTE_SQLITE_BUSY_TIMEOUT_MS", 15_000)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False

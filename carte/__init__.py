@@ -21,7 +21,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
-    url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"])
+    url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
 
@@ -31,7 +31,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     limiter.init_app(app)
     init_auth(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
     from carte.web import register_blueprints
