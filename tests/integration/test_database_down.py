@@ -12,7 +12,10 @@ import json
 import os
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
+import psycopg
 import pytest
 import sqlean
 from sqlalchemy import func, select, text
@@ -24,7 +27,7 @@ from carte.models import Report
 from carte.storage.engine import database_unavailable
 from carte.storage.setup import prepare_database
 from tests.conftest import make_app
-from tests.helpers import report_payload
+from tests.helpers import csrf_token_from, login_as, report_payload
 from tests.pg_cluster import TempCluster, binaries_missing
 
 CONNECT_TIMEOUT = 2  # libpq's minimum
@@ -88,8 +91,6 @@ def server(cluster, pg_app):
 @pytest.fixture(scope="module")
 def staff(pg_app, cluster):
     """A test client holding a logged-in facilitator's cookie."""
-    from tests.helpers import login_as
-
     client = pg_app.test_client()
     login_as(client, pg_app, "facilitator")
     return client
@@ -100,9 +101,16 @@ def count_reports(app) -> int:
         return db.session.scalar(select(func.count(Report.id)))
 
 
-def timed(call):
+def timed(call, limit: float = 60):
+    """(response, seconds); a request still waiting after `limit` seconds fails the test instead of hanging it."""
     start = time.monotonic()
-    response = call()
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        response = pool.submit(call).result(timeout=limit)
+    except FutureTimeout:
+        pytest.fail(f"no answer after {limit} s")
+    finally:
+        pool.shutdown(wait=False)  # a stuck request ends when the server is thawed at teardown
     return response, time.monotonic() - start
 
 
@@ -181,7 +189,7 @@ def test_a_hung_server_answers_503_within_the_timeouts(pg_app, server, staff):
     # Each request to a frozen server waits a connect timeout: one of each format keeps the module short.
     kinds = [k for k in every_kind_of_request(pg_app, staff) if k[0] in {"api post", "open311 xml", "staff page"}]
     for label, call, check in kinds:
-        response, seconds = timed(call)
+        response, seconds = timed(call, limit=2 * HUNG_BOUND)
         check(response)
         assert seconds < HUNG_BOUND, f"{label} took {seconds:.1f} s"
     assert time.monotonic() - start < 45
@@ -200,7 +208,7 @@ def test_the_same_app_recovers_when_the_server_is_back(pg_app, server, staff):
     assert client.get("/open311/v2/services.xml").status_code == 200
     # Frozen, then thawed: the connections closed on the deadline are replaced too.
     server.freeze()
-    assert_api_503(client.get("/api/v1/reports"))
+    assert_api_503(timed(lambda: client.get("/api/v1/reports"), limit=2 * HUNG_BOUND)[0])
     server.thaw()
     assert client.get("/api/v1/reports").status_code == 200
 
@@ -216,8 +224,6 @@ def test_statement_timeout_is_set_and_counts_as_unavailable(pg_app, server):
 
 def test_the_live_stream_ends_cleanly_when_the_database_goes_away(pg_app, server, staff):
     page = staff.get("/animation/ateliers")
-    from tests.helpers import csrf_token_from
-
     created = staff.post("/animation/ateliers", data={
         "title": "Atelier coupure", "date": "2026-11-27", "place": "Saint-Denis", "question": "Une question ?",
         "csrf_token": csrf_token_from(page.get_data(as_text=True)),
@@ -235,6 +241,38 @@ def test_the_live_stream_ends_cleanly_when_the_database_goes_away(pg_app, server
     assert time.monotonic() - start < QUICK + 1
     assert rest.endswith(b"retry: 30000\n\n")
     response.close()
+
+
+def test_a_genuine_database_bug_stays_a_500_with_its_traceback_logged(app, client, caplog):
+    def bad_sql():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    app.add_url_rule("/api/v1/test-bad-sql", "bad_sql", bad_sql)
+    response = client.get("/api/v1/test-bad-sql")
+    assert response.status_code == 500
+    assert response.get_json()["error"]["code"] == "internal_error"
+    assert "Retry-After" not in response.headers
+    [record] = [r for r in caplog.records if r.getMessage() == "Unhandled error"]
+    assert "no_such_table" in str(record.exc_info[1])
+
+
+def test_the_error_page_never_fails_a_second_time(app, client, monkeypatch):
+    """A bug while the database goes away: neither the rollback nor the page may raise again."""
+    def bug():
+        raise RuntimeError("a genuine bug")
+
+    def gone(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, psycopg.OperationalError("server closed the connection"),
+                               connection_invalidated=True)
+
+    app.add_url_rule("/test-bug", "bug", bug)
+    login_as(client, app, "facilitator")
+    monkeypatch.setattr(db.session, "get", gone)  # Flask-Login's user loader
+    monkeypatch.setattr(db.session, "rollback", gone)
+    response = client.get("/test-bug", headers={"Accept": "text/html"})
+    assert response.status_code == 500
+    assert response.mimetype == "text/html"
+    assert "Erreur interne" in response.get_data(as_text=True)
 
 
 @pytest.mark.config(CARTE_SQLITE_BUSY_TIMEOUT_MS=300, CARTE_RETRY_AFTER=int(RETRY_AFTER))
