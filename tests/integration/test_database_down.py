@@ -292,3 +292,27 @@ def test_spatialite_write_lock_past_the_busy_timeout_is_a_503(app, client):
         holder.close()
     assert count_reports(app) == before
     assert client.post("/api/v1/reports", json=report_payload()).status_code == 201
+
+
+def test_cli_commands_fail_on_one_clear_line_when_postgresql_is_unreachable(data_dir):
+    from tests.pg_cluster import free_port
+
+    app = make_app(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere", data_dir)
+    result = app.test_cli_runner().invoke(args=["carte", "remove-demo"])
+    assert result.exit_code == 1
+    assert "Base de données indisponible" in result.output and "Connection refused" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.config(CARTE_SQLITE_BUSY_TIMEOUT_MS=300)
+@pytest.mark.parametrize("backend", ["spatialite"], indirect=True)
+def test_cli_commands_fail_on_one_clear_line_when_spatialite_is_locked(app):
+    holder = sqlean.connect(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        result = app.test_cli_runner().invoke(args=["carte", "remove-demo"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    assert "Base de données indisponible" in result.output and "database is locked" in result.output
