@@ -10,7 +10,7 @@ from carte import demo
 from carte.extensions import db
 from carte.geo.communes import BuildError
 from carte.places import get_atlas
-from carte.storage.engine import database_unavailable
+from carte.storage.engine import database_unavailable, unavailable_reason
 from carte.storage.setup import ensure_data, load_places
 
 
@@ -23,7 +23,7 @@ class CarteGroup(AppGroup):
         except SQLAlchemyError as err:
             if not database_unavailable(err):
                 raise
-            reason = str(getattr(err, "orig", None) or err).splitlines()[0]
+            reason = unavailable_reason(err)
             raise click.ClickException(f"Base de données indisponible (réessayez plus tard) : {reason}") from err
 
 

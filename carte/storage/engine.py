@@ -146,6 +146,14 @@ def database_unavailable(err: BaseException) -> bool:
     return False
 
 
+
+def unavailable_reason(err: BaseException) -> str:
+    """The driver's first line ("connection refused", "database is locked"), without the SQL and its parameters."""
+    source = err.orig if isinstance(err, exc.DBAPIError) else err
+    lines = str(source).splitlines() if source.args else []
+    return lines[0] if lines else type(source).__name__
+
+
 def epoch_seconds(column, dialect_name: str):
     """A timestamp column as integer seconds since 1970 (UTC), in each backend's SQL."""
     if dialect_name == "sqlite":

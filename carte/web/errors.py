@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from carte.errors import CarteError
 from carte.open311.formats import render as render_open311
-from carte.storage.engine import database_unavailable
+from carte.storage.engine import database_unavailable, unavailable_reason
 
 # Stable codes for the HTTP errors Flask raises itself.
 HTTP_CODES = {
@@ -77,7 +77,7 @@ def _rollback_quietly() -> None:
 
 def database_unavailable_response(err: Exception) -> Response:
     """503 + Retry-After: the database is down, hung, or locked by another writer."""
-    current_app.logger.error("Database unavailable: %s: %s", type(err).__name__, err)
+    current_app.logger.error("Database unavailable: %s: %s", type(err).__name__, unavailable_reason(err))
     _rollback_quietly()
     response = failure_response(503, *UNAVAILABLE, "errors/unavailable.html")
     response.headers["Retry-After"] = str(current_app.config["CARTE_RETRY_AFTER"])

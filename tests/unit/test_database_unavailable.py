@@ -8,7 +8,7 @@ from psycopg import errors as pg
 from sqlalchemy import create_engine, exc, text
 
 import carte.workshops.live as live
-from carte.storage.engine import database_unavailable
+from carte.storage.engine import database_unavailable, unavailable_reason
 
 
 def wrapped(orig: Exception, **kwargs) -> exc.DBAPIError:
@@ -43,6 +43,13 @@ def test_a_connection_sqlalchemy_invalidated_and_pool_failures_are_unavailabilit
     assert database_unavailable(wrapped(pg.InternalError("whatever"), connection_invalidated=True))
     assert database_unavailable(exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"))
     assert database_unavailable(exc.DisconnectionError())
+
+
+def test_the_reason_is_the_driver_first_line_without_sql_or_parameters():
+    err = exc.OperationalError("INSERT INTO contacts VALUES (%(email)s)", {"email": "camille@example.org"},
+                               psycopg.OperationalError("connection failed: refused\n\tIs the server running?"))
+    assert unavailable_reason(err) == "connection failed: refused"
+    assert unavailable_reason(exc.DisconnectionError()) == "DisconnectionError"
 
 
 def test_other_exceptions_are_not_unavailability():
