@@ -41,7 +41,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     CARTE_LANGUAGES = ("fr", "en")
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # Rate-limit counters: shared by every worker in Redis; without it each worker counts alone.
+    # create_app derives RATELIMIT_STORAGE_URI from it (memory:// when unset).
+    REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_HEADERS_ENABLED = True
     CARTE_REPORT_RATE_LIMIT = os.environ.get("CARTE_REPORT_RATE_LIMIT", "20/minute;200/day")
     # Participation and moderation (votes, comments, photos, flags; staff login).
