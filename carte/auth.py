@@ -10,6 +10,7 @@ still sends the X-CSRFToken header, so nothing is lost by the exemption.
 """
 from __future__ import annotations
 
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -109,9 +110,23 @@ def role_required(minimum_role: str):
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: a login link must not send people to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    r"""Only a path of this site: a login link must not send people to another one.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    `/%09/evil.example` (decoded: a tab) or `/\evil.example` would become `//evil.example`:
+    any control or format character, whitespace or backslash is refused, and so is anything
+    with a scheme or a host once parsed.
+    """
+    if (
+        isinstance(target, str)
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("pages.index")
 
 
