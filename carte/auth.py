@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 
 from carte.errors import CarteError
 from carte.extensions import csrf, db, login_manager
@@ -62,11 +63,12 @@ def _check_origin_or_token() -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_token: str) -> User | None:
+    """The cookie holds `User.session_token` (see User.get_id): rotated, the old cookie finds no one."""
+    if not isinstance(session_token, str) or not session_token:
         return None
+    user = db.session.scalars(select(User).where(User.session_token == session_token)).one_or_none()
+    return user if user is not None and user.is_active else None
 
 
 def _unauthenticated():
