@@ -57,6 +57,8 @@ class Config:
     # to them), and the per-device limit on contributions.
     CARTE_PUBLIC_URL = os.environ.get("CARTE_PUBLIC_URL") or None
     CARTE_WORKSHOP_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour")
+    # The same submissions counted per address: a whole room behind one Wi-Fi (about 10 devices' worth).
+    CARTE_WORKSHOP_ROOM_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_ROOM_RATE_LIMIT", "100/minute;600/hour")
     # Open311 POSTs, counted per API key.
     CARTE_OPEN311_RATE_LIMIT = os.environ.get("CARTE_OPEN311_RATE_LIMIT", "60/minute;2000/day")
     # Reverse proxies in front of the app (Werkzeug's ProxyFix). 0: X-Forwarded-For is ignored.
