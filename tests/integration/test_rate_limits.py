@@ -39,3 +39,40 @@ def test_phones_with_their_own_signed_id_keep_their_own_device_limit(app, worksh
     second.get(f"/a/{workshop_code}")
     assert [post(first, workshop_code).status_code for _ in range(3)] == [201, 201, 429]
     assert [post(second, workshop_code).status_code for _ in range(2)] == [201, 201]
+
+
+OPEN311_LIMITS = {"RATELIMIT_ENABLED": True, "CARTE_OPEN311_RATE_LIMIT": "2/minute"}
+
+
+def issue(app, name: str) -> str:
+    from carte.extensions import db
+    from carte.open311.keys import issue_key
+
+    with app.app_context():
+        return issue_key(db.session, name)
+
+
+@pytest.mark.config(**OPEN311_LIMITS)
+def test_open311_posts_are_limited_per_api_key_in_open311_format(app, client):
+    import xml.etree.ElementTree as ET
+
+    from tests.integration.test_open311 import post as open311_post
+
+    first, second = issue(app, "premier"), issue(app, "second")
+    assert [open311_post(client, "json", first).status_code for _ in range(2)] == [200, 200]
+    refused = open311_post(client, "json", first)
+    assert refused.status_code == 429 and refused.content_type.startswith("application/json")
+    assert refused.get_json()[0]["code"] == 429 and refused.headers.get("Retry-After")
+    as_xml = open311_post(client, "xml", first)
+    assert as_xml.status_code == 429 and ET.fromstring(as_xml.data).find("error/code").text == "429"
+    assert open311_post(client, "json", second).status_code == 200  # another key, its own bucket
+
+
+@pytest.mark.config(**OPEN311_LIMITS)
+def test_open311_made_up_keys_count_against_the_address(app, client):
+    from tests.integration.test_open311 import post as open311_post
+
+    statuses = [open311_post(client, "json", f"guess-{i}").status_code for i in range(3)]
+    statuses.append(open311_post(client, "json", None).status_code)
+    assert statuses == [403, 403, 429, 429]
+    assert open311_post(client, "json", issue(app, "vraie")).status_code == 200  # a real key has its own bucket
