@@ -76,3 +76,30 @@ def test_open311_made_up_keys_count_against_the_address(app, client):
     statuses.append(open311_post(client, "json", None).status_code)
     assert statuses == [403, 403, 429, 429]
     assert open311_post(client, "json", issue(app, "vraie")).status_code == 200  # a real key has its own bucket
+
+
+def keyless_open311_post(client, forwarded_for: str, proto: str = "http"):
+    return client.post("/open311/v2/requests.json", data={"service_code": "mobilite"},
+                       headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": proto})
+
+
+def discovery_endpoint(client, proto: str) -> str:
+    data = client.get("/open311/v2/discovery.json", headers={"X-Forwarded-Proto": proto}).get_json()
+    return data["endpoints"][0]["url"]
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True, CARTE_OPEN311_RATE_LIMIT="1/minute", CARTE_TRUSTED_PROXIES=0)
+def test_without_trusted_proxies_forwarded_headers_are_ignored(app, client):
+    assert keyless_open311_post(client, "203.0.113.1").status_code == 403
+    assert keyless_open311_post(client, "203.0.113.2").status_code == 429  # same peer address, same bucket
+    assert discovery_endpoint(client, "https").startswith("http://")
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True, CARTE_OPEN311_RATE_LIMIT="1/minute", CARTE_TRUSTED_PROXIES=1)
+def test_behind_one_trusted_proxy_each_client_has_its_own_bucket(app, client):
+    assert keyless_open311_post(client, "203.0.113.1").status_code == 403
+    assert keyless_open311_post(client, "203.0.113.2").status_code == 403  # another client behind the proxy
+    assert keyless_open311_post(client, "203.0.113.1").status_code == 429
+    # A client cannot pick its address: the proxy appends the real one, and only that hop is trusted.
+    assert keyless_open311_post(client, "198.51.100.7, 203.0.113.1").status_code == 429
+    assert discovery_endpoint(client, "https").startswith("https://")
