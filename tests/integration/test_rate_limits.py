@@ -103,3 +103,86 @@ def test_behind_one_trusted_proxy_each_client_has_its_own_bucket(app, client):
     # A client cannot pick its address: the proxy appends the real one, and only that hop is trusted.
     assert keyless_open311_post(client, "198.51.100.7, 203.0.113.1").status_code == 429
     assert discovery_endpoint(client, "https").startswith("https://")
+
+
+# -- several workers: one real redis-server, started and stopped by the test ------------------------
+
+REDIS_SERVER = "/usr/bin/redis-server"
+WORKER = """
+import json, sys
+from pathlib import Path
+from tests.conftest import make_app
+url, data_dir, redis_url, count = sys.argv[1:5]
+overrides = {"RATELIMIT_ENABLED": True, "CARTE_OPEN311_RATE_LIMIT": "3/minute"}
+if redis_url:
+    overrides["REDIS_URL"] = redis_url
+app = make_app(url, Path(data_dir), **overrides)
+assert app.config["RATELIMIT_STORAGE_URI"] == (redis_url or "memory://")
+client = app.test_client()
+print(json.dumps([client.post("/open311/v2/requests.json", data={"service_code": "mobilite"}).status_code
+                  for _ in range(int(count))]))
+"""
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import time
+
+    import redis
+
+    if not os.path.exists(REDIS_SERVER):
+        if os.environ.get("CI"):
+            pytest.fail(f"{REDIS_SERVER} is required in CI (apt-get install redis-server).")
+        pytest.skip(f"{REDIS_SERVER} is missing: the shared rate-limit test is skipped locally.")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        connection = redis.Redis(port=port, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                if connection.ping():
+                    break
+            except redis.ConnectionError:
+                if server.poll() is not None:
+                    pytest.fail("redis-server exited at start-up")
+                time.sleep(0.05)
+        else:
+            pytest.fail("redis-server did not answer")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def run_worker(app, redis: str, count: int) -> list[int]:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, app.config["SQLALCHEMY_DATABASE_URI"], app.config["CARTE_DATA_DIR"], redis,
+         str(count)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_workers_sharing_redis_see_one_counter(app, redis_url):
+    assert run_worker(app, redis_url, 2) == [403, 403]
+    assert run_worker(app, redis_url, 2) == [403, 429]  # the second worker continues the first one's count
+
+
+def test_workers_without_redis_each_count_alone(app):
+    """What the README warns about: memory counters are per process."""
+    assert run_worker(app, "", 3) == [403, 403, 403]
+    assert run_worker(app, "", 3) == [403, 403, 403]
