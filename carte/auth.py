@@ -54,7 +54,7 @@ def _check_origin_or_token() -> None:
         return  # Open311 clients authenticate with an api_key, never with a cookie: nothing to forge
     if request.path.startswith("/api/"):
         origin = request.headers.get("Origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        if origin and urlsplit(origin).netloc != request.host:  # "null" too: sandboxed frames, data: URLs
             raise CarteError("cross_origin", "Requête refusée : elle vient d'un autre site.", None, status=403)
         if request.headers.get("Sec-Fetch-Site") == "cross-site":
             raise CarteError("cross_origin", "Requête refusée : elle vient d'un autre site.", None, status=403)

@@ -129,6 +129,8 @@ def test_api_refuses_cross_site_writes(app, client):
     response = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "cross_origin"
+    sandboxed = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "null"})
+    assert sandboxed.status_code == 403 and sandboxed.get_json()["error"]["code"] == "cross_origin"
     same = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "http://localhost"})
     assert same.status_code == 201
 
