@@ -33,7 +33,7 @@ def check_config(app: Flask) -> None:
 def trust_proxies(app: Flask) -> None:
     """Behind CARTE_TRUSTED_PROXIES reverse proxies, take the client's address and scheme from the
     X-Forwarded-For/-Proto values those proxies appended; with 0, such headers stay ignored."""
-    hops = app.config.get("CARTE_TRUSTED_PROXIES") or 0
+    hops = int(app.config.get("CARTE_TRUSTED_PROXIES") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
