@@ -5,6 +5,7 @@ from flask import Flask, current_app, request, session
 
 from carte.auth import init_auth
 from carte.extensions import babel, db, limiter, migrate
+from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
 
 
@@ -21,6 +22,9 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
+    check_config(app)
+    trust_proxies(app)
+    rate_limit_storage(app)
     url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}

@@ -90,20 +90,21 @@ def workshop_detail(code: str):
         "dashboard/workshop.html", workshop=workshop, join_url=join_url(workshop.code),
         reachable=reachable_from_phones(join_url(workshop.code)),
         count=workshops.report_counts(db.session).get(workshop.id, 0),
+        may_manage=workshops.may_manage(workshop, current_user),
     )
 
 
 @dashboard.post("/animation/ateliers/<code>/cloture")
 @role_required("facilitator")
 def workshop_close(code: str):
-    workshop = workshops.close_workshop(db.session, workshops.get_workshop(db.session, code))
+    workshop = workshops.close_workshop(db.session, workshops.get_workshop(db.session, code), by=current_user)
     return redirect(url_for("dashboard.synthesis", code=workshop.code), 303)
 
 
 @dashboard.post("/animation/ateliers/<code>/reouverture")
 @role_required("facilitator")
 def workshop_reopen(code: str):
-    workshop = workshops.reopen_workshop(db.session, workshops.get_workshop(db.session, code))
+    workshop = workshops.reopen_workshop(db.session, workshops.get_workshop(db.session, code), by=current_user)
     return redirect(url_for("dashboard.workshop_detail", code=workshop.code), 303)
 
 
