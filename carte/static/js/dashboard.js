@@ -73,6 +73,8 @@ L.control.layers(null, {
 const legend = L.control({ position: "bottomright" });
 legend.onAdd = () => L.DomUtil.create("div", "map-legend");
 legend.addTo(map);
+// Debugging and end-to-end test hook (like the resident map's window.carte): read-only use please.
+window.carteDashboard = { map, layers: { choropleth, heat, hotspots, points, groups } };
 
 let communesGeojson = null;
 let placeStats = {};
