@@ -40,8 +40,10 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     from carte.cli import carte_cli
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
+    from carte.web.security import init_security_headers
 
     register_blueprints(app)
     register_error_handlers(app)
+    init_security_headers(app)
     app.cli.add_command(carte_cli)
     return app
