@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.openapi import openapi
     from carte.web.pages import pages
     from carte.web.participation import media, participation
+    from carte.web.withdrawal import withdrawal
     from carte.web.workshop import workshop_pages
 
     app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS
@@ -38,6 +39,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")
     app.register_blueprint(participation, url_prefix="/api/v1")
     app.register_blueprint(media)
+    app.register_blueprint(withdrawal)  # DELETE /api/v1/reports|comments/<id>, /retrait/<token>
     app.register_blueprint(auth)
     app.register_blueprint(language)
     app.register_blueprint(moderation)
