@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.api import api
     from carte.web.auth import auth
     from carte.web.dashboard import dashboard
+    from carte.web.erasure import erasure
     from carte.web.language import language
     from carte.web.moderation import moderation
     from carte.web.open311 import open311
@@ -43,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth)
     app.register_blueprint(language)
     app.register_blueprint(moderation)
+    app.register_blueprint(erasure)  # /animation/effacement (admins)
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
     app.register_blueprint(open311, url_prefix="/open311/v2")
