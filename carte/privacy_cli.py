@@ -42,3 +42,33 @@ def purge_contacts_command():
 
     days = current_app.config["CARTE_CONTACT_RETENTION_DAYS"]
     click.echo(f"{purge_contacts(db.session, retention_days=days)} contact(s) de plus de {days} jours effacé(s).")
+
+
+@carte_cli.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path):
+    """Write a consistent copy of the database to FILE, while the app keeps running."""
+    from carte.storage.backup import BackupError, backup
+
+    try:
+        backup(db.engine, file)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Sauvegarde écrite dans {file} ({file.stat().st_size} octets).")
+
+
+@carte_cli.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
+def restore_command(file: Path, yes: bool):
+    """Replace the whole database with the backup FILE."""
+    from carte.storage.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("Toutes les données actuelles seront remplacées par la sauvegarde. Continuer ?", abort=True)
+    db.session.remove()
+    try:
+        restore(db.engine, file)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"Base restaurée depuis {file}.")

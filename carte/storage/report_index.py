@@ -71,6 +71,7 @@ class ReportIndex:
             if self.version is None or latest.generation != self.version.generation:
                 rows = self._fetch(session, since=None)
                 self.columns = {name: np.zeros(0, dtype=_DTYPES[name]) for name in _COLUMNS}
+                self._sorted_keys.clear()  # they index the old columns (deletions, restores)
             else:
                 rows = self._fetch(session, since=self.version.version)
             if len(rows["id"]):

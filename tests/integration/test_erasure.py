@@ -54,6 +54,8 @@ def test_cli_erases_everything_of_one_contributor_and_nothing_of_others(app, upl
     s = seed(app, uploads)
     before = counts(app)
     assert len(list(uploads.iterdir())) == 2
+    aggregates = "/api/v1/aggregates/territories?level=commune"
+    assert s["bob"].get(aggregates).status_code == 200  # the in-memory index is loaded, then must reload
     dry = run(app, "erase", "--report", s["a2"], "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "2 signalement(s), 1 commentaire(s), 1 vote(s), 1 signalement(s) de contenu, 1 photo(s), 0 contact(s)" in dry.output
@@ -72,6 +74,7 @@ def test_cli_erases_everything_of_one_contributor_and_nothing_of_others(app, upl
         assert s["contributor"] not in entry.target_id and entry.reason.startswith("2 signalement(s)")
     assert s["bob"].get(f"/api/v1/reports/{s['a1']}").status_code == 404
     assert s["bob"].get(f"/api/v1/reports/{s['b1']}").status_code == 200
+    assert s["bob"].get(aggregates).status_code == 200
 
 
 def test_cli_erases_by_open311_email_and_refuses_bad_arguments(app, client):
