@@ -155,11 +155,11 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
                 except csv.Error as err:  # the rest of that line is skipped; the import goes on
                     yield reader.line_num, dict.fromkeys(reader.fieldnames, "") | {REJECTED: f"ligne illisible ({err})"}
                     continue
-                except UnicodeDecodeError:
-                    raise ImportFileError(f"Le fichier n'est pas en UTF-8 (vers la ligne {reader.line_num}).") from None
                 yield reader.line_num, {
                     k: csv_cells.unescape_cell(v) if isinstance(v, str) else v for k, v in record.items()
                 }
+    except UnicodeDecodeError:  # the header, or a line further down
+        raise ImportFileError("Le fichier n'est pas en UTF-8.") from None
     finally:
         csv.field_size_limit(limit)
 
