@@ -64,8 +64,9 @@ def created_report_response(report: Report, contributor: str, withdraw_token: st
 def withdraw_url(token: str) -> str:
     """The private withdrawal link of a report or comment (absolute: it is meant to be kept)."""
     base = current_app.config.get("CARTE_PUBLIC_URL")
-    path = url_for("withdrawal.confirm", token=token)
-    return base.rstrip("/") + path if base else url_for("withdrawal.confirm", token=token, _external=True)
+    if base:
+        return base.rstrip("/") + url_for("withdrawal.confirm", token=token)
+    return url_for("withdrawal.confirm", token=token, _external=True)
 
 
 def request_filter() -> ReportFilter:
