@@ -81,4 +81,4 @@ def generate_command(count: int, seed: int):
 
 
 # Commands of other areas register themselves on carte_cli when imported.
-from carte import accounts_cli, interop_cli  # noqa: E402,F401  (create-user; import, export, API keys)
+from carte import accounts_cli, interop_cli, privacy_cli  # noqa: E402,F401  (create-user; import, export, API keys; erase, backup)

@@ -26,7 +26,10 @@ def recount(session: Session, report_id: int) -> None:
     )
 
 
-def add_comment(session: Session, report: Report | None, data: dict, *, contributor: str, premoderation: bool) -> Comment:
+def add_comment(
+    session: Session, report: Report | None, data: dict, *, contributor: str, premoderation: bool,
+    withdraw_hash: str | None = None,
+) -> Comment:
     report = require_public(report)
     body = clean_text(data.get("body"), "body", minimum=MIN_LENGTH, maximum=MAX_LENGTH, required=True)
     author = clean_text(data.get("author_name"), "author_name", minimum=0, maximum=80, required=False)
@@ -37,6 +40,7 @@ def add_comment(session: Session, report: Report | None, data: dict, *, contribu
         author_name=author,
         contributor=contributor,
         status="pending" if premoderation else "published",
+        withdraw_hash=withdraw_hash,
     )
     session.add(comment)
     session.flush()
