@@ -55,6 +55,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("dashboard.workshop_list", "GET"): STAFF,
     ("dashboard.workshop_list", "POST"): (LOGIN, 303, 303, 303),
     ("dashboard.workshop_reopen", "POST"): (LOGIN, 303, 403, 303),
+    ("erasure.erase", "GET"): ADMINS,
+    ("erasure.erase", "POST"): (LOGIN, 403, 403, 200),  # the counts first; erasing takes a second step
     ("language.switch_language", "POST"): ALL(303),
     ("media.photo_file", "GET"): ALL(200),
     ("moderation.create_theme", "POST"): ADMINS_POST,
@@ -93,12 +95,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("workshop.state", "GET"): STAFF_API,
     ("workshop.stream", "GET"): STAFF,
     ("workshop.submit", "POST"): ALL(201),
+    ("withdrawal.confirm", "GET"): ALL(404),  # the private link is the only key: a wrong one opens nothing
+    ("withdrawal.confirm", "POST"): ALL(404),
+    ("withdrawal.withdraw_comment", "DELETE"): ALL(403),  # only the browser that posted it
+    ("withdrawal.withdraw_report", "DELETE"): ALL(403),
 }
 RUN_LAST = {("auth.logout", "POST")}  # it ends the session the other cells need
 
 # URL arguments: by name, then per endpoint. "@name" is an object of `world`; anything else is literal.
 ARGUMENTS = {"code": "@workshop", "public_id": "@report", "request_id": "@report", "fmt": "json", "kind": "svg",
-             "target_type": "comment", "theme_id": "@theme", "anything": "inconnu"}
+             "target_type": "comment", "theme_id": "@theme", "anything": "inconnu",
+             "token": "lien-inconnu"}
 ENDPOINT_ARGUMENTS = {
     "dashboard.export_reports": {"fmt": "csv"},
     "media.photo_file": {"public_id": "@photo"},
@@ -106,6 +113,7 @@ ENDPOINT_ARGUMENTS = {
     "moderation.delete_theme": {"theme_id": "@spare_theme"},
     "open311.service_definition": {"code": "mobilite"},
     "participation.flag_comment": {"public_id": "@comment"},
+    "withdrawal.withdraw_comment": {"public_id": "@comment"},
     "workshop.submit": {"code": "@busy_workshop"},  # the other workshop's synthesis stays small
 }
 WORKSHOP_REPORT = {**report_payload(), "theme": "emploi-insertion"}
@@ -113,6 +121,7 @@ WORKSHOP_REPORT = {**report_payload(), "theme": "emploi-insertion"}
 BODIES = {
     "api.post_report": {"json": report_payload()},
     "auth.login": {"form": {"email": "personne@example.org", "password": "pas le bon mot de passe"}},
+    "erasure.erase": {"form": {"contributor": "inconnu"}},
     "dashboard.workshop_list": {"form": {"title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes",
                                          "question": "Qu'est-ce qui manque ici ?"}},
     "language.switch_language": {"form": {"lang": "fr", "next": "/"}},
