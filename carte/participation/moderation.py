@@ -15,6 +15,7 @@ from carte.errors import CarteError
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.participation import Comment, Flag
+from carte.reports.filters import ID_MAX
 from carte.text import clean_text
 
 ACTIONS = {"publish": "published", "hide": "hidden", "reject": "rejected"}
@@ -77,6 +78,9 @@ def decide(session: Session, user_id: int, target_type: str, public_id: str, act
 
 
 def audit_entries(session: Session, *, limit: int = 100, before: int | None = None):
+    """The newest entries, or those before the id `before` (a page of the journal)."""
+    if before is not None and not 0 <= before <= ID_MAX:
+        raise CarteError("out_of_range", f"Valeur attendue entre 0 et {ID_MAX}.", "avant")
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if before:
         stmt = stmt.where(AuditLog.id < before)

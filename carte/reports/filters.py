@@ -18,7 +18,7 @@ from carte.errors import CarteError
 from carte.text import clean_text
 
 LIMIT_DEFAULT, LIMIT_MAX = 500, 5000
-DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2999, 12, 31)
 ID_MAX = 2**31 - 1
 PUBLIC_STATUSES = ("published",)
 
