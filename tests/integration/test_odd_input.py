@@ -283,13 +283,6 @@ def test_the_journal_page_cursor_is_bounded(app, client, value, status):
     assert client.get("/animation/journal", query_string={"avant": value}).status_code == status
 
 
-@pytest.mark.parametrize("query", [{"zoom": "1e308"}, {"zoom": "nan"}, {"zoom": "-0"}, {"resolution": "99999999999"}])
-def test_aggregate_numbers_are_bounded(client, query):
-    response = client.get(f"/api/v1/aggregates/{'heatmap' if 'zoom' in query else 'hotspots'}", query_string=query)
-    assert response.status_code in (200, 422)
-    assert response.is_json
-
-
 def test_stored_control_characters_cannot_break_the_open311_xml_feed(app, client, reports):
     """Rows stored before the cleaner existed: the feed strips what XML 1.0 forbids."""
     rid = reports.create()["id"]
@@ -351,3 +344,11 @@ def test_every_405_of_the_pages_carries_allow(client, path):
     response = client.post(path, data={"csrf_token": token})
     assert response.status_code == 405 and response.mimetype == "text/html"
     assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET"}
+
+
+def test_a_workshop_code_with_a_line_break_cannot_reach_a_header(app, client, workshop_code):
+    """Codes are normalised (spaces, dashes, case) to find the workshop; the file name uses the stored code."""
+    login_as(client, app, "facilitator", email="animateur-pdf@example.org")
+    response = client.get(f"/animation/ateliers/{workshop_code.lower()}%0D%0A/synthese.pdf")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="synthese-atelier-{workshop_code}.pdf"'
