@@ -68,7 +68,7 @@ def _known(values: tuple[str, ...], known: Collection[str], field_name: str, wha
     return values
 
 
-def check_date_range(day: date, name: str) -> None:
+def _check_date_range(day: date, name: str) -> None:
     """Dates outside [DATE_MIN, DATE_MAX] are refused before any arithmetic can overflow."""
     if not DATE_MIN <= day <= DATE_MAX:
         raise CarteError(
@@ -88,7 +88,7 @@ def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise CarteError("invalid_date", "Date invalide (attendu AAAA-MM-JJ).", name) from None
-    check_date_range(parsed if type(parsed) is date else parsed.date(), name)
+    _check_date_range(parsed if type(parsed) is date else parsed.date(), name)
     if isinstance(parsed, datetime):
         parsed = parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
     return parsed
