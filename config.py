@@ -41,7 +41,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     CARTE_LANGUAGES = ("fr", "en")
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    # Rate-limit counters: shared by every worker in Redis; without it each worker counts alone.
+    # create_app derives RATELIMIT_STORAGE_URI from it (memory:// when unset).
+    REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_HEADERS_ENABLED = True
     CARTE_REPORT_RATE_LIMIT = os.environ.get("CARTE_REPORT_RATE_LIMIT", "20/minute;200/day")
     # Participation and moderation (votes, comments, photos, flags; staff login).
@@ -55,6 +57,8 @@ class Config:
     # to them), and the per-device limit on contributions.
     CARTE_PUBLIC_URL = os.environ.get("CARTE_PUBLIC_URL") or None
     CARTE_WORKSHOP_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour")
+    # The same submissions counted per address: a whole room behind one Wi-Fi (about 10 devices' worth).
+    CARTE_WORKSHOP_ROOM_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_ROOM_RATE_LIMIT", "100/minute;600/hour")
     # Open311 POSTs, counted per API key.
     CARTE_OPEN311_RATE_LIMIT = os.environ.get("CARTE_OPEN311_RATE_LIMIT", "60/minute;2000/day")
     # Reverse proxies in front of the app (Werkzeug's ProxyFix). 0: X-Forwarded-For is ignored.
@@ -71,6 +75,8 @@ class Config:
     CARTE_DB_CONNECT_TIMEOUT = _env_int("CARTE_DB_CONNECT_TIMEOUT", 5)
     CARTE_DB_STATEMENT_TIMEOUT_MS = _env_int("CARTE_DB_STATEMENT_TIMEOUT_MS", 15_000)
     CARTE_RETRY_AFTER = _env_int("CARTE_RETRY_AFTER", 30)
+    # SpatiaLite: milliseconds a writer waits for another one's lock before answering 503.
+    CARTE_SQLITE_BUSY_TIMEOUT_MS = _env_int("CARTE_SQLITE_BUSY_TIMEOUT_MS", 15_000)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False

@@ -5,6 +5,7 @@ from flask import Flask, current_app, request, session
 
 from carte.auth import init_auth
 from carte.extensions import babel, db, limiter, migrate
+from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
 
 
@@ -21,7 +22,10 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
-    url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_config(app)
+    trust_proxies(app)
+    rate_limit_storage(app)
+    url, options = engine_config(app.config["SQLALCHEMY_DATABASE_URI"], app.config)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
 
@@ -31,13 +35,15 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     limiter.init_app(app)
     init_auth(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
+    from carte.web.security import init_security_headers
 
     register_blueprints(app)
     register_error_handlers(app)
+    init_security_headers(app)
     app.cli.add_command(carte_cli)
     return app

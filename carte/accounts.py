@@ -1,4 +1,4 @@
-"""Use cases of staff accounts: create one, check a login."""
+"""Use cases of staff accounts: create one, check a login, change a password, deactivate, log out everywhere."""
 from __future__ import annotations
 
 import re
@@ -17,6 +17,11 @@ MIN_PASSWORD = 10
 _DUMMY_HASH = "scrypt:32768:8:1$0123456789abcdef$" + "0" * 128
 
 
+def _check_password(password: str | None) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise CarteError("weak_password", f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", "password")
+
+
 def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).one_or_none()
 
@@ -27,8 +32,7 @@ def create_user(session: Session, email: str, password: str, role: str) -> User:
         raise CarteError("invalid_email", "Adresse électronique invalide.", "email")
     if role not in ROLES:
         raise CarteError("invalid_role", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", "role")
-    if len(password or "") < MIN_PASSWORD:
-        raise CarteError("weak_password", f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", "password")
+    _check_password(password)
     if find_user(session, email):
         raise CarteError("email_taken", "Un compte existe déjà avec cette adresse.", "email", status=409)
     user = User(email=email, role=role, active=True)
@@ -46,5 +50,37 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not user.active or not user.check_password(password or ""):
         return None
     user.last_login_at = utcnow()
+    if not user.session_token:  # accounts created before migration 0006
+        user.rotate_session_token()
+    session.commit()
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log the user out everywhere (every browser, remember-me cookies included)."""
+    user.rotate_session_token()
+    session.commit()
+
+
+def _existing_user(session: Session, email: str) -> User:
+    user = find_user(session, email or "")
+    if user is None:
+        raise CarteError("unknown_user", f"Aucun compte pour {email}.", "email", status=404)
+    return user
+
+
+def change_password(session: Session, email: str, password: str) -> User:
+    """A new password; every session opened with the old one ends (User.set_password)."""
+    _check_password(password)
+    user = _existing_user(session, email)
+    user.set_password(password)
+    session.commit()
+    return user
+
+
+def set_active(session: Session, email: str, active: bool) -> User:
+    """Deactivating ends the account's sessions at once (User's `active` validator)."""
+    user = _existing_user(session, email)
+    user.active = active
     session.commit()
     return user

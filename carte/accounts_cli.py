@@ -1,11 +1,12 @@
-"""`flask --app wsgi carte create-user EMAIL --role ...`: staff accounts from the command line."""
+"""`flask --app wsgi carte create-user|set-password|deactivate-user|activate-user EMAIL`: staff accounts from
+the command line."""
 from __future__ import annotations
 
 import sys
 
 import click
 
-from carte.accounts import create_user
+from carte.accounts import change_password, create_user, set_active
 from carte.cli import carte_cli
 from carte.errors import CarteError
 from carte.extensions import db
@@ -17,12 +18,41 @@ from carte.models.accounts import ROLES
 @click.option("--role", type=click.Choice(ROLES), required=True, help="facilitator < moderator < admin")
 def create_user_command(email: str, role: str):
     """Create a staff account. The password is prompted, or read from stdin when it is not a terminal."""
+    user = _run(create_user, email, _read_password(), role)
+    click.echo(f"Compte {user.email} créé ({user.role}).")
+
+
+@carte_cli.command("set-password")
+@click.argument("email")
+def set_password_command(email: str):
+    """Change a staff password (prompted, or read from stdin); the account's open sessions end."""
+    user = _run(change_password, email, _read_password())
+    click.echo(f"Mot de passe de {user.email} changé ; ses sessions ouvertes sont fermées.")
+
+
+@carte_cli.command("deactivate-user")
+@click.argument("email")
+def deactivate_user_command(email: str):
+    """Refuse this account's logins and end its open sessions at once."""
+    user = _run(set_active, email, False)
+    click.echo(f"Compte {user.email} désactivé ; ses sessions ouvertes sont fermées.")
+
+
+@carte_cli.command("activate-user")
+@click.argument("email")
+def activate_user_command(email: str):
+    user = _run(set_active, email, True)
+    click.echo(f"Compte {user.email} réactivé.")
+
+
+def _read_password() -> str:
     if sys.stdin.isatty():
-        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        return click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _run(use_case, *args):
     try:
-        user = create_user(db.session, email, password, role)
+        return use_case(db.session, *args)
     except CarteError as err:
         raise click.ClickException(err.message) from err
-    click.echo(f"Compte {user.email} créé ({user.role}).")

@@ -10,12 +10,14 @@ still sends the X-CSRFToken header, so nothing is lost by the exemption.
 """
 from __future__ import annotations
 
+import unicodedata
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 
 from carte.errors import CarteError
 from carte.extensions import csrf, db, login_manager
@@ -52,7 +54,7 @@ def _check_origin_or_token() -> None:
         return  # Open311 clients authenticate with an api_key, never with a cookie: nothing to forge
     if request.path.startswith("/api/"):
         origin = request.headers.get("Origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+        if origin and urlsplit(origin).netloc != request.host:  # "null" too: sandboxed frames, data: URLs
             raise CarteError("cross_origin", "Requête refusée : elle vient d'un autre site.", None, status=403)
         if request.headers.get("Sec-Fetch-Site") == "cross-site":
             raise CarteError("cross_origin", "Requête refusée : elle vient d'un autre site.", None, status=403)
@@ -61,11 +63,12 @@ def _check_origin_or_token() -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_token: str) -> User | None:
+    """The cookie holds `User.session_token` (see User.get_id): rotated, the old cookie finds no one."""
+    if not isinstance(session_token, str) or not session_token:
         return None
+    user = db.session.scalars(select(User).where(User.session_token == session_token)).one_or_none()
+    return user if user is not None and user.is_active else None
 
 
 def _unauthenticated():
@@ -109,9 +112,23 @@ def role_required(minimum_role: str):
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: a login link must not send people to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    r"""Only a path of this site: a login link must not send people to another one.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    `/%09/evil.example` (decoded: a tab) or `/\evil.example` would become `//evil.example`:
+    any control or format character, whitespace or backslash is refused, and so is anything
+    with a scheme or a host once parsed.
+    """
+    if (
+        isinstance(target, str)
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("pages.index")
 
 

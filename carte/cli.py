@@ -4,14 +4,30 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from carte import demo
 from carte.extensions import db
 from carte.geo.communes import BuildError
 from carte.places import get_atlas
+from carte.storage.engine import database_unavailable, unavailable_reason
 from carte.storage.setup import ensure_data, load_places
 
-carte_cli = AppGroup("carte", help="Carte: données, base et contenu de démonstration.")
+
+class CarteGroup(AppGroup):
+    """Commands that meet an unavailable database end on one clear line (exit 1), not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as err:
+            if not database_unavailable(err):
+                raise
+            reason = unavailable_reason(err)
+            raise click.ClickException(f"Base de données indisponible (réessayez plus tard) : {reason}") from err
+
+
+carte_cli = CarteGroup("carte", help="Carte: données, base et contenu de démonstration.")
 
 
 @carte_cli.command("build-communes")
@@ -65,4 +81,4 @@ def generate_command(count: int, seed: int):
 
 
 # Commands of other areas register themselves on carte_cli when imported.
-from carte import accounts_cli, interop_cli  # noqa: E402,F401  (create-user; import, export, API keys)
+from carte import accounts_cli, interop_cli, privacy_cli  # noqa: E402,F401  (create-user; import, export, API keys; erase, backup)

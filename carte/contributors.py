@@ -19,7 +19,8 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="carte-contributor")
 
 
-def contributor_id(request: Request) -> str:
+def signed_contributor_id(request: Request) -> str | None:
+    """The id this server signed into the cookie, or None (no cookie, or one the client made up)."""
     raw = request.cookies.get(COOKIE)
     if raw:
         try:
@@ -28,7 +29,11 @@ def contributor_id(request: Request) -> str:
                 return value
         except BadSignature:
             pass
-    return secrets.token_hex(12)
+    return None
+
+
+def contributor_id(request: Request) -> str:
+    return signed_contributor_id(request) or secrets.token_hex(12)
 
 
 def remember_contributor(response: Response, contributor: str) -> None:

@@ -8,7 +8,6 @@ column names are the importer's defaults.
 """
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -16,6 +15,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carte.interop import csv_cells
 from carte.reports.filters import ReportFilter
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import apply_filter
@@ -91,22 +91,23 @@ def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool
     """Write reports as CSV (UTF-8; a BOM by default so that spreadsheets read the accents).
 
     `delimiter=";"` gives the variant French spreadsheets expect. Tags are joined by `|`.
-    Every row carries the licence and attribution columns. Returns the number of rows.
+    Every row carries the licence and attribution columns; text that a spreadsheet would run
+    as a formula is escaped (`csv_cells`, undone by the importer). Returns the number of rows.
     """
     if bom:
         fp.write("\ufeff")
-    writer = csv.DictWriter(fp, fieldnames=FIELDS, delimiter=delimiter, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv_cells.writer(fp, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(FIELDS)
     count = 0
     for row in _rows(reports):
         out = {k: row.get(k) for k in FIELDS}
         out["tags"] = TAG_SEPARATOR.join(row.get("tags") or ())
         out["approximate"] = "true" if row.get("approximate") else "false"
-        out["lat"] = repr(float(row["lat"]))
-        out["lon"] = repr(float(row["lon"]))
+        out["lat"] = float(row["lat"])
+        out["lon"] = float(row["lon"])
         out["licence"] = CREDITS["licence"]
         out["attribution"] = CREDITS["attribution"]
-        writer.writerow({k: "" if v is None else v for k, v in out.items()})
+        writer.writerow(out[k] for k in FIELDS)
         count += 1
     return count
 

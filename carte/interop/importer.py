@@ -20,10 +20,16 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from carte.interop import csv_cells
 from carte.interop.mapping import Mapping
 
 TITLE_MAX, DESCRIPTION_MAX, LOCATION_MAX, TAG_MAX, TAGS_MAX, ID_MAX = 120, 2000, 200, 40, 5, 120
 BATCH = 5000
+# A cell longer than Python's default CSV limit (131,072 characters) rejects its row; cells up to
+# READ_FIELD_MAX are read so that the row can be reported, longer ones make the line unreadable.
+FIELD_MAX = 131_072
+READ_FIELD_MAX = 16 * 1024 * 1024
+REJECTED = "__rejected"  # a record that could not be read carries its reason under this key
 BORDER_TOLERANCE_M = 25.0
 # A local equirectangular projection around Paris: metre-accurate at the scale of the MGP.
 _LAT0 = 48.86
@@ -130,19 +136,32 @@ def read_records(path: str | Path) -> Iterator[tuple[int, dict]]:
 
 
 def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8-sig", newline="") as fp:
-        header = fp.readline()
-        fp.seek(0)
-        if header.startswith("\ufeff"):
-            fp.read(1)
-        reader = csv.DictReader(fp, delimiter=_sniff_delimiter(header))
-        if not reader.fieldnames:
-            raise ImportFileError("Le fichier CSV n'a pas de ligne d'en-tête.")
-        try:
-            for record in reader:
-                yield reader.line_num, record
-        except UnicodeDecodeError:
-            raise ImportFileError(f"Le fichier n'est pas en UTF-8 (vers la ligne {reader.line_num}).") from None
+    """Rows of a CSV file, cells unescaped (`csv_cells`); an unreadable row comes as a rejected record."""
+    limit = csv.field_size_limit(READ_FIELD_MAX)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fp:
+            header = fp.readline()
+            fp.seek(0)
+            if header.startswith("\ufeff"):
+                fp.read(1)
+            reader = csv.DictReader(fp, delimiter=_sniff_delimiter(header))
+            if not reader.fieldnames:
+                raise ImportFileError("Le fichier CSV n'a pas de ligne d'en-tête.")
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as err:  # the rest of that line is skipped; the import goes on
+                    yield reader.line_num, dict.fromkeys(reader.fieldnames, "") | {REJECTED: f"ligne illisible ({err})"}
+                    continue
+                yield reader.line_num, {
+                    k: csv_cells.unescape_cell(v) if isinstance(v, str) else v for k, v in record.items()
+                }
+    except UnicodeDecodeError:  # the header, or a line further down
+        raise ImportFileError("Le fichier n'est pas en UTF-8.") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _read_geojson(path: Path) -> Iterator[tuple[int, dict]]:
@@ -284,6 +303,11 @@ def _clean(text: str | None, limit: int) -> str | None:
 
 def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_date_column: bool) -> Row:
     """Check one record and turn it into a Row; raise Reject(reason) when it cannot be imported."""
+    if REJECTED in record:
+        raise Reject(record[REJECTED])
+    for column, value in record.items():
+        if isinstance(value, str) and len(value) > FIELD_MAX:
+            raise Reject(f"champ trop long (plus de {FIELD_MAX} caractères) : {str(column)[:40]}")
     cols = mapping.columns
     lon, lat = _point(record, mapping)
     category_parts = [str(record.get(c) or "") for c in cols.get("theme", ())]
@@ -364,9 +388,9 @@ class _Rejects:
 
     def write(self, line: int, reason: str, record: dict) -> None:
         if self._writer is None:
-            self._fields = [k for k in record if not k.startswith("__")]
+            self._fields = [k for k in record if isinstance(k, str) and not k.startswith("__")]
             self._fp = self.path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.writer(self._fp)
+            self._writer = csv_cells.writer(self._fp)
             self._writer.writerow(["ligne", "motif", *self._fields])
         self._writer.writerow([line, reason, *(record.get(k, "") for k in self._fields)])
 

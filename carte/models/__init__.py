@@ -35,6 +35,7 @@ class ReportStatus(str, enum.Enum):
     PENDING = "pending"
     HIDDEN = "hidden"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by its author: texts erased (carte/participation/withdrawal.py)
 
 
 class ReportSource(str, enum.Enum):

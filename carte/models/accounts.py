@@ -5,6 +5,7 @@ who run the map log in, and every moderation decision they take is written down.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -48,8 +49,26 @@ class User(UserMixin, db.Model):
             raise ValueError(f"unknown role {value!r}")
         return value
 
+    @validates("active")
+    def _end_sessions_when_deactivated(self, _key, value: bool) -> bool:
+        if not value:
+            self.rotate_session_token()
+        return value
+
     def set_password(self, password: str) -> None:
+        """A new password also ends every session opened with the old one."""
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.rotate_session_token()
+
+    def rotate_session_token(self) -> None:
+        """Every session and remember-me cookie carries the token: a new one ends them all, everywhere."""
+        self.session_token = secrets.token_urlsafe(32)
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative token: the cookie names the session, not the user's id."""
+        if not self.session_token:
+            self.rotate_session_token()
+        return self.session_token
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -27,7 +27,10 @@ def recount(session: Session, report_id: int) -> None:
     )
 
 
-def add_comment(session: Session, report: Report | None, data: dict, *, contributor: str, premoderation: bool) -> Comment:
+def add_comment(
+    session: Session, report: Report | None, data: dict, *, contributor: str, premoderation: bool,
+    withdraw_hash: str | None = None,
+) -> Comment:
     report = require_public(report)
     body = clean_text(data.get("body"), "body", min_len=MIN_LENGTH, max_len=MAX_LENGTH, required=True, multiline=True)
     author = clean_text(data.get("author_name"), "author_name", max_len=80)
@@ -38,6 +41,7 @@ def add_comment(session: Session, report: Report | None, data: dict, *, contribu
         author_name=author,
         contributor=contributor,
         status="pending" if premoderation else "published",
+        withdraw_hash=withdraw_hash,
     )
     session.add(comment)
     session.flush()

@@ -1,28 +1,52 @@
-"""Engine options per backend.
+"""Engine options per backend, and what counts as "the database is unavailable".
 
 SpatiaLite needs `mod_spatialite` loaded into SQLite. The stock `sqlite3` module of
 this Python cannot load extensions, `sqlean.py` (a drop-in DBAPI) can, and
 GeoAlchemy2's engine plugin loads and initialises SpatiaLite on connect. The
 spatial metadata is initialised in WGS84-only mode: the full EPSG table takes seconds.
+
+PostgreSQL gets bounded waits: connecting (`connect_timeout`), running a statement
+(`statement_timeout`, enforced by the server), and, for a server that hangs and so
+cannot enforce anything, a client-side deadline on every wait for an answer
+(`DeadlineConnection`), after which the connection is closed and the pool discarded.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
-from sqlalchemy import BigInteger, cast, event, func, text
+import psycopg
+from psycopg.errors import _WaitTimeout  # psycopg's own "wait timeout expired" (an OperationalError)
+from sqlalchemy import BigInteger, cast, event, exc, func, text
 from sqlalchemy.engine import Engine, make_url
 
 os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+# SQLSTATE classes that mean "the server cannot serve now", not "this query is wrong":
+# connection exception, insufficient resources, operator intervention (statement_timeout,
+# shutdown, starting up), system error (I/O).
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+# Idle pooled connections to a vanished host are noticed within about a minute.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def engine_config(url: str) -> tuple[str, dict]:
-    """Return the URL to use and SQLAlchemy engine options for it."""
+def answer_deadline(config: Mapping) -> float | None:
+    """Seconds to wait for any answer of PostgreSQL: the statement timeout plus a connect timeout of slack.
+
+    None when statement_timeout is off (0): a long query is then legitimate and unbounded.
+    """
+    statement_ms = config["CARTE_DB_STATEMENT_TIMEOUT_MS"]
+    if not statement_ms:
+        return None
+    return statement_ms / 1000 + config["CARTE_DB_CONNECT_TIMEOUT"]
+
+
+def engine_config(url: str, config: Mapping) -> tuple[str, dict]:
+    """Return the URL to use and SQLAlchemy engine options for it (timeouts from the app config)."""
     parsed = make_url(url)
     options: dict = {"plugins": ["geoalchemy2"]}
     if parsed.get_backend_name() == "sqlite":
@@ -30,30 +54,104 @@ def engine_config(url: str) -> tuple[str, dict]:
 
         parsed = parsed.update_query_dict({"geoalchemy2_connect_sqlite_init_mode": "WGS84"})
         options["module"] = sqlean
-        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        busy_ms = config["CARTE_SQLITE_BUSY_TIMEOUT_MS"]
+        options["connect_args"] = {"timeout": busy_ms / 1000, "check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):
             # One shared connection, or every pool checkout would see an empty database.
             from sqlalchemy.pool import StaticPool
 
             options["poolclass"] = StaticPool
     else:
+        connect_timeout = config["CARTE_DB_CONNECT_TIMEOUT"]
+        deadline = answer_deadline(config)
+        server_options = f"-c statement_timeout={config['CARTE_DB_STATEMENT_TIMEOUT_MS']}"
+        if parsed.query.get("options"):  # the URL's own options come last, so they win
+            server_options = f"{server_options} {parsed.query['options']}"
         options["pool_pre_ping"] = True
+        options["pool_timeout"] = connect_timeout  # waiting for a free pooled connection
+        options["connect_args"] = {
+            "connect_timeout": connect_timeout,
+            "options": server_options,
+            # A host that stops acknowledging (network loss) drops the connection after the deadline.
+            **({"tcp_user_timeout": int(deadline * 1000)} if deadline else {}),
+            **KEEPALIVES,
+        }
     return parsed.render_as_string(hide_password=False), options
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, config: Mapping) -> None:
     """Per-connection settings that the backends need."""
-    if engine.dialect.name != "sqlite":
-        return
+    if engine.dialect.name == "sqlite":
+        busy_ms = int(config["CARTE_SQLITE_BUSY_TIMEOUT_MS"])
 
-    @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no branch - trivial
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no branch - trivial
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    elif engine.dialect.driver == "psycopg":
+        deadline = answer_deadline(config)
+
+        @event.listens_for(engine, "do_connect")
+        def _connect_with_deadline(_dialect, _record, cargs, cparams):
+            connection = DeadlineConnection.connect(*cargs, **cparams)
+            connection.answer_deadline = deadline
+            return connection
+
+
+class DeadlineConnection(psycopg.Connection):
+    """psycopg's Connection whose waits for the server end after `answer_deadline` seconds.
+
+    statement_timeout is enforced by the server: a frozen server (or a lost network)
+    never answers, and a plain wait lasts forever. On the deadline the connection is
+    closed, so SQLAlchemy sees a disconnect, invalidates the pool and raises.
+    """
+
+    answer_deadline: float | None = None
+
+    def wait(self, gen, *args, **kwargs):
+        kwargs.setdefault("timeout", self.answer_deadline)  # an explicit timeout (LISTEN) is kept
+        try:
+            return super().wait(gen, *args, **kwargs)
+        except _WaitTimeout:
+            self.close()
+            raise
+
+
+def database_unavailable(err: BaseException) -> bool:
+    """Whether `err` means "the database cannot serve now" (a 503 to retry), not a bug (a 500).
+
+    Yes: a connection SQLAlchemy found dead (and invalidated), the pool exhausted, psycopg
+    failing to connect or losing the connection, the server shedding work (SQLSTATE classes
+    above, statement_timeout included), SQLite's write lock held past the busy timeout.
+    No: everything else, including SQLite's OperationalError for a wrong query.
+    """
+    if isinstance(err, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if isinstance(err, exc.DBAPIError):
+        if err.connection_invalidated:
+            return True
+        err = err.orig
+    sqlite_name = getattr(err, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+    if isinstance(err, psycopg.InterfaceError):
+        return True
+    if isinstance(err, psycopg.OperationalError):
+        return err.sqlstate is None or err.sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+    return False
+
+
+
+def unavailable_reason(err: BaseException) -> str:
+    """The driver's first line ("connection refused", "database is locked"), without the SQL and its parameters."""
+    source = err.orig if isinstance(err, exc.DBAPIError) else err
+    lines = str(source).splitlines() if source.args else []
+    return lines[0] if lines else type(source).__name__
 
 
 def epoch_seconds(column, dialect_name: str):

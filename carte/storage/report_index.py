@@ -25,6 +25,8 @@ from carte.storage.engine import epoch_seconds
 from carte.storage.versions import Version, current
 
 STATUSES = ("published", "pending", "hidden", "rejected")
+# Withdrawn reports are indexed (their rows stay) but no filter may ask for them.
+_INDEXED_STATUSES = STATUSES + ("withdrawn",)
 # Key spans for distinct counting: up to 1024 theme ids and 2**31 contributors.
 _THEME_SPAN = 1 << 10
 _CONTRIBUTOR_SPAN = 1 << 31
@@ -69,6 +71,7 @@ class ReportIndex:
             if self.version is None or latest.generation != self.version.generation:
                 rows = self._fetch(session, since=None)
                 self.columns = {name: np.zeros(0, dtype=_DTYPES[name]) for name in _COLUMNS}
+                self._sorted_keys.clear()  # they index the old columns (deletions, restores)
             else:
                 rows = self._fetch(session, since=self.version.version)
             if len(rows["id"]):
@@ -95,7 +98,7 @@ class ReportIndex:
             "id": ids,
             "commune": np.fromiter(map(self._commune_pos.__getitem__, cols[1]), np.int16, n),
             "theme_id": np.fromiter(cols[2], np.int32, n),
-            "status": np.fromiter(map(STATUSES.index, cols[3]), np.int8, n),
+            "status": np.fromiter(map(_INDEXED_STATUSES.index, cols[3]), np.int8, n),
             "created": np.fromiter(cols[4], np.int64, n),
             # Dense codes; a report with no contributor id (imports) counts as its own contributor.
             "contributor": np.fromiter(

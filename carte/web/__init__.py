@@ -24,12 +24,14 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.api import api
     from carte.web.auth import auth
     from carte.web.dashboard import dashboard
+    from carte.web.erasure import erasure
     from carte.web.language import language
     from carte.web.moderation import moderation
     from carte.web.open311 import open311
     from carte.web.openapi import openapi
     from carte.web.pages import pages
     from carte.web.participation import media, participation
+    from carte.web.withdrawal import withdrawal
     from carte.web.workshop import workshop_pages
 
     init_boundary(app)  # before the blueprints' own hooks: no NUL reaches them
@@ -40,9 +42,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(aggregates_api, url_prefix="/api/v1/aggregates")
     app.register_blueprint(participation, url_prefix="/api/v1")
     app.register_blueprint(media)
+    app.register_blueprint(withdrawal)  # DELETE /api/v1/reports|comments/<id>, /retrait/<token>
     app.register_blueprint(auth)
     app.register_blueprint(language)
     app.register_blueprint(moderation)
+    app.register_blueprint(erasure)  # /animation/effacement (admins)
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
     app.register_blueprint(open311, url_prefix="/open311/v2")

@@ -8,7 +8,8 @@ from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import ReportSource
 from carte.reports.serialize import report_feature, report_json
-from carte.reports.service import create_report
+from carte.participation.withdrawal import new_link_token
+from carte.reports.service import build_report
 from carte.storage.reports import active_themes, find_reports, get_report
 from carte.web.context import atlas, created_report_response, json_body, premoderation, request_filter
 
@@ -53,7 +54,10 @@ def show_report(public_id: str):
 def post_report():
     data = json_body()
     contributor = contributor_id(request)
-    report = create_report(
+    report = build_report(
         db.session, atlas(), data, contributor=contributor, source=ReportSource.WEB, premoderation=premoderation()
     )
-    return created_report_response(report, contributor)
+    token, report.withdraw_hash = new_link_token()
+    db.session.add(report)
+    db.session.commit()
+    return created_report_response(report, contributor, withdraw_token=token)

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from carte.accounts import authenticate
+from carte.accounts import authenticate, end_sessions
 from carte.auth import login_rate_limit, safe_next
 from carte.extensions import db, limiter
 from carte.text import forbidden_character
@@ -51,5 +51,7 @@ def login():
 
 @auth.post("/deconnexion")
 def logout():
+    if current_user.is_authenticated:
+        end_sessions(db.session, current_user)
     logout_user()
     return redirect(url_for("pages.index"))

@@ -1,7 +1,7 @@
 """Request-side helpers shared by the blueprints: the atlas, the filter vocabulary, JSON bodies."""
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,13 +46,27 @@ def premoderation() -> bool:
     return current_app.config["CARTE_MODERATION"] == "pre"
 
 
-def created_report_response(report: Report, contributor: str) -> Response:
-    """201 with the stored report, its address, and the contributor's signed cookie."""
-    response = jsonify(report_json(report))
+def created_report_response(report: Report, contributor: str, withdraw_token: str | None = None) -> Response:
+    """201 with the stored report, its address, and the contributor's signed cookie.
+
+    With `withdraw_token`, the answer carries the private withdrawal link, once: only its hash is kept.
+    """
+    payload = report_json(report)
+    if withdraw_token:
+        payload["withdraw_url"] = withdraw_url(withdraw_token)
+    response = jsonify(payload)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/reports/{report.public_id}"
     remember_contributor(response, contributor)
     return response
+
+
+def withdraw_url(token: str) -> str:
+    """The private withdrawal link of a report or comment (absolute: it is meant to be kept)."""
+    base = current_app.config.get("CARTE_PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + url_for("withdrawal.confirm", token=token)
+    return url_for("withdrawal.confirm", token=token, _external=True)
 
 
 def request_filter() -> ReportFilter:

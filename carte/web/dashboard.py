@@ -5,7 +5,6 @@ Public open data (aggregates with small counts suppressed) is served here too, a
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import replace
 
@@ -17,6 +16,7 @@ from flask_login import current_user
 from carte.auth import role_required
 from carte.errors import CarteError
 from carte.extensions import db
+from carte.interop import csv_cells
 from carte.interop.exporter import CREDITS, iter_reports, write_csv, write_geojson
 from carte.reports.timeline import timeline
 from carte.storage.report_index import STATUSES
@@ -91,20 +91,21 @@ def workshop_detail(code: str):
         "dashboard/workshop.html", workshop=workshop, join_url=join_url(workshop.code),
         reachable=reachable_from_phones(join_url(workshop.code)),
         count=workshops.report_counts(db.session).get(workshop.id, 0),
+        may_manage=workshops.may_manage(workshop, current_user),
     )
 
 
 @dashboard.post("/animation/ateliers/<code>/cloture")
 @role_required("facilitator")
 def workshop_close(code: str):
-    workshop = workshops.close_workshop(db.session, workshops.get_workshop(db.session, code))
+    workshop = workshops.close_workshop(db.session, workshops.get_workshop(db.session, code), by=current_user)
     return redirect(url_for("dashboard.synthesis", code=workshop.code), 303)
 
 
 @dashboard.post("/animation/ateliers/<code>/reouverture")
 @role_required("facilitator")
 def workshop_reopen(code: str):
-    workshop = workshops.reopen_workshop(db.session, workshops.get_workshop(db.session, code))
+    workshop = workshops.reopen_workshop(db.session, workshops.get_workshop(db.session, code), by=current_user)
     return redirect(url_for("dashboard.workshop_detail", code=workshop.code), 303)
 
 
@@ -185,12 +186,11 @@ def open_aggregates():
     result = aggregates().territories(db.session, flt, level, exact=False)
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";" if request.args.get("sep") == ";" else ",", lineterminator="\r\n")
+    writer = csv_cells.writer(buffer, delimiter=";" if request.args.get("sep") == ";" else ",", lineterminator="\r\n")
     writer.writerow(["code", "nom", "theme", "count", "rate_per_10k", "suppressed", "licence", "attribution"])
     for row in result["rows"]:
         writer.writerow([
-            row["code"], row["nom"], row["theme"], "" if row.get("count") is None else row["count"],
-            "" if row.get("rate_per_10k") is None else row["rate_per_10k"],
+            row["code"], row["nom"], row["theme"], row.get("count"), row.get("rate_per_10k"),
             "true" if row.get("suppressed") else "false", CREDITS["licence"], CREDITS["attribution"],
         ])
     return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",

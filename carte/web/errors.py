@@ -1,10 +1,16 @@
-"""Errors answer JSON for the API (and clients that accept JSON), HTML otherwise."""
+"""Errors answer JSON for the API (and clients that accept JSON), HTML otherwise.
+
+A failure of the database answers 503 with Retry-After; its answer, like the 500's,
+needs nothing from the database, so that an error can never become a second error.
+"""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from carte.errors import CarteError
+from carte.storage.engine import database_unavailable, unavailable_reason
 
 # Stable codes for the HTTP errors Flask raises itself.
 HTTP_CODES = {
@@ -16,6 +22,9 @@ HTTP_CODES = {
     429: ("rate_limited", "Trop de requêtes : réessayez dans un moment."),
     500: ("internal_error", "Erreur interne : l'équipe a été prévenue."),
 }
+UNAVAILABLE = ("database_unavailable", "Base de données momentanément indisponible : réessayez dans un moment.")
+# The last resort, when even the error page cannot be rendered.
+PLAIN_500 = "<!doctype html><title>500</title><p>Erreur interne. Internal error.</p>"
 
 
 def wants_json() -> bool:
@@ -64,9 +73,51 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        app.logger.exception("Unhandled error", exc_info=err)
-        from carte.extensions import db
+        try:
+            if database_unavailable(err):
+                return database_unavailable_response(err)
+            app.logger.exception("Unhandled error", exc_info=err)
+            _rollback_quietly()
+            return failure_response(500, *HTTP_CODES[500], "errors/error.html")
+        except Exception:  # the error answer itself failed: log it, never raise from the handler
+            app.logger.exception("The error answer failed")
+            return Response(PLAIN_500, 500, mimetype="text/html")
 
+
+def _rollback_quietly() -> None:
+    """Roll the request's session back; with the database gone, the rollback itself may fail."""
+    from carte.extensions import db
+
+    try:
         db.session.rollback()
-        code, message = HTTP_CODES[500]
-        return error_response(code, message, None, 500)
+    except Exception as err:  # noqa: BLE001 - the answer matters more than this rollback
+        current_app.logger.warning("Rollback after an error failed: %s", err)
+
+
+def database_unavailable_response(err: Exception) -> Response:
+    """503 + Retry-After: the database is down, hung, or locked by another writer."""
+    current_app.logger.error("Database unavailable: %s: %s", type(err).__name__, unavailable_reason(err))
+    _rollback_quietly()
+    response = failure_response(503, *UNAVAILABLE, "errors/unavailable.html")
+    response.headers["Retry-After"] = str(current_app.config["CARTE_RETRY_AFTER"])
+    return response
+
+
+def failure_response(status: int, code: str, message: str, template: str) -> Response:
+    """An error in the client's format (Open311's, JSON, or a page), built without the database.
+
+    The page is rendered without Flask's context processors: Flask-Login's loads
+    `current_user`, which queries `users`.
+    """
+    if is_open311():
+        from carte.web.open311 import open311_error_response
+
+        return open311_error_response(status, message)
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message, "field": None}})
+        response.status_code = status
+        return response
+    page = current_app.jinja_env.get_template(template).render(
+        status=status, message=message, lang=str(get_locale() or "fr")
+    )
+    return Response(page, status, mimetype="text/html")

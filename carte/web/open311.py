@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_limiter.util import get_remote_address
 
-from carte.extensions import db
+from carte.extensions import db, limiter
 from carte.open311 import service as o311
 from carte.open311.errors import Open311Error
 from carte.open311.formats import FORMATS, render
-from carte.open311.keys import check_key
+from carte.open311.keys import check_key, hash_key
 from carte.storage.reports import active_themes
 from carte.web.context import atlas, premoderation
 
@@ -102,7 +103,17 @@ def show_request(request_id: str, fmt: str):
     return _respond(fmt, "service_requests", [o311.request_json(reports[0], atlas().communes, media.get(reports[0].id))])
 
 
+def _api_key_bucket() -> str:
+    """POSTs count per API key (a hash of it); absent or unknown keys count against the address,
+    so that made-up keys neither escape the limit nor let anyone guess keys at leisure."""
+    token = (request.form or request.values).get("api_key")
+    if check_key(db.session, token) is not None:
+        return f"open311-key|{hash_key(token)}"
+    return f"open311-address|{get_remote_address()}"
+
+
 @open311.post("/requests.<fmt>")
+@limiter.limit(lambda: current_app.config["CARTE_OPEN311_RATE_LIMIT"], key_func=_api_key_bucket)
 def post_request(fmt: str):
     fmt = _format(fmt)
     form = request.form if request.form else request.values

@@ -76,6 +76,8 @@ class ReportPropertiesSchema(Schema):
 class ReportSchema(ReportPropertiesSchema):
     lat = fields.Float(required=True)
     lon = fields.Float(required=True)
+    withdraw_url = fields.String(metadata={"description": "Dans la réponse 201 seulement, une fois : le lien privé "
+                                           "qui retire le signalement (à conserver)."})
 
 
 class PointSchema(Schema):

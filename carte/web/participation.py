@@ -17,9 +17,10 @@ from carte.participation import flags as flags_uc
 from carte.participation import photos as photos_uc
 from carte.participation import votes as votes_uc
 from carte.participation.common import HIDDEN_LABEL
+from carte.participation.withdrawal import new_link_token
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import get_report
-from carte.web.context import json_body, premoderation
+from carte.web.context import json_body, premoderation, withdraw_url
 
 participation = Blueprint("participation", __name__)
 media = Blueprint("media", __name__)
@@ -58,7 +59,8 @@ def answer(payload: dict, voter: str, status: int = 200):
     return response
 
 
-def comment_json(comment) -> dict:
+def comment_json(comment, voter: str | None = None) -> dict:
+    """A comment as residents see it; `can_withdraw` tells its author's browser it may withdraw it."""
     hidden = comment.status == "hidden"
     return {
         "id": comment.public_id,
@@ -68,6 +70,7 @@ def comment_json(comment) -> dict:
         "hidden_label": HIDDEN_LABEL if hidden else None,
         "moderation_note": comment.moderation_note if hidden else None,
         "created_at": iso_utc(comment.created_at),
+        "can_withdraw": bool(voter and comment.contributor == voter),
     }
 
 
@@ -95,11 +98,12 @@ def report_participation(public_id: str):
         {
             "status": report.status,
             "votes": votes_uc.summary(db.session, report, voter),
-            "comments": [comment_json(c) for c in comments_uc.public_comments(db.session, report)],
+            "comments": [comment_json(c, voter) for c in comments_uc.public_comments(db.session, report)],
             "photos": [photo_json(p) for p in photos_uc.report_photos(db.session, report)],
             "can_add_photos": report.contributor == voter
             and photos_uc.count_photos(db.session, report) < current_app.config["CARTE_MAX_PHOTOS"],
             "max_photos": current_app.config["CARTE_MAX_PHOTOS"],
+            "can_withdraw": bool(report.contributor) and report.contributor == voter,
         },
         voter,
     )
@@ -134,14 +138,16 @@ def list_comments(public_id: str):
 def post_comment(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)
+    token, digest = new_link_token()
     comment = comments_uc.add_comment(
         db.session,
         get_report(db.session, public_id),
         data,
         contributor=voter,
         premoderation=premoderation(),
+        withdraw_hash=digest,
     )
-    return answer(comment_json(comment), voter, 201)
+    return answer(comment_json(comment, voter) | {"withdraw_url": withdraw_url(token)}, voter, 201)
 
 
 @participation.post("/reports/<public_id>/photos")

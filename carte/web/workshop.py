@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for,
 )
+from flask_limiter.util import get_remote_address
 
 from carte.auth import role_required
-from carte.contributors import COOKIE, contributor_id, remember_contributor
+from carte.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.extensions import db, limiter
 from carte.storage.reports import active_themes
 from carte.web.aggregates import service as aggregates
@@ -39,8 +40,17 @@ def theme_labels() -> dict[str, str]:
 
 
 def _device_key() -> str:
-    """Per device, not per IP: a whole room shares the venue's Wi-Fi address."""
-    return request.cookies.get(COOKIE) or request.remote_addr or "unknown"
+    """Per device, not per IP, since a whole room shares the venue's Wi-Fi address. The device is the
+    contributor id this server signed (a client cannot make one up), with the address; without a valid
+    one, the request counts against the address alone."""
+    address = get_remote_address()
+    device = signed_contributor_id(request)
+    return f"device|{address}|{device}" if device else f"device|{address}"
+
+
+def _room_limit() -> str:
+    """Per address, sized for a whole room: fresh signed ids from the join page do not escape it."""
+    return current_app.config["CARTE_WORKSHOP_ROOM_RATE_LIMIT"]
 
 
 @workshop_pages.get("/a/<code>")
@@ -59,6 +69,7 @@ def join(code: str):
 
 @workshop_pages.post("/api/v1/ateliers/<code>/signalements")
 @limiter.limit(lambda: current_app.config["CARTE_WORKSHOP_RATE_LIMIT"], key_func=_device_key)
+@limiter.limit(_room_limit, key_func=get_remote_address)
 def submit(code: str):
     workshop = get_workshop(db.session, code)
     data = json_body()

@@ -12,11 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from carte.models import Report
 from carte.models.workshops import Workshop
 from carte.reports.filters import ReportFilter
+from carte.storage.engine import database_unavailable
 
 # Participants' reports count as soon as they are posted, even under pre-moderation:
 # the room sees its own contributions; hidden (moderated-out) ones do not count.
@@ -25,6 +27,8 @@ POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 # Then the browser's EventSource reconnects by itself; under gunicorn's default 30 s worker timeout.
 MAX_STREAM_SECONDS = 25.0
+# When the database goes away mid-stream: end it, and ask the browser to come back this much later.
+UNAVAILABLE_RETRY_SECONDS = 30
 
 
 def workshop_filter(workshop: Workshop) -> ReportFilter:
@@ -88,23 +92,35 @@ def stream(
     """Yield SSE messages: a snapshot now, then one after each change, with keep-alive comments.
 
     `open_session()` gives a session for one poll (closed right after: no connection is held
-    between polls); `build(session)` makes the snapshot.
+    between polls); `build(session)` makes the snapshot. If the database becomes unavailable,
+    the stream ends with a longer `retry:` instead of raising into the server's worker.
     """
     start = last_sent = clock()
     last_marker = None
     yield "retry: 1000\n\n"
     while clock() - start < max_seconds:
-        session = open_session()
         try:
-            current = marker(session, workshop_id)
-            if current != last_marker:
-                payload = build(session)
-                last_marker = current
-                last_sent = clock()
-                yield sse("snapshot", payload)
-        finally:
-            session.close()
+            current, payload = _poll(open_session, build, workshop_id, last_marker)
+        except SQLAlchemyError as err:
+            if not database_unavailable(err):
+                raise
+            yield f"retry: {UNAVAILABLE_RETRY_SECONDS * 1000}\n\n"
+            return
+        if payload is not None:
+            last_marker = current
+            last_sent = clock()
+            yield sse("snapshot", payload)
         if clock() - last_sent >= KEEPALIVE_SECONDS:
             last_sent = clock()
             yield ": keep-alive\n\n"
         sleep(poll)
+
+
+def _poll(open_session: Callable[[], Session], build: Callable[[Session], dict], workshop_id: int, last_marker):
+    """(marker, snapshot or None if unchanged), the session closed before anything is sent."""
+    session = open_session()
+    try:
+        current = marker(session, workshop_id)
+        return current, (build(session) if current != last_marker else None)
+    finally:
+        session.close()

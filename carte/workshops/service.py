@@ -1,4 +1,4 @@
-"""Workshop use cases: create, find, submit a participant's report, close.
+"""Workshop use cases: create, find, submit a participant's report, close and reopen (creator or admin).
 
 Validation happens here, before anything is stored; each use case is one transaction.
 """
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from carte.errors import CarteError
 from carte.models import Report, ReportSource
+from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
 from carte.places import Atlas
 from carte.reports.service import build_report
@@ -165,7 +166,21 @@ def _with_workshop(data: object, workshop: Workshop, atlas: Atlas) -> object:
     return data
 
 
-def close_workshop(session: Session, workshop: Workshop) -> Workshop:
+def may_manage(workshop: Workshop, user: User) -> bool:
+    """Closing and reopening belong to the facilitator who created the workshop, and to admins."""
+    return user.has_role("admin") or (workshop.created_by is not None and workshop.created_by == user.id)
+
+
+def _ensure_may_manage(workshop: Workshop, user: User) -> None:
+    if not may_manage(workshop, user):
+        raise CarteError(
+            "forbidden", "Seule la personne qui a créé cet atelier, ou un administrateur, peut le clore ou le rouvrir.",
+            "code", status=403,
+        )
+
+
+def close_workshop(session: Session, workshop: Workshop, *, by: User) -> Workshop:
+    _ensure_may_manage(workshop, by)
     if workshop.status != CLOSED:
         workshop.status = CLOSED
         workshop.closed_at = datetime.now(timezone.utc)
@@ -173,7 +188,8 @@ def close_workshop(session: Session, workshop: Workshop) -> Workshop:
     return workshop
 
 
-def reopen_workshop(session: Session, workshop: Workshop) -> Workshop:
+def reopen_workshop(session: Session, workshop: Workshop, *, by: User) -> Workshop:
+    _ensure_may_manage(workshop, by)
     workshop.status = OPEN
     workshop.closed_at = None
     session.commit()

@@ -128,11 +128,18 @@ def svg_map(
 
 # -- PDF -------------------------------------------------------------------------------------------
 
-def pdf_from_html(page: str, base_url: str | None = None) -> bytes:
-    """WeasyPrint: maintained, CSS paged media, renders our own HTML and SVG (needs pango)."""
-    from weasyprint import HTML
+STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "css" / "synthesis.css"
 
-    return HTML(string=page, base_url=base_url).write_pdf()
+
+def pdf_from_html(page: str, base_url: str | None = None) -> bytes:
+    """WeasyPrint: maintained, CSS paged media, renders our own HTML and SVG (needs pango).
+
+    The page's stylesheet is read from disk: the page has no inline <style> (the site's CSP forbids it),
+    and WeasyPrint must not fetch it back from the server serving this very request.
+    """
+    from weasyprint import CSS, HTML
+
+    return HTML(string=page, base_url=base_url).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))])
 
 
 # -- offline folium map ----------------------------------------------------------------------------
@@ -155,7 +162,10 @@ def folium_map(
     features = json.loads(communes_geojson)
     breaks = _classes(list(counts.values()))
     for f in features["features"]:
-        f["properties"]["contributions"] = counts.get(f["properties"].get("code"), 0)
+        properties = f["properties"]
+        properties["contributions"] = counts.get(properties.get("code"), 0)
+        # folium's GeoJsonTooltip writes the values into innerHTML: they go in escaped.
+        properties["nom"] = html.escape(str(properties.get("nom", "")))
 
     def style(feature):
         count = feature["properties"]["contributions"]

@@ -95,20 +95,36 @@ def _is_local(url: str) -> bool:
 
 
 class PageWatch:
-    """What the page did that a test may want to assert on."""
+    """What the pages of a browser context did that a test may want to assert on."""
 
     def __init__(self):
         self.dialogs: list[str] = []
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.violations: list[str] = []
+
+    def assert_quiet(self) -> None:
+        assert not self.errors, f"JavaScript errors on the page: {self.errors}"
+        assert not self.dialogs, f"Unexpected dialogs: {self.dialogs}"
+        assert not self.violations, f"Content-Security-Policy violations: {self.violations}"
 
 
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", timezone_id="Europe/Paris")
-    page = context.new_page()
+# Content-Security-Policy violations, reported from every document the page loads (capture phase,
+# before any page script could stop the event).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__carteCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber} ${event.sample || ""}`);
+}, true);
+"""
+
+
+def watch_context(context) -> PageWatch:
+    """Watch every page of a browser context: requests to other hosts (aborted, listed in `blocked`),
+    dialogs (dismissed), JavaScript errors and CSP violations. Call `assert_quiet()` at the end."""
     watch = PageWatch()
-    page.watch = watch
+    context.expose_binding("__carteCspViolation", lambda _source, text: watch.violations.append(text))
+    context.add_init_script(CSP_LISTENER)
 
     def route(route_):
         if _is_local(route_.request.url):
@@ -117,14 +133,26 @@ def page(browser, request):
             watch.blocked.append(route_.request.url)
             route_.abort("internetdisconnected")
 
-    page.route("**/*", route)
-
     def on_dialog(dialog):
         watch.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    def on_page(page):
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: watch.errors.append(str(error)))
+
+    context.route("**/*", route)
+    context.on("page", on_page)
+    context.watch = watch
+    return watch
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", timezone_id="Europe/Paris")
+    watch = watch_context(context)
+    page = context.new_page()
+    page.watch = watch
     page.set_default_timeout(10_000)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
@@ -133,8 +161,7 @@ def page(browser, request):
     except Exception:  # the page may already be gone
         pass
     context.close()
-    assert not watch.errors, f"JavaScript errors on the page: {watch.errors}"
-    assert not watch.dialogs, f"Unexpected dialogs: {watch.dialogs}"
+    watch.assert_quiet()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import serve_app
+from tests.e2e.conftest import serve_app, watch_context
 from tests.helpers import jpeg_with_gps
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,11 +31,9 @@ def server(tmp_path_factory):
 
 def new_page(browser, **options):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=options.pop("locale", "fr-FR"), **options)
+    watch = watch_context(context)
     page = context.new_page()
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
+    page.watch = watch
     page.set_default_timeout(10_000)
     return context, page
 
@@ -45,7 +43,7 @@ def resident(browser, server):
     context, page = new_page(browser)
     yield page
     context.close()
-    assert not page.errors, page.errors
+    page.watch.assert_quiet()
 
 
 def create_report(app, title: str, *, pending: bool = False, contributor: str | None = None) -> str:
@@ -219,7 +217,7 @@ def test_three_residents_flag_a_report_and_it_is_hidden(browser, server):
             page.locator("#pp-flag-submit").click()
             expected = "masqué en attendant" if n == 2 else "la modération va examiner"
             expect(page.locator("#confirmation")).to_contain_text(expected)
-            assert not page.errors, page.errors
+            page.watch.assert_quiet()
         finally:
             context.close()
     from carte.extensions import db

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import watch_context
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # Places in Paris (75056). Each test clicks its own place: the server is shared by the
@@ -270,8 +272,8 @@ def test_geolocation_success_places_the_pin(browser, live_server):
         geolocation={"latitude": 48.9362, "longitude": 2.3574},  # Saint-Denis
         permissions=["geolocation"],
     )
+    watch = watch_context(context)
     page = context.new_page()
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
     try:
         page.goto(f"{live_server}/")
         page.wait_for_selector("#map[data-state=ready]")
@@ -281,12 +283,13 @@ def test_geolocation_success_places_the_pin(browser, live_server):
         expect(page.locator(".pin-marker")).to_have_count(1)
     finally:
         context.close()
+    watch.assert_quiet()
 
 
 def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
     context = browser.new_context(viewport={"width": 390, "height": 800}, is_mobile=True, has_touch=True)
+    watch = watch_context(context)
     page = context.new_page()
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
     try:
         page.goto(f"{live_server}/")
         page.wait_for_selector("#map[data-state=ready]")
@@ -300,6 +303,7 @@ def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
         shot(page, "mobile-form")
     finally:
         context.close()
+    watch.assert_quiet()
 
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, _is_local, serve_app
+from tests.e2e.conftest import ARTIFACTS, ROOT, serve_app, watch_context
 from tests.helpers import STAFF_PASSWORD
 
 # The README's screenshots are refreshed on demand (CARTE_UPDATE_SCREENSHOTS=1), so that a test
@@ -39,10 +39,7 @@ def staff_server(tmp_path_factory):
 
 def offline_context(browser, **options):
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **options)
-    errors: list[str] = []
-    context.route("**/*", lambda route: route.continue_() if _is_local(route.request.url) else route.abort("internetdisconnected"))
-    context.on("page", lambda page: page.on("pageerror", lambda error: errors.append(str(error))))
-    context.errors = errors
+    watch_context(context)
     return context
 
 
@@ -170,8 +167,8 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     assert not offline_errors, offline_errors
     sealed.close()
 
-    assert not staff.errors, staff.errors
-    assert not phone_context.errors, phone_context.errors
+    staff.watch.assert_quiet()
+    phone_context.watch.assert_quiet()
     phone_context.close()
     staff.close()
 
@@ -210,6 +207,6 @@ def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
         phone.goto(f"{staff_server}/a/{code}")
         problems["participant"] = axe_violations(phone)
         assert {name: found for name, found in problems.items() if found} == {}
-        assert not context.errors, context.errors
+        context.watch.assert_quiet()
     finally:
         context.close()

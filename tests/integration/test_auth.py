@@ -129,6 +129,8 @@ def test_api_refuses_cross_site_writes(app, client):
     response = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "https://evil.example"})
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "cross_origin"
+    sandboxed = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "null"})
+    assert sandboxed.status_code == 403 and sandboxed.get_json()["error"]["code"] == "cross_origin"
     same = client.post("/api/v1/reports", json=report_payload(), headers={"Origin": "http://localhost"})
     assert same.status_code == 201
 
@@ -171,3 +173,58 @@ def test_a_deactivated_account_cannot_log_in(app, client):
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
     response = client.post("/connexion", data={"email": "old@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
     assert response.status_code == 401
+
+
+# Known open-redirect bypasses, as they arrive in the query string (percent-encoded where a browser would).
+REDIRECT_BYPASSES = [
+    "/%09/evil.example", "%09//evil.example", "/%0a/evil.example", "/%0d%0a/evil.example", "/%00/evil.example",
+    "/%5Cevil.example", "/%5C%5Cevil.example", "%5C%5Cevil.example", "//evil.example", "///evil.example",
+    "/%20/evil.example", "%20//evil.example", "/%E2%80%8B/evil.example", "/%E2%80%AE/evil.example",
+    "/%E3%80%80/evil.example", "https:evil.example", "https://evil.example", "javascript:alert(1)",
+    "http:/evil.example", "//evil.example@localhost", "/%2F%2Fevil.example", "/%252F%252Fevil.example",
+]
+
+
+def _stays_on_site(location: str) -> bool:
+    """As a browser reads it: strip tabs and newlines, backslash = slash, resolve against the page."""
+    from urllib.parse import urljoin, urlsplit
+
+    cleaned = "".join(ch for ch in location if ch not in "\t\r\n").replace("\\", "/").strip(" \x00")
+    return urlsplit(urljoin("http://localhost/connexion", cleaned)).netloc == "localhost"
+
+
+@pytest.mark.parametrize("target", REDIRECT_BYPASSES)
+def test_login_never_redirects_to_another_site(app, client, target):
+    with app.app_context():
+        from carte.accounts import create_user
+
+        create_user(db.session, "f@example.org", STAFF_PASSWORD, "facilitator")
+    token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    response = client.post(
+        f"/connexion?next={target}", data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert _stays_on_site(response.headers["Location"]), response.headers["Location"]
+    already_in = client.get(f"/connexion?next={target}")  # logged in: GET redirects at once
+    assert already_in.status_code == 302 and _stays_on_site(already_in.headers["Location"])
+
+
+@pytest.mark.parametrize("target", REDIRECT_BYPASSES)
+def test_language_switch_never_redirects_to_another_site(app, client, target):
+    from urllib.parse import unquote
+
+    token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/langue", data={"lang": "en", "csrf_token": token, "next": unquote(target)})
+    assert response.status_code == 303 and _stays_on_site(response.headers["Location"])
+
+
+@pytest.mark.parametrize("target", ["/animation", "/animation/ateliers?x=1&y=%2F", "/a/ABCDEF#frag"])
+def test_login_still_follows_local_paths(app, client, target):
+    with app.app_context():
+        from carte.accounts import create_user
+
+        create_user(db.session, "f@example.org", STAFF_PASSWORD, "facilitator")
+    token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    response = client.post("/connexion", query_string={"next": target},
+                           data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == target

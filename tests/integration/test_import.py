@@ -241,3 +241,40 @@ def test_dry_run_checks_everything_and_stores_nothing(app, tmp_path):
     assert "Importables (essai, rien n'est enregistré) : 1" in result.output and "Rejetées : 1" in result.output
     assert (tmp_path / "in.rejects.csv").exists()
     assert stored(app) == {}
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_field_over_128_kb_rejects_its_row_and_the_import_goes_on(app, tmp_path, quoted):
+    lon, lat = TOUR_EIFFEL
+    huge = "x" * 200_000 if not quoted else "ligne\n" * 40_000  # over csv's 131,072-character default limit
+    path = write_csv(tmp_path / "big.csv", [
+        ["id", "theme", "title", "description", "lat", "lon"],
+        ["a", "mobilite", "Avant", "court", lat, lon],
+        ["big", "mobilite", "Énorme", huge, lat, lon],
+        ["b", "mobilite", "Après", "court", lat, lon],
+    ])
+    result = run(app, "import", path, "--source", "gros")
+    assert result.exit_code == 0, result.output
+    assert "Importées : 2" in result.output and "Rejetées : 1" in result.output
+    assert set(stored(app, "gros")) == {"a", "b"}
+    with (tmp_path / "big.rejects.csv").open(encoding="utf-8-sig") as fp:
+        csv.field_size_limit(1 << 20)
+        (reject,) = csv.DictReader(fp)
+    assert reject["id"] == "big"
+    assert reject["motif"] == "champ trop long (plus de 131072 caractères) : description"
+
+
+def test_a_line_over_the_read_limit_is_rejected_as_unreadable(app, tmp_path, monkeypatch):
+    from carte.interop import importer
+
+    monkeypatch.setattr(importer, "READ_FIELD_MAX", 1000)
+    lon, lat = TOUR_EIFFEL
+    path = write_csv(tmp_path / "in.csv", [
+        ["id", "theme", "title", "description", "lat", "lon"],
+        ["big", "mobilite", "Énorme", "y" * 5000, lat, lon],
+        ["b", "mobilite", "Après", "court", lat, lon],
+    ])
+    result = run(app, "import", path, "--source", "illisible")
+    assert "Importées : 1" in result.output and "Rejetées : 1" in result.output, result.output
+    assert "ligne illisible" in result.output
+    assert set(stored(app, "illisible")) == {"b"}

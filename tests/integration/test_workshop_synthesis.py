@@ -6,17 +6,26 @@ import re
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, login_as
 
 
-def run_workshop(app, client) -> str:
+TWO_CONTRIBUTIONS = (
+    (BASILIQUE_SAINT_DENIS, "Bus trop rares", "Le 255 passe toutes les vingt minutes <b>le soir</b>."),
+    (MAIRIE_MONTREUIL, "Métro saturé", "Impossible de monter à Mairie de Montreuil à 8 h."),
+)
+# Three near-identical contributions a few metres apart at Saint-Denis: one group of similar reports.
+POTHOLE = "Nid-de-poule <img src=x onerror=alert(1)>"
+GROUPED = tuple(
+    ((BASILIQUE_SAINT_DENIS[0] + 0.0002 * i, BASILIQUE_SAINT_DENIS[1]), POTHOLE, "Un nid-de-poule profond devant la basilique.")
+    for i in range(3)
+)
+
+
+def run_workshop(app, client, contributions=TWO_CONTRIBUTIONS) -> str:
     login_as(client, app, "facilitator")
     page = client.get("/animation/ateliers")
     code = client.post("/animation/ateliers", data={
         "title": "Atelier mobilité", "date": "2026-11-27", "place": "Montreuil", "question": "Comment venez-vous ?",
         "csrf_token": csrf_token_from(page.get_data(as_text=True))}).headers["Location"].rsplit("/", 1)[1]
     phone = app.test_client()
-    for (lon, lat), title, text in (
-        (BASILIQUE_SAINT_DENIS, "Bus trop rares", "Le 255 passe toutes les vingt minutes <b>le soir</b>."),
-        (MAIRIE_MONTREUIL, "Métro saturé", "Impossible de monter à Mairie de Montreuil à 8 h."),
-    ):
+    for (lon, lat), title, text in contributions:
         assert phone.post(f"/api/v1/ateliers/{code}/signalements",
                           json={"theme": "mobilite", "title": title, "description": text, "lat": lat, "lon": lon}
                           ).status_code == 201
@@ -43,6 +52,33 @@ def test_synthesis_pdf_is_a_pdf(app, client):
     assert response.data.startswith(b"%PDF-") and len(response.data) > 5000
 
 
+def test_synthesis_page_lists_groups_of_similar_reports(app, client):
+    code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED)
+    response = client.get(f"/animation/ateliers/{code}/synthese")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    groups = page.split("Problèmes signalés plusieurs fois", 1)[1].split("Paroles de participants", 1)[0]
+    assert "<li><strong>Nid-de-poule &lt;img src=x onerror=alert(1)&gt;</strong> — 3 signalements ;" in groups
+    assert "Saint-Denis</li>" in groups  # the group's commune, by name
+    assert "<img" not in page.replace('<img src="', "")  # every title is escaped
+
+
+def test_synthesis_pdf_with_groups_is_a_pdf(app, client):
+    code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED)
+    response = client.get(f"/animation/ateliers/{code}/synthese.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF-")
+
+
+def test_synthesis_page_has_no_inline_style(app, client):
+    """The page keeps to the site's CSP (style-src 'self'): its CSS is a static file, the PDF reads it from disk."""
+    code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED)
+    page = client.get(f"/animation/ateliers/{code}/synthese").get_data(as_text=True)
+    assert "<style" not in page and "style=" not in page
+    assert '<link rel="stylesheet" href="/static/css/synthesis.css">' in page
+    assert client.get("/static/css/synthesis.css").status_code == 200
+
+
 def test_offline_map_inlines_every_script_and_stylesheet(app, client):
     code = run_workshop(app, client)
     response = client.get(f"/animation/ateliers/{code}/carte.html")
@@ -53,3 +89,21 @@ def test_offline_map_inlines_every_script_and_stylesheet(app, client):
     assert "L.heatLayer" in html and ".leaflet-container" in html  # Leaflet.heat plugin and Leaflet CSS inline
     assert '"contributions": 1' in html  # the choropleth carries the counts
     assert client.get("/animation/ateliers/ZZZZZZ/carte.html").status_code == 404
+
+
+def test_offline_map_tooltips_escape_names():
+    """folium's GeoJsonTooltip writes property values into innerHTML: the names must arrive escaped."""
+    import json
+    from pathlib import Path
+
+    from carte.workshops.synthesis import folium_map
+
+    square = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]]}
+    name = "</script><img src=x onerror=alert(1)>"
+    geojson = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"code": "75056", "nom": name}}]})
+    vendor = Path(__file__).resolve().parents[2] / "carte" / "static" / "vendor"
+    page = folium_map(geojson, {"75056": 2}, [(2.35, 48.85)], vendor, "Atelier <b>X</b>")
+    data = json.loads(re.search(r'_add\((\{"features".*?\})\);', page).group(1))
+    assert data["features"][0]["properties"]["nom"] == "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+    assert "<title>Atelier &lt;b&gt;X&lt;/b&gt;</title>" in page

@@ -2,5 +2,6 @@
 /* global SwaggerUIBundle */
 const root = document.getElementById("swagger-ui");
 if (root && typeof SwaggerUIBundle === "function") {
-  SwaggerUIBundle({ url: root.dataset.specUrl, domNode: root, deepLinking: true, tryItOutEnabled: false });
+  // validatorUrl: null, or Swagger UI loads a badge from validator.swagger.io (another host, refused by the CSP).
+  SwaggerUIBundle({ url: root.dataset.specUrl, domNode: root, deepLinking: true, tryItOutEnabled: false, validatorUrl: null });
 }

@@ -1,6 +1,7 @@
 // Every map credits its data sources (IGN, Ville de Paris, Etalab) and, when shown, its tiles.
 
-function escapeHtml(text) {
+// For the few Leaflet options that only take HTML (attributions, layer names): text in, inert HTML out.
+export function escapeHtml(text) {
   const node = document.createElement("span");
   node.textContent = text;
   return node.innerHTML;

@@ -2,7 +2,7 @@
 // the tables and the charts. Every request of a previous filter state is aborted, so a quick
 // succession of changes never piles up; the page stays usable while data loads.
 import { request } from "./api.js";
-import { addBaseLayers } from "./credits.js";
+import { addBaseLayers, escapeHtml } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("dashboard");
@@ -20,7 +20,7 @@ if (window.Chart) {
   Chart.defaults.font.size = 16; // legible when projected
   Chart.defaults.color = "#1a1a1a";
 }
-for (const swatch of document.querySelectorAll(".swatch[data-color]")) swatch.style.background = swatch.dataset.color;
+for (const swatch of document.querySelectorAll(".swatch[data-color]")) swatch.style.backgroundColor = swatch.dataset.color;
 
 // -- form <-> URL ---------------------------------------------------------------------------------
 function formParams() {
@@ -64,13 +64,17 @@ const groups = L.layerGroup();
 choropleth.addTo(map);
 hotspots.addTo(map);
 groups.addTo(map);
+// Leaflet writes layer names into innerHTML: they go in escaped.
 L.control.layers(null, {
-  [t("layer_choropleth")]: choropleth, [t("layer_heatmap")]: heat, [t("layer_hotspots")]: hotspots,
-  [t("layer_points")]: points, [t("layer_groups")]: groups,
+  [escapeHtml(t("layer_choropleth"))]: choropleth, [escapeHtml(t("layer_heatmap"))]: heat,
+  [escapeHtml(t("layer_hotspots"))]: hotspots, [escapeHtml(t("layer_points"))]: points,
+  [escapeHtml(t("layer_groups"))]: groups,
 }, { collapsed: false }).addTo(map);
 const legend = L.control({ position: "bottomright" });
 legend.onAdd = () => L.DomUtil.create("div", "map-legend");
 legend.addTo(map);
+// Debugging and end-to-end test hook (like the resident map's window.carte): read-only use please.
+window.carteDashboard = { map, layers: { choropleth, heat, hotspots, points, groups } };
 
 let communesGeojson = null;
 let placeStats = {};
@@ -200,12 +204,19 @@ function drawGroups(result) {
   }
 }
 
+function textSpan(text) {
+  const span = document.createElement("span");
+  span.textContent = text;
+  return span;
+}
+
 function drawPoints(collection) {
   points.clearLayers();
   for (const feature of collection.features || []) {
     const [lon, lat] = feature.geometry.coordinates;
     const marker = L.circleMarker([lat, lon], { radius: 4, color: colour(feature.properties.theme), weight: 1, fillOpacity: 0.8 });
-    marker.bindTooltip(feature.properties.title || "");
+    // A string given to bindTooltip is inserted as HTML: the title goes in as a text node.
+    marker.bindTooltip(() => textSpan(feature.properties.title || ""));
     points.addLayer(marker);
   }
 }

@@ -1,18 +1,13 @@
 // The map: Leaflet layers for the communes and the reports, and the resident's draggable pin.
 // Data objects (CommuneCollection, ReportCollection) hold plain GeoJSON and build their
 // Leaflet layer only when it is first asked for.
+import { escapeHtml } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
 
 const L = window.L;
 
 // Bounding box of the Métropole du Grand Paris, with a margin (south-west, north-east).
 const MGP_BOUNDS = [[48.60, 1.95], [49.10, 2.75]];
-
-function escapeHtml(text) {
-  const node = document.createElement("span");
-  node.textContent = text;
-  return node.innerHTML;
-}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);

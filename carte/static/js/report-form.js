@@ -389,11 +389,13 @@ export class ReportForm extends EventTarget {
     this.submitButton.textContent = t("sending");
     this.form.setAttribute("aria-busy", "true");
     try {
-      const report = await api.createReport(this.payload());
+      const { withdraw_url: withdrawUrl, ...report } = await api.createReport(this.payload());
       const mode = this.mode;
       this.reset();
       this.close({ restoreFocus: false });
       this._emit("created", { report, mode });
+      // Shown once by the participation panel (report-panel.js): only its hash is kept on the server.
+      if (withdrawUrl) document.dispatchEvent(new CustomEvent("carte:withdraw-link", { detail: { url: withdrawUrl } }));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       const field = error.field && FIELD_ORDER.includes(error.field) ? error.field : error.field === "lon" ? "lat" : null;

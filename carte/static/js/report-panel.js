@@ -80,6 +80,13 @@ class ParticipationPanel {
       event.preventDefault();
       this.uploadPhotos();
     });
+    const withdrawButton = $("#pp-withdraw");
+    withdrawButton.addEventListener("click", () => this.askWithdrawReport(true));
+    $("#pp-withdraw-no").addEventListener("click", () => this.askWithdrawReport(false));
+    $("#pp-withdraw-yes").addEventListener("click", () => this.withdrawReport());
+    this.linkNotice = new WithdrawLinkNotice($("#withdraw-link"));
+    // The report form (report-form.js) hands over the private link of a report it just posted.
+    document.addEventListener("carte:withdraw-link", (event) => this.linkNotice.show(event.detail.url, "report"));
 
     const map = carte.map;
     map.on("moveend", () => this.isOpen && !this.list.hidden && this.renderList());
@@ -233,6 +240,8 @@ class ParticipationPanel {
     this.renderComments(state.comments || []);
     this.renderPhotos(state.photos || []);
     $("#pp-addphotos-section").hidden = !state.can_add_photos;
+    $("#pp-withdraw-section").hidden = !state.can_withdraw;
+    this.askWithdrawReport(false, { focus: false });
     this.detail.dataset.state = "ready";
   }
 
@@ -264,11 +273,53 @@ class ParticipationPanel {
           return item;
         }
         const head = el("p", "pp-comment__meta", `${comment.author_name || t("anonymous")} · ${formatDate(comment.created_at)}`);
-        item.append(head, el("p", "pp-comment__body", comment.body), this.commentFlagForm(comment));
+        item.append(head, el("p", "pp-comment__body", comment.body));
+        if (comment.can_withdraw) item.append(this.commentWithdrawControl(comment));
+        item.append(this.commentFlagForm(comment));
         return item;
       }),
     );
     $("#pp-comments-empty").hidden = comments.length > 0;
+  }
+
+  // A two-step control: the button asks, the confirmation withdraws (keyboard: focus follows).
+  commentWithdrawControl(comment) {
+    const box = el("div", "pp-comment__withdraw");
+    const ask = el("button", "link-button", t("withdraw_comment"));
+    ask.type = "button";
+    ask.setAttribute("aria-expanded", "false");
+    const confirmBox = el("div", "pp-confirm");
+    confirmBox.hidden = true;
+    const question = el("p", null, t("withdraw_comment_question"));
+    question.id = `withdraw-question-${comment.id}`;
+    const yes = el("button", "button button--primary", t("withdraw_yes"));
+    yes.type = "button";
+    yes.setAttribute("aria-describedby", question.id);
+    const no = el("button", "button", t("cancel"));
+    no.type = "button";
+    const toggle = (open) => {
+      confirmBox.hidden = !open;
+      ask.setAttribute("aria-expanded", String(open));
+      (open ? yes : ask).focus();
+    };
+    ask.addEventListener("click", () => toggle(true));
+    no.addEventListener("click", () => toggle(false));
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await request(`/comments/${encodeURIComponent(comment.id)}`, { method: "DELETE" });
+        this.current.state.comments = this.current.state.comments.filter((c) => c.id !== comment.id);
+        this.renderComments(this.current.state.comments);
+        announce(t("comment_withdrawn"));
+        $("#pp-comment-body").focus();
+      } catch (error) {
+        yes.disabled = false;
+        announce(error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(error));
+      }
+    });
+    confirmBox.append(question, yes, no);
+    box.append(ask, confirmBox);
+    return box;
   }
 
   commentFlagForm(comment) {
@@ -373,7 +424,10 @@ class ParticipationPanel {
     const submit = $("#pp-comment-submit");
     submit.disabled = true;
     try {
-      const comment = await request(`/reports/${encodeURIComponent(this.current.id)}/comments`, { method: "POST", body: data });
+      const { withdraw_url: withdrawUrl, ...comment } = await request(`/reports/${encodeURIComponent(this.current.id)}/comments`, {
+        method: "POST",
+        body: data,
+      });
       this.commentForm.reset();
       $("#pp-comment-counter").textContent = "0 / 1000";
       if (comment.status === "published") {
@@ -383,7 +437,8 @@ class ParticipationPanel {
       } else {
         announce(t("commented_pending"));
       }
-      body.focus();
+      if (withdrawUrl) this.linkNotice.show(withdrawUrl, "comment");
+      else body.focus();
     } catch (error) {
       const field = error.field === "author_name" ? "author_name" : "body";
       this.showError(`${field}-comment-error`, errorText(error), field === "body" ? body : $("#pp-comment-author"));
@@ -407,6 +462,30 @@ class ParticipationPanel {
       announce(t(result.hidden ? "flagged_hidden" : "flagged"));
     } catch (error) {
       this.showError("reason-flag-error", errorText(error));
+    }
+  }
+
+  askWithdrawReport(open, { focus = true } = {}) {
+    $("#pp-withdraw-confirm").hidden = !open;
+    $("#pp-withdraw").setAttribute("aria-expanded", String(open));
+    if (focus) (open ? $("#pp-withdraw-yes") : $("#pp-withdraw")).focus();
+  }
+
+  async withdrawReport() {
+    if (!this.current) return;
+    this.clearErrors();
+    const id = this.current.id;
+    const yes = $("#pp-withdraw-yes");
+    yes.disabled = true;
+    try {
+      await request(`/reports/${encodeURIComponent(id)}`, { method: "DELETE" });
+      removeFromMap(this.carte.reports, id);
+      announce(t("report_withdrawn"));
+      this.openList();
+    } catch (error) {
+      this.showError("pp-withdraw-error", error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(error));
+    } finally {
+      yes.disabled = false;
     }
   }
 
@@ -437,6 +516,60 @@ class ParticipationPanel {
     } finally {
       submit.disabled = false;
     }
+  }
+}
+
+// A withdrawn report leaves the map at once (map.js's collection has no removal of its own).
+function removeFromMap(reports, id) {
+  const key = String(id);
+  const marker = reports.marker(key);
+  if (marker && reports._layer) reports._layer.removeLayer(marker);
+  reports._markers?.delete(key);
+  reports.features.delete(key);
+}
+
+// The private withdrawal link, shown once after posting, until the resident says they kept it.
+class WithdrawLinkNotice {
+  constructor(root) {
+    this.root = root;
+    this.input = root.querySelector("#withdraw-link-url");
+    this.status = root.querySelector("#withdraw-link-status");
+    this.returnFocus = null;
+    root.querySelector("#withdraw-link-copy").addEventListener("click", () => this.copy());
+    root.querySelector("#withdraw-link-close").addEventListener("click", () => this.hide());
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.hide();
+      }
+    });
+  }
+
+  show(url, kind) {
+    this.returnFocus = document.activeElement;
+    this.root.querySelector("#withdraw-link-title").textContent = t(kind === "comment" ? "withdraw_link_comment" : "withdraw_link_report");
+    this.input.value = url;
+    this.status.textContent = "";
+    this.root.hidden = false;
+    this.input.focus();
+    this.input.select();
+  }
+
+  async copy() {
+    this.input.select();
+    try {
+      await navigator.clipboard.writeText(this.input.value);
+      this.status.textContent = t("link_copied");
+    } catch {
+      this.status.textContent = t("link_copy_failed");
+    }
+  }
+
+  hide() {
+    this.root.hidden = true;
+    this.input.value = "";
+    const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : document.getElementById("map");
+    target?.focus();
   }
 }
 
