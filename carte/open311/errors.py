@@ -9,6 +9,3 @@ class Open311Error(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
-
-    def payload(self) -> list[dict]:
-        return [{"code": self.status, "description": self.description}]

@@ -3,10 +3,14 @@
 Both formats are rendered from the same plain structures, so they cannot disagree.
 XML follows the spec's element names: a list becomes a container whose children take
 the singular name (`<service_requests><request>…`, `<attributes><attribute>…`).
+Text is stripped of the characters XML 1.0 forbids (C0 controls but tab and line ends,
+surrogates, U+FFFE/U+FFFF): input is cleaned, but rows stored before that must not be
+able to break the whole feed.
 """
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
@@ -21,13 +25,15 @@ CHILDREN = {
     "values": "value",
 }
 
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
 
 def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _append(parent: ET.Element, name: str, value) -> None:

@@ -21,12 +21,15 @@ from carte.errors import CarteError
 from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
+from carte.reports.filters import DATE_MAX, DATE_MIN
+from carte.text import clean_text
 
 JURISDICTION = "grand-paris"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-27T00:00:00Z"
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
+MAX_VALUE = 64  # one id, code or status of a GET list parameter
 OPEN_STATUSES = ("published",)
 CLOSED_STATUSES = ("hidden", "rejected")
 LISTED_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
@@ -127,13 +130,17 @@ def w3c(value: datetime | None) -> str | None:
 
 
 def parse_w3c(raw: str, field: str) -> datetime:
+    """A W3C date or date-time, in UTC; outside [DATE_MIN, DATE_MAX] it is refused before it overflows."""
     text = raw.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.min, tzinfo=timezone.utc)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text)
+            value = datetime.combine(date.fromisoformat(text), time.min)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+", 1) if "T" in text else text)
     except ValueError:
         raise Open311Error(400, f"{field} : date invalide (format W3C attendu, ex. 2024-05-01T08:00:00Z).") from None
+    if not DATE_MIN <= value.date() <= DATE_MAX:
+        raise Open311Error(400, f"{field} : date attendue entre {DATE_MIN.isoformat()} et {DATE_MAX.isoformat()}.")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
@@ -149,8 +156,8 @@ class RequestQuery:
 
 
 def _list(args: Mapping[str, str], name: str) -> tuple[str, ...]:
-    raw = args.get(name) or ""
-    return tuple(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
+    values = (_clean(v, name, MAX_VALUE) for v in (args.get(name) or "").split(","))
+    return tuple(dict.fromkeys(v for v in values if v))
 
 
 def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datetime) -> RequestQuery:
@@ -290,13 +297,16 @@ def _title_from(description: str) -> str:
     return (cut if len(cut) >= 60 else first[:119]) + "…"
 
 
+def _clean(value, name: str, limit: int, *, multiline: bool = False) -> str | None:
+    """The shared text cleaner, its refusals told the Open311 way."""
+    try:
+        return clean_text(value, name, max_len=limit, multiline=multiline)
+    except CarteError as err:
+        raise Open311Error(400, f"{name} : {err.message}") from None
+
+
 def _optional(form: Mapping[str, str], name: str, limit: int) -> str | None:
-    value = (form.get(name) or "").strip()
-    if not value:
-        return None
-    if len(value) > limit:
-        raise Open311Error(400, f"{name} : au plus {limit} caractères.")
-    return value
+    return _clean(form.get(name), name, limit)
 
 
 _FIELD_NAMES = {"lat": "lat", "lon": "long", "title": "attribute[title]", "tags": "attribute[tags]",
@@ -316,12 +326,12 @@ def create_request(
 
     themes = {t.slug: t for t in session.scalars(select(Theme).where(Theme.active.is_(True)))}
     theme = find_service(themes, form.get("service_code"))
-    description = (form.get("description") or "").strip()
-    title = (form.get("attribute[title]") or "").strip() or (_title_from(description) if description else "")
+    description = _clean(form.get("description"), "description", 2000, multiline=True) or ""
+    title = _optional(form, "attribute[title]", 120) or (_title_from(description) if description else "")
     if len(title) < 5:
         title = theme.label
-    tags = [t.strip() for t in (form.get("attribute[tags]") or "").split(",") if t.strip()]
-    address = (form.get("address_string") or "").strip()
+    tags = [t.strip() for t in (_optional(form, "attribute[tags]", 500) or "").split(",") if t.strip()]
+    address = _optional(form, "address_string", 500) or ""
     payload: dict = {"theme": theme.slug, "title": title, "description": description, "tags": tags}
     lat, lon = (form.get("lat") or "").strip(), (form.get("long") or "").strip()
     if lat or lon:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from carte.models import Report
 from carte.models.participation import Comment
-from carte.participation.common import clean_text, require_public
+from carte.participation.common import require_public
+from carte.text import clean_text
 
 MIN_LENGTH = 2
 MAX_LENGTH = 1000
@@ -31,8 +32,8 @@ def add_comment(
     withdraw_hash: str | None = None,
 ) -> Comment:
     report = require_public(report)
-    body = clean_text(data.get("body"), "body", minimum=MIN_LENGTH, maximum=MAX_LENGTH, required=True)
-    author = clean_text(data.get("author_name"), "author_name", minimum=0, maximum=80, required=False)
+    body = clean_text(data.get("body"), "body", min_len=MIN_LENGTH, max_len=MAX_LENGTH, required=True, multiline=True)
+    author = clean_text(data.get("author_name"), "author_name", max_len=80)
     comment = Comment(
         public_id=secrets.token_hex(6),
         report_id=report.id,

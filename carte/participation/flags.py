@@ -14,7 +14,8 @@ from carte.errors import CarteError
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.participation import FLAG_REASONS, Comment, Flag
-from carte.participation.common import clean_text, require_public
+from carte.participation.common import require_public
+from carte.text import clean_text
 
 
 def open_flag_count(session: Session, target_type: str, target_id: int) -> int:
@@ -37,7 +38,7 @@ def flag_item(
     reason = data.get("reason")
     if reason not in FLAG_REASONS:
         raise CarteError("invalid_reason", "Choisissez un motif : spam, propos abusifs ou données personnelles.", "reason")
-    details = clean_text(data.get("details"), "details", minimum=0, maximum=500, required=False)
+    details = clean_text(data.get("details"), "details", max_len=500, multiline=True)
     exists = session.scalar(
         select(func.count()).select_from(Flag)
         .where(Flag.target_type == target_type, Flag.target_id == target.id, Flag.flagger == flagger)

@@ -15,7 +15,8 @@ from carte.errors import CarteError
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.participation import Comment, Flag
-from carte.participation.common import clean_text
+from carte.reports.filters import ID_MAX
+from carte.text import clean_text
 
 ACTIONS = {"publish": "published", "hide": "hidden", "reject": "rejected"}
 TARGETS = {"report": Report, "comment": Comment}
@@ -59,7 +60,7 @@ def decide(session: Session, user_id: int, target_type: str, public_id: str, act
     item = session.scalars(select(model).where(model.public_id == public_id)).unique().one_or_none()
     if item is None:
         raise CarteError("not_found", "Élément introuvable : il a peut-être été supprimé.", "id", status=404)
-    reason = clean_text(reason, "reason", minimum=3, maximum=500, required=action == "hide")
+    reason = clean_text(reason, "reason", min_len=3, max_len=500, required=action == "hide", multiline=True)
     item.status = ACTIONS[action]
     item.moderation_note = reason if action != "publish" else None
     for flag in session.scalars(
@@ -77,6 +78,9 @@ def decide(session: Session, user_id: int, target_type: str, public_id: str, act
 
 
 def audit_entries(session: Session, *, limit: int = 100, before: int | None = None):
+    """The newest entries, or those before the id `before` (a page of the journal)."""
+    if before is not None and not 0 <= before <= ID_MAX:
+        raise CarteError("out_of_range", f"Valeur attendue entre 0 et {ID_MAX}.", "avant")
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if before:
         stmt = stmt.where(AuditLog.id < before)

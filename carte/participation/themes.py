@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from carte.errors import CarteError
 from carte.models import Report, Theme
-from carte.participation.common import clean_text
+from carte.text import clean_text
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ICON = re.compile(r"^[a-z0-9-]{1,40}$")
@@ -33,7 +33,7 @@ def usage(session: Session) -> dict[int, int]:
 
 
 def _fields(data: dict) -> dict:
-    label = clean_text(data.get("label"), "label", minimum=2, maximum=80, required=True)
+    label = clean_text(data.get("label"), "label", min_len=2, max_len=80, required=True)
     color = (data.get("color") or "").strip()
     if not COLOR.match(color):
         raise CarteError("invalid_color", "Couleur invalide : format #rrggbb.", "color")

@@ -3,6 +3,9 @@
 Routes parse query parameters into one `ReportFilter`; storage turns it into SQL.
 A filter that cannot be satisfied (unknown theme or commune, malformed date,
 `since` after `until`) is a client error, whereas an empty selection is not.
+So is a value outside what the backends can hold: dates outside [DATE_MIN, DATE_MAX]
+(past 9999 or before year 1 they overflow Python's datetime; PostgreSQL has its own bounds),
+and ids (`cursor`) above ID_MAX, the largest 32-bit integer (reports.id on PostgreSQL).
 """
 from __future__ import annotations
 
@@ -12,8 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from carte.errors import CarteError
+from carte.text import clean_text
 
 LIMIT_DEFAULT, LIMIT_MAX = 500, 5000
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2999, 12, 31)
+ID_MAX = 2**31 - 1
 PUBLIC_STATUSES = ("published",)
 
 
@@ -44,11 +50,14 @@ class Vocabulary:
     workshops: Collection[str] = ()
 
 
-def _values(args: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
-    """Repeated parameters and comma-separated lists are both accepted."""
+def _values(args: Mapping[str, Sequence[str]], name: str, max_len: int = 200) -> tuple[str, ...]:
+    """Repeated parameters and comma-separated lists are both accepted; each value is cleaned text."""
     out: list[str] = []
     for raw in args.get(name, ()):
-        out.extend(v.strip() for v in raw.split(",") if v.strip())
+        for value in raw.split(","):
+            value = clean_text(value, name, max_len=max_len)
+            if value:
+                out.append(value)
     return tuple(dict.fromkeys(out))
 
 
@@ -59,6 +68,14 @@ def _known(values: tuple[str, ...], known: Collection[str], field_name: str, wha
     return values
 
 
+def _check_date_range(day: date, name: str) -> None:
+    """Dates outside [DATE_MIN, DATE_MAX] are refused before any arithmetic can overflow."""
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise CarteError(
+            "out_of_range", f"Date attendue entre {DATE_MIN.isoformat()} et {DATE_MAX.isoformat()}.", name
+        )
+
+
 def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None:
     values = args.get(name) or ()
     if not values or not values[-1].strip():
@@ -66,11 +83,15 @@ def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None
     raw = values[-1].strip()
     try:
         if len(raw) == 10:
-            return date.fromisoformat(raw)
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            parsed: date | datetime = date.fromisoformat(raw)
+        else:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise CarteError("invalid_date", "Date invalide (attendu AAAA-MM-JJ).", name) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    _check_date_range(parsed if type(parsed) is date else parsed.date(), name)
+    if isinstance(parsed, datetime):
+        parsed = parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+    return parsed
 
 
 def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
@@ -118,7 +139,7 @@ def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> R
         raise CarteError("invalid_range", "La date de début doit précéder la date de fin.", "since")
     return ReportFilter(
         themes=_known(_values(args, "theme"), vocabulary.themes, "theme", "theme"),
-        tags=tuple(t[:40] for t in _values(args, "tag")),
+        tags=_values(args, "tag", max_len=40),
         communes=_known(_values(args, "commune"), vocabulary.communes, "commune", "commune"),
         territoires=_known(_values(args, "territoire"), vocabulary.territoires, "territoire", "territoire"),
         departements=_known(
@@ -128,14 +149,14 @@ def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> R
         until=until,
         bbox=_bbox(args),
         limit=_int(args, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX) or LIMIT_DEFAULT,
-        cursor=_int(args, "cursor", None, 0, 2**62),
+        cursor=_int(args, "cursor", None, 0, ID_MAX),
         workshop=_workshop(args, vocabulary),
     )
 
 
 def _workshop(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> str | None:
     values = args.get("workshop") or ()
-    if not values or not values[-1].strip():
+    code = clean_text(values[-1], "workshop", max_len=40) if values else None
+    if not code:
         return None
-    code = values[-1].strip().upper()
-    return _known((code,), vocabulary.workshops, "workshop", "workshop")[0]
+    return _known((code.upper(),), vocabulary.workshops, "workshop", "workshop")[0]

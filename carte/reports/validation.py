@@ -6,21 +6,17 @@ browser can show the message next to the right input.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from carte.errors import CarteError
+from carte.text import clean_text
 
 TITLE_MIN, TITLE_MAX = 5, 120
 DESCRIPTION_MAX = 2000
 TAGS_MAX, TAG_MAX = 5, 40
 AUTHOR_MAX = 80
 LOCATION_TEXT_MIN, LOCATION_TEXT_MAX = 3, 200
-
-# C0 controls except tab and newline: PostgreSQL refuses NUL, and none belongs in a title.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
 
 @dataclass(frozen=True)
 class ReportInput:
@@ -39,20 +35,9 @@ class ReportInput:
         return self.lon is None
 
 
-def _text(data: Mapping, field: str, *, required: bool, min_len: int = 0, max_len: int) -> str | None:
-    value = data.get(field)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise CarteError("required", "Ce champ est obligatoire.", field)
-        return None
-    if not isinstance(value, str):
-        raise CarteError("invalid_type", "Ce champ doit être un texte.", field)
-    value = _CONTROL.sub("", value).strip()
-    if len(value) < min_len:
-        raise CarteError("too_short", f"Au moins {min_len} caractères.", field)
-    if len(value) > max_len:
-        raise CarteError("too_long", f"Au plus {max_len} caractères.", field)
-    return value
+def _text(data: Mapping, field: str, *, required: bool, min_len: int = 0, max_len: int,
+          multiline: bool = False) -> str | None:
+    return clean_text(data.get(field), field, required=required, min_len=min_len, max_len=max_len, multiline=multiline)
 
 
 def _coordinate(data: Mapping, field: str, low: float, high: float) -> float:
@@ -80,15 +65,11 @@ def _tags(data: Mapping) -> tuple[str, ...]:
         raise CarteError("invalid_type", "Les mots-clés doivent être une liste de textes.", "tags")
     tags: list[str] = []
     for tag in raw:
-        tag = _CONTROL.sub("", tag).strip()
-        if not tag:
-            continue
-        if len(tag) > TAG_MAX:
-            raise CarteError("too_long", f"Un mot-clé fait au plus {TAG_MAX} caractères.", "tags")
-        if tag.casefold() not in (t.casefold() for t in tags):
+        tag = clean_text(tag, "tags", max_len=TAG_MAX)
+        if tag and tag.casefold() not in (t.casefold() for t in tags):
             tags.append(tag)
-    if len(tags) > TAGS_MAX:
-        raise CarteError("too_many_tags", f"Au plus {TAGS_MAX} mots-clés.", "tags")
+            if len(tags) > TAGS_MAX:
+                raise CarteError("too_many_tags", f"Au plus {TAGS_MAX} mots-clés.", "tags")
     return tuple(tags)
 
 
@@ -104,7 +85,7 @@ def validate_report(data: object, themes: Collection[str], communes: Collection[
     if theme not in themes:
         raise CarteError("unknown_theme", "Thème inconnu.", "theme")
     title = _text(data, "title", required=True, min_len=TITLE_MIN, max_len=TITLE_MAX)
-    description = _text(data, "description", required=False, max_len=DESCRIPTION_MAX) or ""
+    description = _text(data, "description", required=False, max_len=DESCRIPTION_MAX, multiline=True) or ""
     tags = _tags(data)
     author = _text(data, "author_name", required=False, max_len=AUTHOR_MAX)
 

@@ -20,6 +20,7 @@ def page_settings() -> dict:
 
 def register_blueprints(app: Flask) -> None:
     from carte.web.aggregates import aggregates_api
+    from carte.web.boundary import init_boundary
     from carte.web.api import api
     from carte.web.auth import auth
     from carte.web.dashboard import dashboard
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.withdrawal import withdrawal
     from carte.web.workshop import workshop_pages
 
+    init_boundary(app)  # before the blueprints' own hooks: no NUL reaches them
     app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS
     app.context_processor(page_settings)
     app.register_blueprint(pages)

@@ -7,18 +7,26 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from carte.accounts import authenticate, end_sessions
 from carte.auth import login_rate_limit, safe_next
 from carte.extensions import db, limiter
+from carte.text import forbidden_character
 
 auth = Blueprint("auth", __name__)
 
 
+def no_control_characters(form, field) -> None:
+    """The shared rule of carte.text (NUL, controls, surrogates refused); a password is never rewritten."""
+    if field.data and forbidden_character(field.data):
+        raise ValidationError(_("Ce champ contient des caractères de contrôle non autorisés."))
+
+
 class LoginForm(FlaskForm):
-    email = StringField(_l("Adresse électronique"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("Adresse électronique"),
+                        validators=[DataRequired(), Length(max=254), no_control_characters])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200), no_control_characters])
 
 
 @auth.route("/connexion", methods=["GET", "POST"])

@@ -74,7 +74,10 @@ def request_filter() -> ReportFilter:
 
 
 def json_body() -> object:
-    """The decoded JSON body, or a 400/415 CarteError that names what is wrong."""
+    """The decoded JSON body, or a 400/415 CarteError that names what is wrong.
+
+    Lone surrogates and bodies nested too deep are invalid JSON too (see carte.web.boundary).
+    """
     if not request.is_json:
         raise CarteError(
             "unsupported_media_type", "Le corps doit être envoyé en application/json.", None, status=415

@@ -26,6 +26,7 @@ from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, request_filter, vocabulary
 from carte.web.workshop import join_url, reachable_from_phones, theme_labels
 from carte.workshops import service as workshops
+from carte.workshops.codes import normalise
 from carte.workshops.synthesis import folium_map, pdf_from_html, svg_map, synthesis_data
 
 dashboard = Blueprint("dashboard", __name__)
@@ -132,7 +133,7 @@ def synthesis_pdf(code: str):
     page = _synthesis_page(code, for_pdf=True)
     pdf = pdf_from_html(page, base_url=request.url_root)
     return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="synthese-atelier-{code.upper()}.pdf"'})
+                    headers={"Content-Disposition": f'attachment; filename="synthese-atelier-{normalise(code)}.pdf"'})
 
 
 @dashboard.get("/animation/ateliers/<code>/carte.html")

@@ -5,12 +5,11 @@ needs nothing from the database, so that an error can never become a second erro
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask_babel import get_locale
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from carte.errors import CarteError
-from carte.open311.formats import render as render_open311
 from carte.storage.engine import database_unavailable, unavailable_reason
 
 # Stable codes for the HTTP errors Flask raises itself.
@@ -41,6 +40,18 @@ def error_response(code: str, message: str, field: str | None, status: int):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def is_open311() -> bool:
+    """Everything under /open311 answers in Open311's own error format, even paths no route knows."""
+    return request.path == "/open311" or request.path.startswith("/open311/")
+
+
+def with_allow(response: Response, err: HTTPException) -> Response:
+    """A 405 says which methods the resource accepts (RFC 9110), as Werkzeug's own page does."""
+    if isinstance(err, MethodNotAllowed) and err.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(err.valid_methods))
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CarteError)
     def _carte_error(err: CarteError):
@@ -50,7 +61,15 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(err: HTTPException):
         status = err.code or 500
         code, message = HTTP_CODES.get(status, ("http_error", err.description or ""))
-        return error_response(code, message, None, status)
+        if hasattr(err, "error_code"):  # ours (carte.web.boundary): a stable code, a message, a field
+            code, message = err.error_code, err.description
+        if is_open311():
+            from carte.web.open311 import open311_error_response
+
+            response = open311_error_response(status, message)
+        else:
+            response = make_response(error_response(code, message, getattr(err, "field", None), status))
+        return with_allow(response, err)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
@@ -90,10 +109,10 @@ def failure_response(status: int, code: str, message: str, template: str) -> Res
     The page is rendered without Flask's context processors: Flask-Login's loads
     `current_user`, which queries `users`.
     """
-    if request.path.startswith("/open311/"):
-        fmt = "xml" if request.path.endswith(".xml") else "json"
-        body, mimetype = render_open311(fmt, "errors", [{"code": status, "description": message}])
-        return Response(body, status, content_type=mimetype)
+    if is_open311():
+        from carte.web.open311 import open311_error_response
+
+        return open311_error_response(status, message)
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message, "field": None}})
         response.status_code = status

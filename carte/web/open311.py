@@ -1,7 +1,9 @@
 """Open311 GeoReport v2 at /open311/v2: thin routes over carte.open311.service.
 
 The format is the extension of each resource (`.json` or `.xml`). Errors are the
-spec's list of `{code, description}` in the same format, with that HTTP status.
+spec's list of `{code, description}` in the same format, with that HTTP status; paths
+and methods no route serves are Flask's own 404 and 405 (with `Allow`), formatted the same
+way by the application's error handler (carte.web.errors).
 POST is form-encoded and authenticated by `api_key` (no cookie, so no CSRF token).
 """
 from __future__ import annotations
@@ -10,7 +12,6 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import HTTPException
 
 from carte.extensions import db, limiter
 from carte.open311 import service as o311
@@ -35,18 +36,22 @@ def _format(fmt: str) -> str:
 
 
 def _error_format() -> str:
-    return "xml" if request.path.endswith(".xml") else "json"
+    """The resource's extension, else what the client accepts; JSON by default."""
+    extension = request.path.rsplit(".", 1)[-1] if "." in request.path.rsplit("/", 1)[-1] else ""
+    if extension in FORMATS:
+        return extension
+    best = request.accept_mimetypes.best_match(["application/json", "text/xml", "application/xml"])
+    return "xml" if best in ("text/xml", "application/xml") else "json"
+
+
+def open311_error_response(status: int, description: str) -> Response:
+    """The spec's error list, in the request's format; also used for the errors Flask raises itself."""
+    return _respond(_error_format(), "errors", [{"code": status, "description": description}], status)
 
 
 @open311.errorhandler(Open311Error)
 def _open311_error(err: Open311Error):
-    return _respond(_error_format(), "errors", err.payload(), err.status)
-
-
-@open311.errorhandler(HTTPException)
-def _http_error(err: HTTPException):
-    status = err.code or 500
-    return _respond(_error_format(), "errors", [{"code": status, "description": err.name}], status)
+    return open311_error_response(err.status, err.description)
 
 
 @open311.before_request
@@ -126,13 +131,3 @@ def post_request(fmt: str):
     return _respond(fmt, "service_requests", [
         {"service_request_id": report.public_id, "service_notice": notice, "account_id": None}
     ])
-
-
-@open311.route("/<path:anything>", methods=["GET", "POST"])
-def unknown(anything: str):
-    raise Open311Error(404, "Ressource Open311 inconnue.")
-
-
-@open311.route("/<path:anything>", methods=["PUT", "PATCH", "DELETE"])
-def unsupported_method(anything: str):
-    raise Open311Error(405, "Méthode non autorisée : GET, ou POST pour requests.")

@@ -15,6 +15,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from marshmallow import Schema, fields, validate
 
+from carte.models.participation import FLAG_REASONS, VOTE_KINDS
+
 openapi = Blueprint("openapi", __name__)
 
 PREFIX = "/api/v1"
@@ -119,10 +121,97 @@ class GeoJSONSchema(Schema):
     features = fields.List(fields.Dict(), required=True)
 
 
+class VoteInputSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(VOTE_KINDS),
+                         metadata={"description": "`support` (par défaut) ; `dissent` si le thème ouvre le débat."})
+
+
+class VotesSchema(Schema):
+    support = fields.Integer(required=True)
+    dissent = fields.Integer(required=True)
+    dissent_allowed = fields.Boolean(required=True)
+    mine = fields.String(required=True, allow_none=True, validate=validate.OneOf(VOTE_KINDS))
+
+
+class CommentInputSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=2, max=1000))
+    author_name = fields.String(validate=validate.Length(max=80))
+
+
+class CommentSchema(Schema):
+    id = fields.String(required=True)
+    body = fields.String(required=True, allow_none=True, metadata={"description": "null si masqué."})
+    author_name = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["published", "pending", "hidden"]))
+    hidden_label = fields.String(required=True, allow_none=True)
+    moderation_note = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CommentsSchema(Schema):
+    comments = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+class FlagInputSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(FLAG_REASONS))
+    details = fields.String(validate=validate.Length(max=500))
+
+
+class FlagResultSchema(Schema):
+    flagged = fields.Boolean(required=True)
+    hidden = fields.Boolean(required=True, metadata={"description": "Masqué : le seuil de signalements est atteint."})
+
+
+class PhotoSchema(Schema):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    thumbnail_url = fields.String(required=True)
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+
+
+class PhotosSchema(Schema):
+    photos = fields.List(fields.Nested(PhotoSchema), required=True)
+
+
+class PhotoUploadSchema(Schema):
+    photos = fields.List(fields.Raw(metadata={"type": "string", "format": "binary"}), required=True,
+                         metadata={"description": "JPEG, PNG ou WebP ; métadonnées retirées à l'enregistrement."})
+
+
+class ParticipationSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["published", "hidden"]))
+    hidden_label = fields.String(metadata={"description": "Seulement si masqué."})
+    moderation_note = fields.String(allow_none=True)
+    votes = fields.Nested(VotesSchema)
+    comments = fields.List(fields.Nested(CommentSchema))
+    photos = fields.List(fields.Nested(PhotoSchema))
+    can_add_photos = fields.Boolean()
+    max_photos = fields.Integer()
+
+
+class TimelineSeriesSchema(Schema):
+    theme = fields.String(required=True)
+    counts = fields.List(fields.Integer(), required=True)
+    total = fields.Integer(required=True)
+
+
+class TimelineSchema(Schema):
+    kind = fields.String(required=True, validate=validate.Equal("timeline"))
+    bucket_days = fields.Integer(required=True)
+    starts = fields.List(fields.Integer(), required=True, metadata={"description": "Débuts des intervalles (secondes Unix)."})
+    series = fields.List(fields.Nested(TimelineSeriesSchema), required=True)
+
+
 SCHEMAS = {
     "Error": ErrorSchema, "Theme": ThemeSchema, "Themes": ThemesSchema, "Report": ReportSchema,
     "ReportFeature": ReportFeatureSchema, "ReportCollection": ReportCollectionSchema,
     "ReportInput": ReportInputSchema, "GeoJSON": GeoJSONSchema,
+    "VoteInput": VoteInputSchema, "Votes": VotesSchema, "CommentInput": CommentInputSchema, "Comment": CommentSchema,
+    "Comments": CommentsSchema, "FlagInput": FlagInputSchema, "FlagResult": FlagResultSchema, "Photo": PhotoSchema,
+    "Photos": PhotosSchema, "PhotoUpload": PhotoUploadSchema, "Participation": ParticipationSchema,
+    "Timeline": TimelineSchema,
 }
 
 PARAMETERS = {
@@ -152,22 +241,26 @@ def _parameter(name: str) -> dict:
 # --- the decorator ------------------------------------------------------------------------------
 
 ERROR_TEXT = {
-    400: "Requête invalide", 401: "Connexion requise", 403: "Accès refusé", 404: "Introuvable",
-    415: "Corps JSON attendu", 422: "Paramètre ou champ invalide", 429: "Trop de requêtes",
+    400: "Requête invalide (JSON invalide, caractère nul dans l'adresse ou un paramètre)", 401: "Connexion requise",
+    403: "Accès refusé", 404: "Introuvable", 409: "Conflit avec l'état actuel", 413: "Corps trop volumineux",
+    415: "Type de corps non pris en charge", 422: "Paramètre ou champ invalide", 429: "Trop de requêtes",
 }
+# Any request may be refused at the boundary (carte.web.boundary) before its view runs.
+ALWAYS = (400,)
 
 
 def doc(summary: str, *, tag: str, params: tuple[str, ...] = (), query: tuple[dict, ...] = (),
-        body: type[Schema] | None = None, responses: dict | None = None, errors: tuple[int, ...] = (422,),
-        media_type: str = "application/json", description: str | None = None):
+        body: type[Schema] | None = None, body_type: str = "application/json", responses: dict | None = None,
+        errors: tuple[int, ...] = (422,), media_type: str = "application/json", description: str | None = None):
     """Describe a view for the OpenAPI document (the route itself is read from the URL map).
 
     `params` names shared query parameters (see PARAMETERS), `query` adds others,
-    `responses` maps a status to a marshmallow schema (or a raw JSON schema dict).
+    `responses` maps a status to a marshmallow schema (or a raw JSON schema dict). Every
+    operation with a body must name its schema (`body`, sent as `body_type`): the tests check it.
     """
     def attach(view):
         view.__apidoc__ = {
-            "summary": summary, "tag": tag, "params": params, "query": query, "body": body,
+            "summary": summary, "tag": tag, "params": params, "query": query, "body": body, "body_type": body_type,
             "responses": responses or {200: None}, "errors": errors, "media_type": media_type,
             "description": description,
         }
@@ -205,6 +298,7 @@ FACILITATOR = (
 )
 AGGREGATE = {"type": "object"}
 AGGREGATE_ERRORS = (401, 403, 422)
+RESIDENT_POST_ERRORS = (403, 404, 409, 415, 422, 429)  # 403: a request from another site
 
 # Descriptions of the core routes, by endpoint (views of other areas may use @doc instead).
 ROUTE_DOCS = {
@@ -241,6 +335,40 @@ ROUTE_DOCS = {
         query=({"name": "zoom", "in": "query", "required": False,
                 "schema": {"type": "number", "minimum": 0, "maximum": 22}},) + FACILITATOR,
         responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+    ("participation.report_participation", "GET"): doc(
+        "Votes, commentaires et photos d'un signalement, en un appel", tag="participation",
+        responses={200: ParticipationSchema}, errors=(404,)),
+    ("participation.vote", "POST"): doc(
+        "Soutenir (« moi aussi ») ou, si le thème le permet, être en désaccord", tag="participation",
+        body=VoteInputSchema, responses={201: VotesSchema}, errors=RESIDENT_POST_ERRORS),
+    ("participation.withdraw", "DELETE"): doc(
+        "Retirer son vote", tag="participation", responses={200: VotesSchema}, errors=(403, 404, 409, 429)),
+    ("participation.list_comments", "GET"): doc(
+        "Commentaires publiés d'un signalement", tag="participation", responses={200: CommentsSchema}, errors=(404,)),
+    ("participation.post_comment", "POST"): doc(
+        "Commenter un signalement (2 à 1 000 caractères)", tag="participation", body=CommentInputSchema,
+        responses={201: CommentSchema}, errors=RESIDENT_POST_ERRORS),
+    ("participation.flag_report", "POST"): doc(
+        "Signaler un signalement à la modération", tag="participation", body=FlagInputSchema,
+        responses={201: FlagResultSchema}, errors=RESIDENT_POST_ERRORS),
+    ("participation.flag_comment", "POST"): doc(
+        "Signaler un commentaire à la modération", tag="participation", body=FlagInputSchema,
+        responses={201: FlagResultSchema}, errors=RESIDENT_POST_ERRORS),
+    ("participation.post_photos", "POST"): doc(
+        "Ajouter des photos à son propre signalement", tag="participation", body=PhotoUploadSchema,
+        body_type="multipart/form-data", responses={201: PhotosSchema}, errors=RESIDENT_POST_ERRORS + (413,)),
+    ("workshop.submit", "POST"): doc(
+        "Déposer un signalement dans un atelier ouvert", tag="ateliers", body=ReportInputSchema,
+        responses={201: ReportSchema}, errors=RESIDENT_POST_ERRORS),
+    ("workshop.state", "GET"): doc(
+        "État de l'atelier pour la projection (animateurs)", tag="ateliers", responses={200: AGGREGATE},
+        errors=(401, 403, 404)),
+    ("workshop.comparison", "GET"): doc(
+        "Les thèmes de l'atelier face au classement métropolitain (animateurs)", tag="ateliers",
+        responses={200: AGGREGATE}, errors=(401, 403, 404)),
+    ("dashboard.chronology", "GET"): doc(
+        "Signalements dans le temps, par thème (animateurs)", tag="agrégats", params=FILTER, query=FACILITATOR,
+        responses={200: TimelineSchema}, errors=AGGREGATE_ERRORS),
 }
 
 
@@ -260,11 +388,11 @@ def _operation(view, method: str, path_params: list[dict], endpoint: str = "") -
         op["description"] = meta["description"] or docstring
     op["parameters"] = path_params + [_parameter(p) for p in meta["params"]] + list(meta["query"])
     if meta["body"] is not None:
-        op["requestBody"] = {"required": True, "content": _content(meta["body"], "application/json")}
+        op["requestBody"] = {"required": True, "content": _content(meta["body"], meta["body_type"])}
     responses = {}
     for status, schema in meta["responses"].items():
         responses[str(status)] = {"description": "Succès", "content": _content(schema, meta["media_type"])}
-    for status in meta["errors"]:
+    for status in sorted(set(ALWAYS + tuple(meta["errors"]))):
         responses[str(status)] = {"description": ERROR_TEXT.get(status, "Erreur"),
                                   "content": _content(ErrorSchema, "application/json")}
     op["responses"] = responses

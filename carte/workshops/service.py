@@ -17,19 +17,23 @@ from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
 from carte.places import Atlas
 from carte.reports.service import build_report
+from carte.text import clean_text
 from carte.workshops.codes import is_valid, new_code, normalise
 
 LIMITS = {"title": 120, "place": 200, "question": 300}
+MULTILINE = {"question"}
 
 
 def _text(data: Mapping, name: str, label: str, *, required: bool = True) -> str:
-    value = data.get(name)
-    value = value.strip() if isinstance(value, str) else ""
-    if required and not value:
-        raise CarteError("required", f"{label} est obligatoire.", name)
-    if len(value) > LIMITS[name]:
-        raise CarteError("too_long", f"{label} : {LIMITS[name]} caractères au plus.", name)
-    return value
+    """The shared cleaner, with the form's own messages for the two errors people make."""
+    try:
+        return clean_text(data.get(name), name, max_len=LIMITS[name], required=required,
+                          multiline=name in MULTILINE) or ""
+    except CarteError as err:
+        messages = {"required": f"{label} est obligatoire.", "too_long": f"{label} : {LIMITS[name]} caractères au plus."}
+        if err.code not in messages:
+            raise
+        raise CarteError(err.code, messages[err.code], name) from None
 
 
 def _values(data: Mapping, name: str) -> list[str]:

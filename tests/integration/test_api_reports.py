@@ -200,9 +200,14 @@ def test_body_over_64_kb_is_413(client, app):
     assert count_reports(app) == before
 
 
-def test_control_characters_are_removed_and_html_is_kept_as_text(reports, client):
-    title = "<img src=x onerror=alert(1)>\x00"
-    body = reports.create(title=title, description="<script>alert(1)</script>")
+def test_control_characters_are_refused_and_html_is_kept_as_text(app, reports, client):
+    before = count_reports(app)
+    refused = reports.post(title="<img src=x onerror=alert(1)>\x00")
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_characters", "title")
+    assert count_reports(app) == before
+    body = reports.create(title="<img src=x onerror=alert(1)>", description="<script>alert(1)</script>")
     assert body["title"] == "<img src=x onerror=alert(1)>"
     again = client.get(f"/api/v1/reports/{body['id']}").get_json()
     assert again["description"] == "<script>alert(1)</script>"

@@ -203,6 +203,9 @@ def test_login_never_redirects_to_another_site(app, client, target):
     response = client.post(
         f"/connexion?next={target}", data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": token}
     )
+    if "%00" in target:  # refused at the boundary (carte.web.boundary) before any redirect
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 302
     assert _stays_on_site(response.headers["Location"]), response.headers["Location"]
     already_in = client.get(f"/connexion?next={target}")  # logged in: GET redirects at once
@@ -215,6 +218,9 @@ def test_language_switch_never_redirects_to_another_site(app, client, target):
 
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
     response = client.post("/langue", data={"lang": "en", "csrf_token": token, "next": unquote(target)})
+    if "%00" in target:  # refused at the boundary (carte.web.boundary) before any redirect
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 303 and _stays_on_site(response.headers["Location"])
 
 

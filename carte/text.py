@@ -1,0 +1,56 @@
+"""The one cleaner of user text: every field a stranger can fill goes through `clean_text`.
+
+The rule, for every field:
+- a value must be a string (`invalid_type`); missing, empty or blank is `required` or None;
+- it is normalised to NFC, so that "é" typed or pasted compares and counts the same;
+- control characters are refused (`invalid_characters`), never silently dropped: NUL (PostgreSQL
+  refuses it), the other C0 and C1 controls, DEL, lone UTF-16 surrogates (not encodable as UTF-8)
+  and U+FFFE/U+FFFF (forbidden in XML). What is left is valid in UTF-8, in PostgreSQL and in XML 1.0;
+- tab, line feed and carriage return are whitespace, not controls. In a single-line field (a title,
+  a name, a tag) every run of whitespace becomes one space; in a multi-line field (a description, a
+  comment, a reason) line ends become "\\n" and tabs stay;
+- surrounding whitespace is stripped, then the length (in code points) is checked: `too_short`,
+  `too_long`.
+Format characters (right-to-left override U+202E, zero-width space U+200B, joiners in emoji) are
+text in some languages and are kept: they are displayed through `textContent`, never as HTML.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from carte.errors import CarteError
+
+WHITESPACE_CONTROLS = "\t\n\r"
+# Everything refused, whatever the field: C0 but tab/LF/CR, DEL, C1, surrogates, U+FFFE, U+FFFF.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_ENDS = re.compile(r"\r\n?")
+
+INVALID_CHARACTERS = "Ce texte contient des caractères de contrôle ou invisibles non autorisés."
+
+
+def forbidden_character(text: str) -> str | None:
+    """The first character that no text may hold, or None."""
+    match = _FORBIDDEN.search(text)
+    return match.group() if match else None
+
+
+def clean_text(
+    value: object, field: str, *, max_len: int, min_len: int = 0, required: bool = False, multiline: bool = False
+) -> str | None:
+    """The cleaned text of `value`, None when it is absent and optional, or a CarteError (422) naming `field`."""
+    if value is not None and not isinstance(value, str):
+        raise CarteError("invalid_type", "Ce champ doit être un texte.", field)
+    if value and forbidden_character(value):
+        raise CarteError("invalid_characters", INVALID_CHARACTERS, field)
+    text = unicodedata.normalize("NFC", value or "")
+    text = _LINE_ENDS.sub("\n", text).strip() if multiline else " ".join(text.split())
+    if not text:
+        if required:
+            raise CarteError("required", "Ce champ est obligatoire.", field)
+        return None
+    if len(text) < min_len:
+        raise CarteError("too_short", f"Au moins {min_len} caractères.", field)
+    if len(text) > max_len:
+        raise CarteError("too_long", f"Au plus {max_len} caractères.", field)
+    return text
