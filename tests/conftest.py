@@ -11,11 +11,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 
 from carte import create_app
 from carte.extensions import db
 from carte.storage.setup import ensure_data, prepare_database
+
+# Property tests explore new examples locally; in CI they replay the same ones (no flaky run), with no
+# deadline (the machines are shared and noisy) and no example database left in the tree.
+settings.register_profile("carte", deadline=None, database=None, derandomize=bool(os.environ.get("CI")))
+settings.load_profile("carte")
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = os.environ.get("CARTE_SOURCES") or str(ROOT.parent / "shared" / "data")

@@ -173,11 +173,12 @@ def _read_geojson(path: Path) -> Iterator[tuple[int, dict]]:
     if not isinstance(features, list):
         raise ImportFileError("Le GeoJSON doit être une FeatureCollection.")
     for number, feature in enumerate(features, start=1):
-        record = dict((feature or {}).get("properties") or {}) if isinstance(feature, dict) else {}
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        record = dict(properties) if isinstance(properties, dict) else {}
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if isinstance(geometry, dict) and geometry.get("type") == "Point":
-            coords = geometry.get("coordinates") or []
-            if len(coords) >= 2:
+            coords = geometry.get("coordinates")
+            if isinstance(coords, list) and len(coords) >= 2:
                 record["__lon"], record["__lat"] = coords[0], coords[1]
         if isinstance(feature, dict) and "id" in feature and "id" not in record:
             record["id"] = feature["id"]

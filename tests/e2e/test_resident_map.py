@@ -26,6 +26,15 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
+
+def close_withdraw_link(page) -> None:
+    """After posting, the private withdrawal link is shown once, with the focus on it; noting it
+    gives the focus back to the new report's marker."""
+    expect(page.locator("#withdraw-link-url")).to_be_focused()
+    expect(page.locator("#withdraw-link-url")).to_have_value(re.compile(r"/retrait/"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#withdraw-link")).to_be_hidden()
+
 def test_map_draws_the_130_communes_offline(carte):
     page = carte.page
     # 130 outlines in the commune layer, also exposed by the script once loaded.
@@ -99,6 +108,7 @@ def test_file_a_report_by_clicking_the_map(carte):
     expect(page.locator(".pin-marker")).to_have_count(0)
     marker = page.locator(".report-marker", has_text=f"Trottoir encombré devant la tour {RUN}")
     expect(marker).to_be_visible()
+    close_withdraw_link(page)
     expect(marker).to_be_focused()
     popup = page.locator(".leaflet-popup .report-popup")
     expect(popup.locator(".report-popup__title")).to_have_text(f"Trottoir encombré devant la tour {RUN}")
@@ -220,6 +230,7 @@ def test_keyboard_only_report_without_the_map(carte):
     expect(carte.confirmation).to_have_text("Signalement enregistré à Saint-Denis (position approximative)")
     marker = page.locator(".report-marker", has_text=f"Banc cassé sur le parvis {RUN}")
     expect(marker).to_have_class(re.compile("report-marker--approx"))
+    close_withdraw_link(page)
     expect(marker).to_be_focused()
     popup = page.locator(".leaflet-popup .report-popup")
     expect(popup).to_contain_text("position approximative")

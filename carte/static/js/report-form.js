@@ -395,7 +395,7 @@ export class ReportForm extends EventTarget {
       this.close({ restoreFocus: false });
       this._emit("created", { report, mode });
       // Shown once by the participation panel (report-panel.js): only its hash is kept on the server.
-      if (withdrawUrl) document.dispatchEvent(new CustomEvent("carte:withdraw-link", { detail: { url: withdrawUrl } }));
+      if (withdrawUrl) document.dispatchEvent(new CustomEvent("carte:withdraw-link", { detail: { url: withdrawUrl, report: report.id } }));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       const field = error.field && FIELD_ORDER.includes(error.field) ? error.field : error.field === "lon" ? "lat" : null;

@@ -86,7 +86,7 @@ class ParticipationPanel {
     $("#pp-withdraw-yes").addEventListener("click", () => this.withdrawReport());
     this.linkNotice = new WithdrawLinkNotice($("#withdraw-link"));
     // The report form (report-form.js) hands over the private link of a report it just posted.
-    document.addEventListener("carte:withdraw-link", (event) => this.linkNotice.show(event.detail.url, "report"));
+    document.addEventListener("carte:withdraw-link", (event) => this.linkNotice.show(event.detail.url, "report", event.detail.report));
 
     const map = carte.map;
     map.on("moveend", () => this.isOpen && !this.list.hidden && this.renderList());
@@ -545,8 +545,10 @@ class WithdrawLinkNotice {
     });
   }
 
-  show(url, kind) {
+  // `report`: the report just posted, whose marker gets the focus back once the link is noted.
+  show(url, kind, report = null) {
     this.returnFocus = document.activeElement;
+    this.report = report;
     this.root.querySelector("#withdraw-link-title").textContent = t(kind === "comment" ? "withdraw_link_comment" : "withdraw_link_report");
     this.input.value = url;
     this.status.textContent = "";
@@ -568,7 +570,13 @@ class WithdrawLinkNotice {
   hide() {
     this.root.hidden = true;
     this.input.value = "";
-    const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : document.getElementById("map");
+    const map = document.getElementById("map");
+    if (this.report) {
+      map.focus();  // the map first: showReport then moves the focus on to the report's marker
+      window.carte.carte.showReport(this.report, { focus: true });
+      return;
+    }
+    const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : map;
     target?.focus();
   }
 }
