@@ -75,6 +75,8 @@ class Flag(db.Model):
     target_type: Mapped[str] = mapped_column(String(10))
     target_id: Mapped[int] = mapped_column(Integer)
     flagger: Mapped[str] = mapped_column(String(40))
+    # HMAC of the flagger's address (migration 0006): never the address itself.
+    source: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(20))
     details: Mapped[str | None] = mapped_column(Text)
     resolved: Mapped[bool] = mapped_column(default=False, index=True)

@@ -1,8 +1,10 @@
 """Flags: a resident reports a report or a comment as spam, abuse or personal data.
 
-After `threshold` flags from distinct residents (the unique constraint makes them
-distinct), the item is hidden until a moderator decides; the moderation queue shows it
-with its flags.
+After `threshold` flags from distinct residents, the item is hidden until a moderator
+decides; the moderation queue shows it with all its flags. Distinct means distinct
+contributor cookies (the unique constraint) AND distinct addresses (`source`, a keyed hash):
+a client mints a new cookie by dropping its own, but not a new address, so one person can
+no longer hide a report alone. Residents behind one address count once towards the hide.
 """
 from __future__ import annotations
 
@@ -19,14 +21,16 @@ from carte.text import clean_text
 
 
 def open_flag_count(session: Session, target_type: str, target_id: int) -> int:
+    """Open flags from distinct addresses (flags stored before sources were kept count by cookie)."""
     return session.scalar(
-        select(func.count()).select_from(Flag)
+        select(func.count(func.distinct(func.coalesce(Flag.source, Flag.flagger))))
         .where(Flag.target_type == target_type, Flag.target_id == target_id, Flag.resolved.is_(False))
     ) or 0
 
 
 def flag_item(
-    session: Session, target_type: str, target: Report | Comment | None, data: dict, *, flagger: str, threshold: int
+    session: Session, target_type: str, target: Report | Comment | None, data: dict, *, flagger: str, source: str | None,
+    threshold: int,
 ) -> dict:
     if target_type == "comment":
         if target is None or target.status not in ("published", "hidden"):
@@ -46,7 +50,8 @@ def flag_item(
     if exists:
         raise CarteError("already_flagged", "Vous avez déjà signalé ce contenu.", None, status=409)
     try:
-        session.add(Flag(target_type=target_type, target_id=target.id, flagger=flagger, reason=reason, details=details))
+        session.add(Flag(target_type=target_type, target_id=target.id, flagger=flagger, source=source, reason=reason,
+                         details=details))
         session.flush()
     except IntegrityError:
         session.rollback()

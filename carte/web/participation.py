@@ -5,6 +5,8 @@ checks the honeypot, calls one use case of carte.participation and serialises.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory
@@ -49,6 +51,12 @@ def _honeypot_on_report_submission():
         data = request.get_json(silent=True)
         if isinstance(data, dict) and data.get(HONEYPOT):
             raise CarteError("rejected", "Envoi refusé.", None, status=400)
+
+
+def flag_source() -> str:
+    """The flagger's address as a keyed hash: enough to tell addresses apart, not to recover one."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, (request.remote_addr or "").encode(), hashlib.sha256).hexdigest()
 
 
 def answer(payload: dict, voter: str, status: int = 200):
@@ -185,7 +193,7 @@ def flag_report(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)
     result = flags_uc.flag_item(db.session, "report", get_report(db.session, public_id), data,
-                                flagger=voter, threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
+                                flagger=voter, source=flag_source(), threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
     return answer(result, voter, 201)
 
 
@@ -195,7 +203,7 @@ def flag_comment(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)
     result = flags_uc.flag_item(db.session, "comment", comments_uc.get_comment(db.session, public_id), data,
-                                flagger=voter, threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
+                                flagger=voter, source=flag_source(), threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
     return answer(result, voter, 201)
 
 

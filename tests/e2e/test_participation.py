@@ -24,7 +24,9 @@ PASSWORD = "mot de passe de test solide"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("participation-e2e")
-    with serve_app(tmp, CARTE_UPLOAD_DIR=str(tmp / "uploads"), CARTE_FLAGS_TO_HIDE=3) as (app, base_url):
+    # Behind one trusted proxy, so that a test can give each browser an address of its own (X-Forwarded-For).
+    with serve_app(tmp, CARTE_UPLOAD_DIR=str(tmp / "uploads"), CARTE_FLAGS_TO_HIDE=3,
+                   CARTE_TRUSTED_PROXIES=1) as (app, base_url):
         app.base_url = base_url
         yield app
 
@@ -204,11 +206,11 @@ def test_photo_with_gps_exif_is_stored_without_exif(resident, server, tmp_path):
 
 
 def test_three_residents_flag_a_report_and_it_is_hidden(browser, server):
-    """Three browser contexts are three residents: three distinct signed voter cookies."""
+    """Three browser contexts at three addresses are three residents: three signed voter cookies."""
     title = "Annonce publicitaire déguisée"
     rid = create_report(server, title)
     for n in range(3):
-        context, page = new_page(browser)
+        context, page = new_page(browser, extra_http_headers={"X-Forwarded-For": f"203.0.113.{n + 1}"})
         try:
             open_report_from_list(page, server.base_url, title)
             page.locator("#pp-flag-details summary").click()

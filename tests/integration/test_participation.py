@@ -162,10 +162,17 @@ def test_comment_on_a_hidden_report_is_refused(app, client, reports):
 
 # -- flags ---------------------------------------------------------------------------------
 
+def resident_at(app, address: str):
+    """A resident's browser (its own cookies) at its own address."""
+    resident = app.test_client()
+    resident.environ_base["REMOTE_ADDR"] = address
+    return resident
+
+
 @pytest.mark.config(CARTE_FLAGS_TO_HIDE=3)
 def test_three_distinct_residents_hide_a_report_until_a_moderator_decides(app, client, reports):
     rid = reports.create()["id"]
-    residents = [app.test_client() for _ in range(3)]
+    residents = [resident_at(app, f"203.0.113.{n}") for n in range(1, 4)]
     first = residents[0].post(f"/api/v1/reports/{rid}/flags", json={"reason": "spam", "details": "publicité"})
     assert first.status_code == 201 and first.get_json() == {"flagged": True, "hidden": False}
     again = residents[0].post(f"/api/v1/reports/{rid}/flags", json={"reason": "abuse"})
@@ -187,11 +194,29 @@ def test_three_distinct_residents_hide_a_report_until_a_moderator_decides(app, c
 def test_flags_threshold_is_configurable_and_applies_to_comments(app, client, reports):
     rid = reports.create()["id"]
     cid = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Mon voisin M. Dupont au 3 rue X"}).get_json()["id"]
-    for resident in (app.test_client(), app.test_client()):
+    for resident in (resident_at(app, "203.0.113.1"), resident_at(app, "203.0.113.2")):
         assert resident.post(f"/api/v1/comments/{cid}/flags", json={"reason": "personal_data"}).status_code == 201
     listed = client.get(f"/api/v1/reports/{rid}/comments").get_json()["comments"]
     assert listed == [{**listed[0], "body": None, "author_name": None, "status": "hidden"}]
     assert listed[0]["hidden_label"] == "masqué par la modération"
+
+
+@pytest.mark.config(CARTE_FLAGS_TO_HIDE=3)
+def test_one_person_dropping_their_cookie_cannot_hide_a_report_alone(app, client, reports):
+    """Fresh cookies are free to mint, addresses are not: every flag is kept for the moderators,
+    but the automatic hide waits for distinct addresses."""
+    rid = reports.create()["id"]
+    for _ in range(5):
+        fresh = resident_at(app, "198.51.100.7")  # a new browser profile each time, the same address
+        assert fresh.post(f"/api/v1/reports/{rid}/flags", json={"reason": "spam"}).get_json()["hidden"] is False
+    assert client.get(f"/api/v1/reports/{rid}").status_code == 200
+    assert count(app, Flag) == 5
+    with app.app_context():
+        sources = db.session.scalars(select(Flag.source)).all()
+    assert len(set(sources)) == 1 and "198.51.100.7" not in sources[0]
+    others = [resident_at(app, f"203.0.113.{n}") for n in (1, 2)]
+    assert others[0].post(f"/api/v1/reports/{rid}/flags", json={"reason": "spam"}).get_json()["hidden"] is False
+    assert others[1].post(f"/api/v1/reports/{rid}/flags", json={"reason": "spam"}).get_json()["hidden"] is True
 
 
 def test_flag_needs_a_known_reason(app, client, reports):
