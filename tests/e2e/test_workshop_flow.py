@@ -210,3 +210,41 @@ def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
         context.watch.assert_quiet()
     finally:
         context.close()
+
+
+def test_projection_reconnects_by_itself_after_a_503(browser, staff_server):
+    """A 503 (database down) closes an EventSource for good; the projection opens a new one."""
+    context = offline_context(browser, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{staff_server}/connexion")
+        page.fill("input[name=email]", EMAIL)
+        page.fill("input[name=password]", STAFF_PASSWORD)
+        page.click("form.staff-form button[type=submit]")
+        page.goto(f"{staff_server}/animation/ateliers")
+        page.fill("#w-title", "Atelier panne")
+        page.fill("#w-date", "2026-11-27")
+        page.fill("#w-place", "Pantin")
+        page.fill("#w-question", "Et si la base tombe ?")
+        page.click("text=Créer l'atelier")
+        code = page.locator("#join-code").inner_text().strip()
+        calls = []
+
+        def stream(route):
+            calls.append(route.request.url)
+            if len(calls) == 1:
+                route.fulfill(status=503, headers={"Retry-After": "30"}, content_type="text/html", body="<p>503</p>")
+            else:
+                route.continue_()
+
+        page.route("**/flux", stream)
+        page.goto(f"{staff_server}/atelier/{code}/projection")
+        for _ in range(200):  # the projection waits 10 s before reconnecting; give it 20 s
+            if len(calls) >= 2:
+                break
+            page.wait_for_timeout(100)
+        assert len(calls) >= 2, "the projection never opened a new stream after the 503"
+        context.watch.assert_quiet()
+    finally:
+        context.close()

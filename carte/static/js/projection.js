@@ -69,6 +69,8 @@ function render(snapshot) {
   }
 }
 
+const RECONNECT_MS = 10_000;
+
 function connect() {
   const source = new EventSource(root.dataset.streamUrl);
   source.addEventListener("snapshot", (event) => {
@@ -86,6 +88,9 @@ function connect() {
   source.addEventListener("error", () => {
     clearTimeout(lost);
     lost = setTimeout(() => { if (source.readyState !== EventSource.OPEN) stateLine.textContent = t("live_lost"); }, 4000);
+    // A non-stream answer (a 503 while the database is down) closes the source for good:
+    // open a new one after a pause, so that the projection comes back by itself.
+    if (source.readyState === EventSource.CLOSED) setTimeout(connect, RECONNECT_MS);
   });
 }
 
