@@ -132,6 +132,14 @@ def app(request, backend, tmp_path, data_dir):
 
 
 @pytest.fixture
+def uploads(app, tmp_path) -> Path:
+    """A fresh photo folder for the test's app."""
+    folder = tmp_path / "uploads"
+    app.config["CARTE_UPLOAD_DIR"] = str(folder)
+    return folder
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -43,6 +43,24 @@ def offline_context(browser, **options):
     return context
 
 
+def log_in(page, server: str) -> None:
+    page.goto(f"{server}/connexion")
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("form.staff-form button[type=submit]")
+
+
+def create_workshop(page, server: str, title: str, place: str, question: str) -> str:
+    """Creates a workshop through its form; returns its join code."""
+    page.goto(f"{server}/animation/ateliers")
+    page.fill("#w-title", title)
+    page.fill("#w-date", "2026-11-27")
+    page.fill("#w-place", place)
+    page.fill("#w-question", question)
+    page.click("text=Créer l'atelier")
+    return page.locator("#join-code").inner_text().strip()
+
+
 def shot(page, name: str, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), full_page=full_page)
@@ -182,22 +200,14 @@ def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{staff_server}/connexion")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", STAFF_PASSWORD)
-        page.click("form.staff-form button[type=submit]")
+        log_in(page, staff_server)
         page.goto(f"{staff_server}/animation")
         expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
         problems = {"dashboard": axe_violations(page)}
         page.goto(f"{staff_server}/animation/ateliers")
         page.click("text=Créer l'atelier")  # empty: the errors show
         problems["workshop form with errors"] = axe_violations(page)
-        page.fill("#w-title", "Atelier a11y")
-        page.fill("#w-date", "2026-11-27")
-        page.fill("#w-place", "Bobigny")
-        page.fill("#w-question", "Qu'est-ce qui manque près de chez vous ?")
-        page.click("text=Créer l'atelier")
-        code = page.locator("#join-code").inner_text().strip()
+        code = create_workshop(page, staff_server, "Atelier a11y", "Bobigny", "Qu'est-ce qui manque près de chez vous ?")
         problems["workshop"] = axe_violations(page)
         page.goto(f"{staff_server}/atelier/{code}/projection")
         expect(page.locator("#live-count")).to_have_text("0")
@@ -218,17 +228,8 @@ def test_projection_reconnects_by_itself_after_a_503(browser, staff_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{staff_server}/connexion")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", STAFF_PASSWORD)
-        page.click("form.staff-form button[type=submit]")
-        page.goto(f"{staff_server}/animation/ateliers")
-        page.fill("#w-title", "Atelier panne")
-        page.fill("#w-date", "2026-11-27")
-        page.fill("#w-place", "Pantin")
-        page.fill("#w-question", "Et si la base tombe ?")
-        page.click("text=Créer l'atelier")
-        code = page.locator("#join-code").inner_text().strip()
+        log_in(page, staff_server)
+        code = create_workshop(page, staff_server, "Atelier panne", "Pantin", "Et si la base tombe ?")
         calls = []
 
         def stream(route):

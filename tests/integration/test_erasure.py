@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import func, select
 
 from carte.extensions import db
@@ -18,12 +17,6 @@ from tests.integration.test_import import run
 
 EMAIL = "Sacha.Secret@example.org"
 
-
-@pytest.fixture
-def uploads(app, tmp_path):
-    folder = tmp_path / "uploads"
-    app.config["CARTE_UPLOAD_DIR"] = str(folder)
-    return folder
 
 
 def counts(app) -> dict:

@@ -12,12 +12,6 @@ from carte.models.participation import Photo
 from tests.helpers import jpeg_with_gps
 
 
-@pytest.fixture
-def uploads(app, tmp_path):
-    folder = tmp_path / "uploads"
-    app.config["CARTE_UPLOAD_DIR"] = str(folder)
-    return folder
-
 
 def png_with_text() -> bytes:
     from PIL.PngImagePlugin import PngInfo

@@ -19,12 +19,6 @@ TITLE = "Trottoir défoncé devant l'école"
 SECRET = "mon voisin du 3e étage"
 
 
-@pytest.fixture
-def uploads(app, tmp_path):
-    folder = tmp_path / "uploads"
-    app.config["CARTE_UPLOAD_DIR"] = str(folder)
-    return folder
-
 
 def token_of(url: str) -> str:
     return url.rsplit("/", 1)[1]
