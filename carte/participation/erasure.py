@@ -24,7 +24,7 @@ from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.interop import ReportContact
 from carte.models.participation import Comment, Flag, Photo, Vote
-from carte.participation.withdrawal import remove_photo_files
+from carte.participation.photos import photo_files, remove_photo_files
 from carte.storage.versions import bump
 
 
@@ -110,9 +110,9 @@ def erase_person(
         return counts
 
     from carte.participation.comments import recount as recount_comments
-    from carte.participation.votes import _recount as recount_votes
+    from carte.participation.votes import recount as recount_votes
 
-    files = [n for p in session.scalars(select(Photo).where(photo_where)) for n in (p.filename, p.thumbnail)]
+    files = photo_files(session.scalars(select(Photo).where(photo_where)))
     touched = set(session.scalars(select(Comment.report_id).where(comment_where)))
     touched |= set(session.scalars(select(Vote.report_id).where(vote_where)))
     erased_comments = select(Comment.id).where(or_(comment_where, Comment.report_id.in_(report_ids)))

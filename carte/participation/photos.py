@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import secrets
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,18 @@ def add_photos(
             path.unlink(missing_ok=True)
         raise
     return photos
+
+
+def photo_files(photos: Iterable[Photo]) -> list[str]:
+    """The stored file names of photos (full size and thumbnail), to remove once their rows are gone."""
+    return [name for photo in photos for name in (photo.filename, photo.thumbnail)]
+
+
+def remove_photo_files(folder: Path, names: Iterable[str]) -> None:
+    """Delete stored photo files (called after the commit that deleted their rows)."""
+    for name in names:
+        if name and "/" not in name and name not in (".", ".."):
+            (folder / name).unlink(missing_ok=True)
 
 
 def report_photos(session: Session, report: Report) -> list[Photo]:

@@ -16,7 +16,7 @@ from carte.models.participation import VOTE_KINDS, Vote
 from carte.participation.common import require_public
 
 
-def _recount(session: Session, report: Report) -> None:
+def recount(session: Session, report: Report) -> None:
     def count(kind):
         return select(func.count()).select_from(Vote).where(Vote.report_id == report.id, Vote.kind == kind).scalar_subquery()
 
@@ -58,7 +58,7 @@ def cast_vote(session: Session, report: Report | None, voter: str, kind) -> dict
     except IntegrityError:
         session.rollback()
         raise CarteError("already_voted", "Vous avez déjà voté pour ce signalement.", "kind", status=409) from None
-    _recount(session, report)
+    recount(session, report)
     session.commit()
     return summary(session, report, voter)
 
@@ -70,6 +70,6 @@ def withdraw_vote(session: Session, report: Report | None, voter: str) -> dict:
         raise CarteError("no_vote", "Vous n'avez pas voté pour ce signalement.", None, status=404)
     session.delete(vote)
     session.flush()
-    _recount(session, report)
+    recount(session, report)
     session.commit()
     return summary(session, report, voter)

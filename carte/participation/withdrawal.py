@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -27,6 +26,7 @@ from carte.models import Report, ReportStatus
 from carte.models.accounts import AuditLog
 from carte.models.interop import ReportContact, ReportMedia
 from carte.models.participation import Comment, Flag, Photo
+from carte.participation.photos import photo_files, remove_photo_files
 
 WITHDRAWN = ReportStatus.WITHDRAWN.value
 BY_AUTHOR, BY_LINK = "author", "private link"
@@ -55,20 +55,12 @@ def find_by_token(session: Session, token: str) -> tuple[str, Report | Comment] 
     return None
 
 
-def remove_photo_files(folder: Path, names: Iterable[str]) -> None:
-    """Delete stored photo files (called after the commit that deleted their rows)."""
-    for name in names:
-        if name and "/" not in name and name not in (".", ".."):
-            (folder / name).unlink(missing_ok=True)
-
-
 def erase_report_text(session: Session, report: Report) -> list[str]:
     """Blank what the resident wrote on a report and drop its photos, contact and media links.
 
     Returns the photo file names to remove once the transaction commits.
     """
-    photos = session.scalars(select(Photo).where(Photo.report_id == report.id)).all()
-    files = [name for p in photos for name in (p.filename, p.thumbnail)]
+    files = photo_files(session.scalars(select(Photo).where(Photo.report_id == report.id)))
     session.execute(delete(Photo).where(Photo.report_id == report.id))
     session.execute(delete(ReportContact).where(ReportContact.report_id == report.id))
     session.execute(delete(ReportMedia).where(ReportMedia.report_id == report.id))

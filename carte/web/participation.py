@@ -221,7 +221,6 @@ def photo_file(public_id: str, variant: str):
     name = photo.filename if variant == "full" else photo.thumbnail
     response = send_from_directory(Path(current_app.config["CARTE_UPLOAD_DIR"]).resolve(), name,
                                    mimetype=photo.content_type, max_age=86400)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = "inline"
     return response
