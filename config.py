@@ -66,6 +66,8 @@ class Config:
     # Origins allowed to embed the public map in a frame (CSP frame-ancestors), space-separated,
     # e.g. "https://www.example.org". Empty: no page can be framed by another site.
     CARTE_EMBED_ORIGINS = os.environ.get("CARTE_EMBED_ORIGINS", "")
+    # Where residents report an accessibility problem (the statement at /accessibilite names it).
+    CARTE_ACCESSIBILITY_CONTACT = os.environ.get("CARTE_ACCESSIBILITY_CONTACT", "accessibilite@carte.example.org")
     # Strict-Transport-Security max-age in seconds (0: no header). Set in ProductionConfig.
     CARTE_HSTS_SECONDS = _env_int("CARTE_HSTS_SECONDS", 0)
     # Open311 requesters' contacts (email, names) are erased this many days after the report.

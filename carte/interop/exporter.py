@@ -90,7 +90,8 @@ def iter_reports(session: Session, flt: ReportFilter, batch: int = 2000) -> Iter
 def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool = True) -> int:
     """Write reports as CSV (UTF-8; a BOM by default so that spreadsheets read the accents).
 
-    `delimiter=";"` gives the variant French spreadsheets expect. Tags are joined by `|`.
+    `delimiter=";"` gives the variant French spreadsheets expect, with decimal commas: a French
+    spreadsheet reads "48.85" as text, not as a number. Tags are joined by `|`.
     Every row carries the licence and attribution columns; text that a spreadsheet would run
     as a formula is escaped (`csv_cells`, undone by the importer). Returns the number of rows.
     """
@@ -98,13 +99,15 @@ def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool
         fp.write("\ufeff")
     writer = csv_cells.writer(fp, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(FIELDS)
+    decimal_comma = delimiter == ";"
     count = 0
     for row in _rows(reports):
         out = {k: row.get(k) for k in FIELDS}
         out["tags"] = TAG_SEPARATOR.join(row.get("tags") or ())
         out["approximate"] = "true" if row.get("approximate") else "false"
-        out["lat"] = float(row["lat"])
-        out["lon"] = float(row["lon"])
+        for axis in ("lat", "lon"):
+            value = repr(float(row[axis]))
+            out[axis] = value.replace(".", ",") if decimal_comma else value
         out["licence"] = CREDITS["licence"]
         out["attribution"] = CREDITS["attribution"]
         writer.writerow(out[k] for k in FIELDS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for,
+    Blueprint, Response, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for,
 )
 from flask_limiter.util import get_remote_address
 
@@ -17,7 +17,8 @@ from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, created_report_response, json_body, premoderation
 from carte.workshops import live
 from carte.workshops.qr import qr_png, qr_svg
-from carte.workshops.service import get_workshop, submit_report
+from carte.workshops.codes import LENGTH
+from carte.workshops.service import find_workshop, get_workshop, submit_report
 
 workshop_pages = Blueprint("workshop", __name__)
 
@@ -53,9 +54,31 @@ def _room_limit() -> str:
     return current_app.config["CARTE_WORKSHOP_ROOM_RATE_LIMIT"]
 
 
+def _code_form(typed: str = "", *, unknown: bool = False):
+    """The page where a participant types the six characters read aloud or projected.
+
+    An unknown code answers 404 with the form again and what to check, not a bare error page.
+    """
+    status = 404 if unknown else 200
+    return render_template("workshop/code.html", typed=typed, unknown=unknown, length=LENGTH), status
+
+
+@workshop_pages.get("/a", strict_slashes=False)
+def enter_code():
+    typed = request.args.get("code", "")
+    if not typed.strip():
+        return _code_form()
+    workshop = find_workshop(db.session, typed)
+    if workshop is None:
+        return _code_form(typed, unknown=True)
+    return redirect(url_for("workshop.join", code=workshop.code), 303)
+
+
 @workshop_pages.get("/a/<code>")
 def join(code: str):
-    workshop = get_workshop(db.session, code)
+    workshop = find_workshop(db.session, code)
+    if workshop is None:
+        return _code_form(code, unknown=True)
     themes = [t for t in active_themes(db.session) if not workshop.theme_slugs or t.slug in workshop.theme_slugs]
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
     if workshop.territoire_code:

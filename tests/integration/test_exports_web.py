@@ -33,6 +33,13 @@ def test_csv_exports_have_bom_licence_and_a_semicolon_variant(app, client, repor
     assert french.splitlines()[0].startswith("id;theme;theme_label;title")
     rows = list(csv.DictReader(io.StringIO(french), delimiter=";"))
     assert sorted(r["title"] for r in rows) == ["Immeuble insalubre", "Loyers hors de portée"]
+    # Decimal commas, which a French spreadsheet reads as numbers ("48.93" would be text there).
+    saint_denis = next(r for r in rows if r["title"] == "Immeuble insalubre")
+    assert "." not in saint_denis["lat"] + saint_denis["lon"]
+    lon, lat = BASILIQUE_SAINT_DENIS[0], BASILIQUE_SAINT_DENIS[1]
+    assert (float(saint_denis["lon"].replace(",", ".")), float(saint_denis["lat"].replace(",", "."))) == (lon, lat)
+    plain = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert all("," not in r["lat"] and float(r["lat"]) for r in plain)  # the "," variant keeps points
 
 
 def test_geojson_export_is_rfc7946_with_credits_and_filters(app, client, reports):

@@ -1,0 +1,119 @@
+"""Pages around the map, in Chromium: typing a workshop code (/a) and the accessibility statement."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import serve_app, watch_context
+from tests.e2e.test_resident_map import AXE, axe_violations
+
+SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+QUESTION = "Qu'est-ce qui manque pour se déplacer à pied ?"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A server of its own with one open workshop, offline (no tile layer)."""
+    from carte.extensions import db
+    from carte.models import Theme
+    from carte.workshops.service import create_workshop
+
+    with serve_app(tmp_path_factory.mktemp("e2e-pages"), CARTE_TILE_URL="") as (app, base_url):
+        with app.app_context():
+            themes = set(db.session.scalars(db.select(Theme.slug)))
+            workshop = create_workshop(
+                db.session, {"title": "Marcher à Pantin", "date": "2026-12-01", "place": "Pantin", "question": QUESTION},
+                themes=themes, territoires=(), created_by=None,
+            )
+            code = workshop.code
+        yield {"base_url": base_url, "code": code}
+
+
+def new_page(browser, size: str, locale: str = "fr-FR"):
+    context = browser.new_context(viewport=SIZES[size], locale=locale, timezone_id="Europe/Paris")
+    watch = watch_context(context)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, watch, page
+
+
+def assert_axe_clean(browser, url: str, size: str = "desktop", locale: str = "fr-FR") -> None:
+    """axe-core is injected as a script, so it runs in a context of its own that bypasses the CSP."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing from node_modules: run `npm ci`.")
+    context = browser.new_context(viewport=SIZES[size], locale=locale, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+def loosely_typed(code: str) -> str:
+    """How a participant may type a code read aloud: lower case, a space in the middle."""
+    return f" {code[:3].lower()} {code[3:].lower()} "
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_typed_workshop_code_opens_the_workshop(browser, site, size):
+    context, watch, page = new_page(browser, size)
+    try:
+        page.goto(f"{site['base_url']}/a")
+        field = page.get_by_label("Code de l'atelier")
+        expect(field).to_be_focused()
+        page.keyboard.type(loosely_typed(site["code"]))
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{site['base_url']}/a/{site['code']}")
+        expect(page.locator("h1")).to_have_text(QUESTION)
+        watch.assert_quiet()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_unknown_code_gives_a_helpful_page_with_the_form_again(browser, site, size):
+    context, watch, page = new_page(browser, size)
+    try:
+        wrong = "7KX4PA" if site["code"] != "7KX4PA" else "9KX4PA"
+        response = page.goto(f"{site['base_url']}/a/{wrong}")
+        assert response.status == 404
+        expect(page.get_by_role("alert")).to_contain_text(f"Aucun atelier ne correspond au code « {wrong} »")
+        field = page.get_by_label("Code de l'atelier")
+        expect(field).to_have_value(wrong)
+        expect(field).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_role("link", name="Retour à la carte")).to_be_visible()
+        # Correct it in place, by keyboard.
+        field.fill("")
+        field.type(site["code"].lower())
+        page.keyboard.press("Enter")
+        expect(page.locator("h1")).to_have_text(QUESTION)
+        watch.assert_quiet()
+        assert_axe_clean(browser, f"{site['base_url']}/a/{wrong}", size)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("locale,title,recourse", [
+    ("fr-FR", "Déclaration d'accessibilité", "Défenseur des droits"),
+    ("en-GB", "Accessibility statement", "Défenseur des droits"),
+])
+def test_every_page_links_to_the_accessibility_statement(browser, site, locale, title, recourse):
+    context, watch, page = new_page(browser, "desktop", locale)
+    try:
+        link_name = "Accessibilité : non conforme" if locale == "fr-FR" else "Accessibility: not compliant"
+        for path in ("/", f"/a/{site['code']}", "/a", "/connexion", "/a/XXXXXX"):
+            page.goto(f"{site['base_url']}{path}")
+            expect(page.get_by_role("link", name=link_name)).to_have_count(1)
+        page.get_by_role("link", name=link_name).focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{site['base_url']}/accessibilite")
+        expect(page.locator("h1")).to_have_text(title)
+        body = page.locator("main")
+        expect(body).to_contain_text("RGAA")
+        expect(body).to_contain_text(recourse)
+        expect(body.locator("a[href^='mailto:']")).to_have_count(1)
+        watch.assert_quiet()
+        assert_axe_clean(browser, f"{site['base_url']}/accessibilite", locale=locale)
+    finally:
+        context.close()
