@@ -85,3 +85,28 @@ def audit_entries(session: Session, *, limit: int = 100, before: int | None = No
     if before:
         stmt = stmt.where(AuditLog.id < before)
     return session.scalars(stmt).unique().all()
+
+
+def audit_titles(session: Session, entries) -> dict[tuple[str, str], str]:
+    """What each entry's item is called, so that the journal names items instead of showing ids.
+
+    Reports by their title; comments by the start of their text and their report's title.
+    Items erased since have no row and keep their id.
+    """
+    ids = defaultdict(set)
+    for entry in entries:
+        ids[entry.target_type].add(entry.target_id)
+    titles: dict[tuple[str, str], str] = {}
+    if ids["report"]:
+        rows = session.execute(select(Report.public_id, Report.title).where(Report.public_id.in_(ids["report"])))
+        titles.update({("report", public_id): title for public_id, title in rows})
+    if ids["comment"]:
+        rows = session.execute(
+            select(Comment.public_id, Comment.body, Report.title)
+            .join(Report, Report.id == Comment.report_id)
+            .where(Comment.public_id.in_(ids["comment"]))
+        )
+        for public_id, body, report_title in rows:
+            excerpt = body if len(body) <= 60 else body[:59].rstrip() + "…"
+            titles[("comment", public_id)] = f"« {excerpt} » ({report_title})"
+    return titles

@@ -47,7 +47,8 @@ def decide(target_type: str, public_id: str):
 def journal():
     before = request.args.get("avant", type=int)
     entries = moderation_uc.audit_entries(db.session, limit=100, before=before)
-    return render_template("admin/journal.html", entries=entries, actions=ACTIONS)
+    titles = moderation_uc.audit_titles(db.session, entries)
+    return render_template("admin/journal.html", entries=entries, actions=ACTIONS, titles=titles)
 
 
 @moderation.get("/themes")

@@ -96,6 +96,19 @@ def test_flagged_items_appear_in_the_queue_with_their_flags_and_decisions_resolv
     assert cid in journal and "rejeté" in journal
 
 
+def test_the_journal_names_items_by_their_title_as_text(app, client, reports):
+    rid = reports.create(title="Trottoir <b>défoncé</b>")["id"]
+    cid = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Toujours là " + "x" * 80}).get_json()["id"]
+    login_as(client, app, "admin")
+    csrf = token(client)
+    client.post(f"/animation/moderation/report/{rid}", data={"action": "hide", "reason": "test", "csrf_token": csrf})
+    client.post(f"/animation/moderation/comment/{cid}", data={"action": "reject", "csrf_token": csrf})
+    journal = client.get("/animation/journal").get_data(as_text=True)
+    assert "Trottoir &lt;b&gt;défoncé&lt;/b&gt;" in journal and "<b>défoncé" not in journal
+    assert "« Toujours là xxx" in journal and "x" * 80 not in journal  # an excerpt, with its report's title
+    assert journal.count("Trottoir &lt;b&gt;défoncé&lt;/b&gt;") == 2
+
+
 def test_unknown_id_missing_csrf_and_unknown_action_store_nothing(app, client, reports):
     rid = reports.create()["id"]
     login_as(client, app, "moderator")
