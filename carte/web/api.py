@@ -8,6 +8,7 @@ from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import ReportSource
 from carte.reports.serialize import report_feature, report_json
+from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report
 from carte.storage.reports import active_themes, find_reports, get_report
@@ -44,6 +45,10 @@ def list_reports():
 @api.get("/reports/<public_id>")
 def show_report(public_id: str):
     report = get_report(db.session, public_id)
+    if report is not None and report.status == "hidden":
+        # A link to a hidden report says why it is gone, without its text: not « introuvable ».
+        return {"id": report.public_id, "status": "hidden", "hidden_label": HIDDEN_LABEL,
+                "moderation_note": report.moderation_note}
     if report is None or report.status != "published":
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
     return report_json(report)

@@ -310,7 +310,9 @@ ROUTE_DOCS = {
         "Signalements publiés (GeoJSON, du plus récent au plus ancien, par pages)", tag="signalements",
         params=FILTER + PAGING, responses={200: ReportCollectionSchema}, media_type="application/geo+json"),
     ("api.show_report", "GET"): doc(
-        "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,)),
+        "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,),
+        description="Un signalement masqué par la modération répond aussi 200, mais seulement avec `id`, "
+                    "`status: \"hidden\"`, `hidden_label` et `moderation_note` (le motif public), sans son texte."),
     ("api.post_report", "POST"): doc(
         "Déposer un signalement (point exact, ou commune et lieu en texte)", tag="signalements",
         body=ReportInputSchema, responses={201: ReportSchema}, errors=(400, 403, 415, 422, 429)),

@@ -181,7 +181,10 @@ def test_three_distinct_residents_hide_a_report_until_a_moderator_decides(app, c
     assert client.get(f"/api/v1/reports/{rid}").status_code == 200
     third = residents[2].post(f"/api/v1/reports/{rid}/flags", json={"reason": "personal_data"})
     assert third.get_json()["hidden"] is True
-    assert client.get(f"/api/v1/reports/{rid}").status_code == 404
+    detail = client.get(f"/api/v1/reports/{rid}")
+    assert detail.status_code == 200
+    assert detail.get_json() == {"id": rid, "status": "hidden", "hidden_label": "masqué par la modération",
+                                 "moderation_note": None}  # no title, text, author or position
     assert rid not in [f["id"] for f in reports.list().get_json()["features"]]
     state = client.get(f"/api/v1/reports/{rid}/participation").get_json()
     assert state["status"] == "hidden" and state["hidden_label"] == "masqué par la modération"
