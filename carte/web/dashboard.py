@@ -11,6 +11,7 @@ from dataclasses import replace
 from flask import (
     Blueprint, Response, current_app, redirect, render_template, request, url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from carte.auth import role_required
@@ -146,6 +147,8 @@ def synthesis_map(code: str):
     page = folium_map(
         atlas().web_geojson, {c["code"]: c["count"] for c in data["communes"]}, data["points"],
         Path(current_app.static_folder) / "vendor", f"Atelier {workshop.code} — {workshop.title}",
+        credits=f"{CREDITS['attribution']} — {_('Licence')} : {CREDITS['licence']}",
+        legend_title=_("Contributions par commune"),
     )
     return Response(page, mimetype="text/html",
                     headers={"Content-Disposition": f'attachment; filename="carte-atelier-{workshop.code}.html"'})

@@ -122,8 +122,12 @@ def svg_map(
         x, y = project(lon, lat)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1d3557" stroke="#fff" stroke-width="0.8"/>')
     parts.append("</svg>")
-    legend = [(PALETTE[i + len(PALETTE) - len(breaks)], b) for i, b in enumerate(breaks)]
-    return "".join(parts), legend
+    return "".join(parts), _legend(breaks)
+
+
+def _legend(breaks: list[int]) -> list[tuple[str, int]]:
+    """(colour, upper bound) of each class, the darkest colours for the top classes."""
+    return [(PALETTE[i + len(PALETTE) - len(breaks)], b) for i, b in enumerate(breaks)]
 
 
 # -- PDF -------------------------------------------------------------------------------------------
@@ -148,16 +152,63 @@ _SCRIPT_RE = re.compile(r'<script src="(https?://[^"]+)"></script>')
 _LINK_RE = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"/>')
 
 
+_CONTROLS_JS = """{% macro script(this, kwargs) %}
+(function (map, legend, credits) {
+  // Metric only: folium's own scale control shows miles too.
+  L.control.scale({imperial: false, maxWidth: 160}).addTo(map);
+  // The attribution control writes HTML: the credits go in as text through a DOM node.
+  var source = L.control({position: "bottomright"});
+  source.onAdd = function () {
+    var box = L.DomUtil.create("div", "leaflet-control-attribution leaflet-control");
+    box.textContent = credits;
+    box.style.maxWidth = "28rem";
+    return box;
+  };
+  source.addTo(map);
+  var key = L.control({position: "bottomleft"});
+  key.onAdd = function () {
+    var box = L.DomUtil.create("div", "leaflet-control");
+    box.style.background = "#fff"; box.style.padding = "6px 8px"; box.style.font = "12px/1.4 sans-serif";
+    box.style.border = "1px solid #999"; box.style.borderRadius = "4px";
+    var heading = document.createElement("strong");
+    heading.textContent = legend.title;
+    box.appendChild(heading);
+    legend.classes.forEach(function (entry) {
+      var row = document.createElement("div");
+      var swatch = document.createElement("span");
+      swatch.style.display = "inline-block"; swatch.style.width = "12px"; swatch.style.height = "12px";
+      swatch.style.marginRight = "6px"; swatch.style.verticalAlign = "middle";
+      swatch.style.background = entry[0]; swatch.style.border = "1px solid #999";
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(entry[1]));
+      box.appendChild(row);
+    });
+    return box;
+  };
+  key.addTo(map);
+})({{ this._parent.get_name() }}, {{ this.legend|tojson }}, {{ this.credits|tojson }});
+{% endmacro %}"""
+
+
 def folium_map(
     communes_geojson: bytes | str,
     counts: dict[str, int],
     points: list[tuple[float, float]],
     vendor_dir: Path,
     title: str,
+    *,
+    credits: str,
+    legend_title: str = "Contributions par commune",
 ) -> str:
-    """A standalone HTML map (heatmap + choropleth) with every script and stylesheet inlined."""
+    """A standalone HTML map (heatmap + choropleth) with every script and stylesheet inlined.
+
+    It travels alone (a file handed out after the workshop), so it carries its own legend, the
+    data credits the licences require, and a metric scale.
+    """
     import folium
+    from branca.element import MacroElement
     from folium.plugins import HeatMap
+    from jinja2 import Template
 
     features = json.loads(communes_geojson)
     breaks = _classes(list(counts.values()))
@@ -174,7 +225,7 @@ def folium_map(
             fill = PALETTE[next(i for i, b in enumerate(breaks) if count <= b) + (len(PALETTE) - len(breaks))]
         return {"fillColor": fill, "color": "#666", "weight": 0.6, "fillOpacity": 0.7}
 
-    fmap = folium.Map(location=[48.8566, 2.3522], zoom_start=10, tiles=None, control_scale=True)
+    fmap = folium.Map(location=[48.8566, 2.3522], zoom_start=10, tiles=None, control_scale=False)
     # Only Leaflet itself: no jQuery, Bootstrap or icon fonts, which this map does not use.
     fmap.default_js = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
     fmap.default_css = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
@@ -185,6 +236,11 @@ def folium_map(
     if points:
         HeatMap([[lat, lon] for lon, lat in points], name="Carte de chaleur", radius=18).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
+    controls = MacroElement()
+    controls._template = Template(_CONTROLS_JS)
+    controls.credits = credits
+    controls.legend = {"title": legend_title, "classes": [(color, f"≤ {upper}") for color, upper in _legend(breaks)]}
+    controls.add_to(fmap)
     fmap.fit_bounds([[48.72, 2.13], [49.01, 2.61]])  # the Métropole du Grand Paris
     fmap.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     page = fmap.get_root().render()

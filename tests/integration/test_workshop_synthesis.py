@@ -18,11 +18,11 @@ GROUPED = tuple(
 )
 
 
-def run_workshop(app, client, contributions=TWO_CONTRIBUTIONS) -> str:
+def run_workshop(app, client, contributions=TWO_CONTRIBUTIONS, question="Comment venez-vous ?") -> str:
     login_as(client, app, "facilitator")
     page = client.get("/animation/ateliers")
     code = client.post("/animation/ateliers", data={
-        "title": "Atelier mobilité", "date": "2026-11-27", "place": "Montreuil", "question": "Comment venez-vous ?",
+        "title": "Atelier mobilité", "date": "2026-11-27", "place": "Montreuil", "question": question,
         "csrf_token": csrf_token_from(page.get_data(as_text=True))}).headers["Location"].rsplit("/", 1)[1]
     phone = app.test_client()
     for (lon, lat), title, text in contributions:
@@ -103,7 +103,34 @@ def test_offline_map_tooltips_escape_names():
     geojson = json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": square, "properties": {"code": "75056", "nom": name}}]})
     vendor = Path(__file__).resolve().parents[2] / "carte" / "static" / "vendor"
-    page = folium_map(geojson, {"75056": 2}, [(2.35, 48.85)], vendor, "Atelier <b>X</b>")
+    page = folium_map(geojson, {"75056": 2}, [(2.35, 48.85)], vendor, "Atelier <b>X</b>", credits="IGN")
     data = json.loads(re.search(r'_add\((\{"features".*?\})\);', page).group(1))
     assert data["features"][0]["properties"]["nom"] == "&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
     assert "<title>Atelier &lt;b&gt;X&lt;/b&gt;</title>" in page
+
+
+def test_synthesis_pdf_keeps_the_map_legend_with_the_map(app, client):
+    """WeasyPrint used to push the legend alone onto page 2 while the map stayed on page 1."""
+    import io
+
+    from pypdf import PdfReader
+
+    long_question = ("Comment venez-vous à l'atelier, combien de temps mettez-vous, et qu'est-ce qui vous "
+                     "empêche de prendre les transports en commun, le vélo ou la marche plus souvent, "
+                     "en semaine comme le week-end, le jour comme le soir ? ") * 2
+    code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED, question=long_question[:300])
+    pdf = PdfReader(io.BytesIO(client.get(f"/animation/ateliers/{code}/synthese.pdf").data))
+    pages = [page.extract_text() for page in pdf.pages]
+    (legend_page,) = [i for i, text in enumerate(pages) if "Contributions par commune" in text]
+    (map_page,) = [i for i, text in enumerate(pages) if "Carte" in text.splitlines()]  # the map's heading
+    assert legend_page == map_page
+    assert "Classement des thèmes" in "".join(pages[legend_page:])
+
+
+def test_offline_map_has_a_legend_the_data_credits_and_a_metric_scale(app, client):
+    code = run_workshop(app, client)
+    html = client.get(f"/animation/ateliers/{code}/carte.html").get_data(as_text=True)
+    assert "imperial: false" in html and "L.control.scale()" not in html
+    assert '"Contributions par commune"' in html and '"\\u2264 1"' in html.replace("≤", "\\u2264")
+    assert "IGN (Licence Ouverte)" in html and "ODbL" in html
+    assert "textContent = credits" in html  # the credits go in as text, not through the HTML attribution
