@@ -117,3 +117,16 @@ def test_every_page_links_to_the_accessibility_statement(browser, site, locale, 
         assert_axe_clean(browser, f"{site['base_url']}/accessibilite", locale=locale)
     finally:
         context.close()
+
+
+def test_the_login_page_keeps_side_margins_on_a_phone(browser, site):
+    context, watch, page = new_page(browser, "phone")
+    try:
+        page.goto(f"{site['base_url']}/connexion")
+        width = SIZES["phone"]["width"]
+        for selector in ("h1", "input[name=email]", "input[name=password]", "form.staff-form button[type=submit]"):
+            box = page.locator(selector).bounding_box()
+            assert box["x"] >= 12 and box["x"] + box["width"] <= width - 12, (selector, box)
+        watch.assert_quiet()
+    finally:
+        context.close()
