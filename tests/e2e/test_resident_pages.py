@@ -9,6 +9,7 @@ from tests.e2e.test_resident_map import AXE, axe_violations
 
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 QUESTION = "Qu'est-ce qui manque pour se déplacer à pied ?"
+PLAINE_COMMUNE = "200057867"  # EPT Plaine Commune (Saint-Denis, Aubervilliers, ...)
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,12 @@ def site(tmp_path_factory):
                 themes=themes, territoires=(), created_by=None,
             )
             code = workshop.code
-        yield {"base_url": base_url, "code": code}
+            plaine_commune = create_workshop(
+                db.session, {"title": "Saint-Denis à pied", "date": "2026-12-01", "place": "Saint-Denis",
+                             "question": QUESTION, "territoire": PLAINE_COMMUNE},
+                themes=themes, territoires={PLAINE_COMMUNE}, created_by=None,
+            ).code
+        yield {"base_url": base_url, "code": code, "plaine_commune": plaine_commune}
 
 
 def new_page(browser, size: str, locale: str = "fr-FR"):
@@ -127,6 +133,28 @@ def test_the_login_page_keeps_side_margins_on_a_phone(browser, site):
         for selector in ("h1", "input[name=email]", "input[name=password]", "form.staff-form button[type=submit]"):
             box = page.locator(selector).bounding_box()
             assert box["x"] >= 12 and box["x"] + box["width"] <= width - 12, (selector, box)
+        watch.assert_quiet()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_participant_map_opens_on_the_workshops_territory(browser, site, size):
+    """A tap in the middle of the map, as it opens, lands in the workshop's territory (it was Paris)."""
+    context, watch, page = new_page(browser, size)
+    try:
+        page.goto(f"{site['base_url']}/a/{site['plaine_commune']}")
+        page.wait_for_selector("#join-map path.leaflet-interactive, #join-map svg path")
+        page.wait_for_timeout(400)  # the fit animation
+        box = page.locator("#join-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.select_option("#j-theme", index=1)
+        page.fill("#j-title", "Trottoir trop étroit")
+        with page.expect_response(lambda r: r.request.method == "POST" and "/signalements" in r.url) as answer:
+            page.get_by_role("button", name="Envoyer").click()
+        report = answer.value.json()
+        assert answer.value.status == 201, report
+        assert report["territoire"]["code"] == PLAINE_COMMUNE, report["commune"]
         watch.assert_quiet()
     finally:
         context.close()

@@ -17,7 +17,12 @@ if (form) {
   const map = L.map(mapBox, { zoomSnap: 0.5 }).setView([48.8566, 2.3522], 11);
   addBaseLayers(map, root.dataset);
   request("/communes").then((geojson) => {
-    L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
+    const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
+    // The room's own territory fills the screen; without one, the whole Métropole does.
+    const territoire = root.dataset.territoire;
+    const own = territoire ? outlines.getLayers().filter((layer) => layer.feature.properties.territoire_code === territoire) : [];
+    const bounds = own.length ? L.featureGroup(own).getBounds() : outlines.getBounds();
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
   }).catch(() => {});
   map.on("click", (event) => {
     if (pin) pin.setLatLng(event.latlng);
