@@ -35,6 +35,23 @@ def site(tmp_path_factory):
         yield {"base_url": base_url, "code": code, "plaine_commune": plaine_commune}
 
 
+@pytest.fixture(scope="module")
+def tiled_site(tmp_path_factory):
+    """The default tile server, which the browser cannot reach here: every tile fails, as offline."""
+    from carte.extensions import db
+    from carte.models import Theme
+    from carte.workshops.service import create_workshop
+
+    with serve_app(tmp_path_factory.mktemp("e2e-tiles")) as (app, base_url):
+        assert app.config["CARTE_TILE_URL"]
+        with app.app_context():
+            code = create_workshop(
+                db.session, {"title": "Hors ligne", "date": "2026-12-01", "place": "Bobigny", "question": QUESTION},
+                themes=set(db.session.scalars(db.select(Theme.slug))), territoires=(), created_by=None,
+            ).code
+        yield {"base_url": base_url, "code": code}
+
+
 def new_page(browser, size: str, locale: str = "fr-FR"):
     context = browser.new_context(viewport=SIZES[size], locale=locale, timezone_id="Europe/Paris")
     watch = watch_context(context)
@@ -155,6 +172,27 @@ def test_the_participant_map_opens_on_the_workshops_territory(browser, site, siz
         report = answer.value.json()
         assert answer.value.status == 201, report
         assert report["territoire"]["code"] == PLAINE_COMMUNE, report["commune"]
+        watch.assert_quiet()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_without_tiles_the_participant_page_says_so_and_names_the_communes(browser, tiled_site, size):
+    context, watch, page = new_page(browser, size)
+    try:
+        page.goto(f"{tiled_site['base_url']}/a/{tiled_site['code']}")
+        expect(page.locator("#join-map [role=status]")).to_contain_text("Fond de carte indisponible")
+        labels = page.locator("#join-map .commune-label")
+        expect(labels).to_have_count(0)  # the whole Métropole: names would cover it
+        for _ in range(3):
+            page.get_by_role("button", name="Zoom in").click()
+            page.wait_for_timeout(300)
+        expect(labels.first).to_be_visible()
+        names = labels.all_inner_texts()
+        assert len(names) >= 2 and all(name.strip() for name in names)
+        assert page.locator("#join-map .commune-label :not(span), #join-map .commune-label span *").count() == 0  # text only
+        assert watch.blocked  # the tiles were asked for, and refused
         watch.assert_quiet()
     finally:
         context.close()

@@ -1,6 +1,6 @@
 // Participants' page of a workshop (/a/<code>): mobile first, a pin on the map or only a commune.
 import { request } from "./api.js";
-import { addBaseLayers } from "./credits.js";
+import { addBaseLayers, addCommuneLabels } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("join");
@@ -15,7 +15,17 @@ if (form) {
   let pin = null;
 
   const map = L.map(mapBox, { zoomSnap: 0.5 }).setView([48.8566, 2.3522], 11);
-  addBaseLayers(map, root.dataset);
+  const tiles = addBaseLayers(map, root.dataset);
+  // Commune names replace the tiles' place names when there are no tiles, or once they fail.
+  let communes = null;
+  let labelled = false;
+  let wantLabels = !tiles;
+  const label = () => {
+    if (labelled || !wantLabels || !communes) return;
+    labelled = true;
+    addCommuneLabels(map, communes);
+  };
+  if (tiles) tiles.once("tileerror", () => { wantLabels = true; label(); });
   request("/communes").then((geojson) => {
     const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
     // The room's own territory fills the screen; without one, the whole Métropole does.
@@ -23,6 +33,8 @@ if (form) {
     const own = territoire ? outlines.getLayers().filter((layer) => layer.feature.properties.territoire_code === territoire) : [];
     const bounds = own.length ? L.featureGroup(own).getBounds() : outlines.getBounds();
     if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+    communes = geojson;
+    label();
   }).catch(() => {});
   map.on("click", (event) => {
     if (pin) pin.setLatLng(event.latlng);
