@@ -140,7 +140,8 @@ class ReportIndex:
         `yield_per` streams (a server-side cursor on PostgreSQL); core rows straight from the
         connection, since ORM row processing would double the load time.
         """
-        result = session.connection().execution_options(yield_per=CHUNK).execute(self._statement(session, since))
+        # Per statement: Connection.execution_options would keep streaming on for the whole session.
+        result = session.connection().execute(self._statement(session, since), execution_options={"yield_per": CHUNK})
         for part in result.partitions(CHUNK):
             yield self._arrays(part)
             del part
@@ -188,7 +189,7 @@ class ReportIndex:
     def _prune(self, session: Session) -> None:
         """Drop the rows deleted since the last sync: one id column is read, not every row."""
         t = Report.__table__.c
-        result = session.connection().execution_options(yield_per=CHUNK).execute(select(t.id).order_by(t.id))
+        result = session.connection().execute(select(t.id).order_by(t.id), execution_options={"yield_per": CHUNK})
         present = [np.fromiter((r[0] for r in part), np.int64, len(part)) for part in result.partitions(CHUNK)]
         present = np.concatenate(present) if present else np.zeros(0, dtype=np.int64)
         ids = self.columns["id"]
