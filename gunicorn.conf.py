@@ -47,6 +47,19 @@ def _warm(app, log) -> None:
         finally:
             db.session.remove()
             db.engine.dispose()
+    _trim()
+
+
+def _trim() -> None:
+    """Hand the heap freed by the load (row chunks, sort temporaries) back to the system, so that
+    it is not counted in every forked worker (glibc keeps it otherwise)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
 
 
 def when_ready(server):

@@ -100,7 +100,7 @@ class Aggregates:
         self._ready or self._setup()
         return self._cell_places
 
-    def warm(self, session: Session) -> None:
+    def warm(self, session: Session, defaults: bool = True) -> None:
         """Load the index and build every distinct-contributor order, e.g. before gunicorn forks.
 
         Built in the master, these arrays are shared by all workers (copy-on-write pages);
@@ -111,6 +111,15 @@ class Aggregates:
             groups = self.places.groups(level)
             for by_theme in (True, False):
                 self.index.sorted_keys(groups.of_commune, by_theme)
+        if defaults:
+            # The unfiltered views everyone opens first; computing them also fills the
+            # cell -> communes lookup of hotspots (shapely intersections), shared after the fork.
+            flt = ReportFilter()
+            for level in aggregation.LEVELS:
+                self.territories(session, flt, level)
+            self.shared_needs(session, flt)
+            self.hotspots(session, flt, None)
+            self.heatmap(session, flt, 11)
 
     def clear_cache(self) -> None:
         with self._lock:
