@@ -128,6 +128,34 @@ def scenario(label: str, cwd: Path, cmd: list[str], env: dict, workers: int, por
         log.close()
 
 
+LOAD_ONE = """
+import os, sys, time
+sys.path.insert(0, '.')
+from carte import create_app
+from carte.extensions import db
+app = create_app('config.Config', {'CARTE_INDEX_SNAPSHOT_DIR': ''})
+with app.app_context():
+    service = app.extensions['carte_aggregates'] if 'carte_aggregates' in app.extensions else None
+    if service is None:
+        from carte.web.aggregates import service as make
+        with app.test_request_context():
+            service = make()
+    service.places
+    started = time.perf_counter()
+    service.index.sync(db.session)
+    took = time.perf_counter() - started
+    rss = [int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmRSS')][0]
+    print(f'{len(service.index)} reports in {took:.1f} s, RSS {rss} MB, load %.2f' % os.getloadavg()[0])
+"""
+
+
+def compare_load(cwd: Path, label: str, env: dict) -> None:
+    """The index read from the database in one fresh process (no snapshot), for the reference and this code."""
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", LOAD_ONE], cwd=cwd,
+                         env={**os.environ, **env}, capture_output=True, text=True)
+    print(f"  index load, {label}: {(out.stdout.strip() or out.stderr.strip()[-300:])}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sqlite", default="/work/bench-data/1m.sqlite")
@@ -135,7 +163,8 @@ def main() -> None:
     parser.add_argument("--reference", default="/work/main", help="checkout of the code before (empty: skip)")
     parser.add_argument("--data-dir", default="/work/main/data", help="folder with the generated geojson")
     parser.add_argument("--backends", default="sqlite,pg")
-    parser.add_argument("--scenarios", default="reference,preload,snapshot")
+    parser.add_argument("--scenarios", default="reference,preload,snapshot",
+                        help="any of reference, preload, snapshot, load (index read time, side by side)")
     parser.add_argument("--workdir", default=None, help="where the SpatiaLite copy goes (default: a temp dir)")
     args = parser.parse_args()
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
@@ -160,9 +189,14 @@ def main() -> None:
             print(f"\n== PostGIS: {args.pg} (read only)")
             common["DATABASE_URL"] = args.pg
             snapshots = ""
+        if "load" in scenarios:
+            for _ in range(2):  # alternated, so that a change of machine load hits both
+                if args.reference:
+                    compare_load(Path(args.reference), "reference", common)
+                compare_load(ROOT, "this code", common)
         if "reference" in scenarios and args.reference:
             commit = subprocess.run(["git", "-C", args.reference, "log", "-1", "--format=%h %s"],
-                                    capture_output=True, text=True).stdout.strip()[:70]
+                                    capture_output=True, text=True).stdout.strip()[:70] or args.reference
             ref_cmd = [gunicorn, "-k", "gthread", "--threads", "4", "--timeout", "300", "wsgi:app"]
             for workers in (1, 4):
                 port += 1
