@@ -63,4 +63,8 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
         assert body["places"][0]["count"] == 300 and body["places"][0]["contributors"] == 40
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(120)
+        except subprocess.TimeoutExpired:  # a loaded machine: the stop is not what is tested
+            proc.kill()
+            proc.wait()
