@@ -38,11 +38,13 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
         configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
+    from carte.reports.aggregates import install as install_aggregates
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
     from carte.web.security import init_security_headers
 
     register_blueprints(app)
+    install_aggregates(app)
     register_error_handlers(app)
     init_security_headers(app)
     app.cli.add_command(carte_cli)

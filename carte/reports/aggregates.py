@@ -50,18 +50,76 @@ class LazyLevels(Mapping):
 
 
 class Aggregates:
-    """One per app: the report index, the cell-to-commune lookup and the result cache."""
+    """One per app: the report index, the cell-to-commune lookup and the result cache.
 
-    def __init__(self, atlas: Atlas, *, min_count: int = 3, hotspot_resolution: int = 8, cache_size: int = 256):
-        self.atlas = atlas
-        self.places = atlas.aggregation_places
-        self.index = ReportIndex(self.places.code.tolist())
+    `atlas` may be a callable: create_app builds the service before the data files need to
+    exist (CLI commands), and the first use builds the places and the index under a lock, so
+    the threads of a worker never build two.
+    """
+
+    def __init__(self, atlas: Atlas | Callable[[], Atlas], *, min_count: int = 3, hotspot_resolution: int = 8,
+                 cache_size: int = 256, snapshot_dir: str | None = None):
+        self._atlas = atlas
         self.min_count = min_count
         self.hotspot_resolution = hotspot_resolution
-        self.cell_places = aggregation.cell_places_from_polygons(self.places.code, atlas.commune_polygons)
+        self._snapshot_dir = snapshot_dir
         self._cache: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._setup_lock = threading.Lock()
+        self._ready = False
+
+    def _setup(self) -> None:
+        with self._setup_lock:
+            if self._ready:
+                return
+            if callable(self._atlas) and not isinstance(self._atlas, Atlas):
+                self._atlas = self._atlas()
+            self._places = self._atlas.aggregation_places
+            self._index = ReportIndex(self._places.code.tolist(), self._snapshot_dir)
+            self._cell_places = aggregation.cell_places_from_polygons(self._places.code, self._atlas.commune_polygons)
+            self._ready = True
+
+    @property
+    def atlas(self) -> Atlas:
+        self._ready or self._setup()
+        return self._atlas
+
+    @property
+    def places(self):
+        self._ready or self._setup()
+        return self._places
+
+    @property
+    def index(self) -> ReportIndex:
+        self._ready or self._setup()
+        return self._index
+
+    @property
+    def cell_places(self):
+        self._ready or self._setup()
+        return self._cell_places
+
+    def warm(self, session: Session, defaults: bool = True) -> None:
+        """Load the index and build every distinct-contributor order, e.g. before gunicorn forks.
+
+        Built in the master, these arrays are shared by all workers (copy-on-write pages);
+        built lazily, each worker would pay the load and hold its own copy.
+        """
+        self.index.sync(session)
+        for level in aggregation.LEVELS:
+            groups = self.places.groups(level)
+            for by_theme in (True, False):
+                self.index.sorted_keys(groups.of_commune, by_theme)
+        if defaults:
+            # The unfiltered views everyone opens first; computing them also fills the
+            # cell -> communes lookup of hotspots (shapely intersections), shared after the fork.
+            flt = ReportFilter()
+            for level in aggregation.LEVELS:
+                self.territories(session, flt, level)
+            self.shared_needs(session, flt)
+            self.hotspots(session, flt, None)
+            self.heatmap(session, flt, 11)
 
     def clear_cache(self) -> None:
         with self._lock:
@@ -217,3 +275,18 @@ class Aggregates:
             return aggregation.issue_groups(reports, self.places, exact=exact, min_count=self.min_count)
 
         return self._cached(session, ("issue_groups", exact), compute, flt)
+
+
+def install(app) -> None:
+    """Give the app its one Aggregates service at start-up (built in full on first use or `warm`).
+
+    Built here, not on a request's first use, so two threads of a worker never build two.
+    """
+    from carte.places import get_atlas
+
+    app.extensions["carte_aggregates"] = Aggregates(
+        lambda: get_atlas(app),
+        min_count=app.config["CARTE_MIN_PUBLIC_COUNT"],
+        hotspot_resolution=app.config["CARTE_HOTSPOT_RESOLUTION"],
+        snapshot_dir=app.config.get("CARTE_INDEX_SNAPSHOT_DIR") or None,
+    )

@@ -1,0 +1,70 @@
+"""gunicorn.conf.py as `make run` uses it: the master loads the index before forking, workers answer."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import ROOT, SOURCES, make_app
+from tests.helpers import insert_points, uniform_points_in_mgp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_template, data_dir, tmp_path):
+    path = tmp_path / "carte.sqlite"
+    shutil.copyfile(spatialite_template, path)
+    url = f"sqlite:///{path}"
+    app = make_app(url, data_dir)
+    lons, lats = uniform_points_in_mgp(app, 300, 9)
+    insert_points(app, lons, lats, "mobilite", contributors=[f"p{i % 40}" for i in range(300)])
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": url, "CARTE_DATA_DIR": str(data_dir), "CARTE_SOURCES": SOURCES,
+           "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"), "WEB_CONCURRENCY": "2", "CARTE_PRELOAD": "1"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        body = None
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/aggregates/territories?level=metropole", timeout=60
+                ) as response:
+                    body = json.load(response)
+                break
+            except OSError:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.2)
+        assert body is not None, log.read_text()
+        text = log.read_text()
+        # One load, in the master, before any worker booted; none of the workers loaded again.
+        assert text.count("report index: 300 reports from the database") == 1, text
+        master_line = next(i for i, line in enumerate(text.splitlines()) if "report index:" in line)
+        first_worker = next(i for i, line in enumerate(text.splitlines()) if "Booting worker" in line)
+        assert master_line < first_worker, text
+        # The snapshot the master wrote, named after this database's token and version.
+        assert [p for p in (tmp_path / "index").iterdir() if p.name.startswith("index-")]
+        assert np.load(next((tmp_path / "index").glob("index-*/id.npy"))).size == 300
+        assert body["places"][0]["count"] == 300 and body["places"][0]["contributors"] == 40
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(120)
+        except subprocess.TimeoutExpired:  # a loaded machine: the stop is not what is tested
+            proc.kill()
+            proc.wait()
