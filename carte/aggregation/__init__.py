@@ -62,6 +62,7 @@ from .inputs import LEVELS, CountTable, Places, ReportArrays
 from .issue_groups import issue_groups
 from .privacy import protect, suppress_small
 from .shared_needs import shared_needs
+from .similarity import level_centroids, passerelles, similar_places, workshop_similar_places
 from .territories import level_stats, territory_stats
 
 __all__ = [
@@ -73,6 +74,10 @@ __all__ = [
     "cell_places_from_polygons",
     "getis_ord_gi_star",
     "heatmap",
+    "level_centroids",
+    "passerelles",
+    "similar_places",
+    "workshop_similar_places",
     "hotspots",
     "issue_groups",
     "level_stats",
