@@ -46,7 +46,7 @@ hotspots -> GeoJSON FeatureCollection + {kind, theme, resolution, alpha, study_c
     reports_outside_study}; feature = {type, id, geometry (Polygon|MultiPolygon, lon/lat),
     properties: {zone, count, n_cells, cells, max_z, min_q, communes, territoires, cross_border}}
 issue_groups -> {kind, radius_m, min_similarity, reports, groups: [{theme, size, ids,
-    centroid: [lon, lat], extent_m, communes, cross_border, title, representative_id,
+    centroid: [lon, lat], extent_m, communes: [{code, nom}], cross_border, title, representative_id,
     mean_similarity}]}                     (cross-commune first, then by size; public: withheld_groups)
 heatmap -> {kind, theme, resolution, zoom, max_count, points: [{cell, lat, lon, count, intensity,
     resolution}]}                                             (public: dropped_cells)
@@ -57,7 +57,7 @@ Methods, thresholds and limits: docs/aggregation.md.
 """
 
 from .heatmap import heatmap, resolution_for_zoom
-from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots
+from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots, mark_robust
 from .inputs import LEVELS, CountTable, Places, ReportArrays
 from .issue_groups import issue_groups
 from .privacy import protect, suppress_small
@@ -75,6 +75,7 @@ __all__ = [
     "getis_ord_gi_star",
     "heatmap",
     "level_centroids",
+    "mark_robust",
     "passerelles",
     "similar_places",
     "workshop_similar_places",
