@@ -49,13 +49,14 @@ def class_breaks(values: Iterable[float | None], k: int = MAX_CLASSES) -> dict:
     else:
         edges = distinct  # every distinct value is its own edge
         method = "quantiles"
-    rounded = np.round(edges, digits)
+    rounded = np.round(edges, digits).tolist()
     # Lower edge rounded down and upper edge up, so that every value falls inside the legend.
     scale = 10.0**digits
-    rounded[0] = math.floor(float(arr.min()) * scale) / scale
-    rounded[-1] = math.ceil(float(arr.max()) * scale) / scale
+    low = math.floor(round(float(arr.min()) * scale, 6)) / scale
+    high = math.ceil(round(float(arr.max()) * scale, 6)) / scale
+    rounded = [low] + rounded[1:-1] + [high] if len(rounded) > 1 else [low, high]
     out: list[float] = []
-    for e in rounded.tolist():
+    for e in rounded:
         e = round(e, digits)
         if not out or e > out[-1]:
             out.append(e)
