@@ -94,8 +94,14 @@ def _protect_shared_needs(result: dict, min_count: int) -> dict:
             _hide(row, ("count", "rate_per_10k", "contributors", "score", "entropy", "top_territory_share"),
                   min_count, "count")
             row["sentence"] = f"Moins de {min_count} signalements."
+            if "why" in row:
+                row["why"] = {"coverage": None, "evenness": None, "contributors": None,
+                              "text": f"Pas de badge : moins de {min_count} signalements."}
         if _small(row.get("contributors"), min_count):
             _hide(row, ("contributors",), min_count)
+            if "why" in row:
+                row["why"] = {**row["why"], "contributors": None,
+                              "text": f"Pas de badge : moins de {min_count} contributeurs."}
         _finish(row)
     return result
 
