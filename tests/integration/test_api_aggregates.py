@@ -314,3 +314,29 @@ def test_contributors_as_the_count_on_the_api(app, client):
     assert reports["places"][0]["count"] == 15
     assert people["places"][0]["count"] == 6
     assert client.get("/api/v1/aggregates/territories?count=people").status_code == 422
+
+
+def test_workshop_room_finds_places_raising_the_same_needs_elsewhere(app, client):
+    from tests.helpers import csrf_token_from, login_as
+
+    hide_demo_content(app)
+    population_like_background(app)
+    plant(app, VILLENEUVE, "emploi-insertion", 25)
+    plant(app, CLICHY, "emploi-insertion", 25)
+    facilitator = app.test_client()
+    login_as(facilitator, app, "facilitator")
+    page = facilitator.get("/animation/ateliers")
+    created = facilitator.post("/animation/ateliers", data={
+        "title": "Atelier emploi", "date": "2026-11-27", "place": "Maison de quartier",
+        "question": "Qu'est-ce qui manque ?", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    code = created.headers["Location"].rsplit("/", 1)[1]
+    for i in range(6):
+        response = client.post(f"/api/v1/ateliers/{code}/signalements", json={
+            "theme": "emploi-insertion", "title": f"Offres trop loin {i}", "description": "Deux heures de transport.",
+            "lat": 48.8584, "lon": 2.2945})
+        assert response.status_code == 201, response.get_json()
+    body = client.get(f"/api/v1/aggregates/similar-places?workshop={code}").get_json()
+    assert body["workshop"] == code and body["workshop_reports"] == 6
+    assert {p["code"] for p in body["places"][:2]} == {VILLENEUVE, CLICHY}
+    assert body["places"][0]["shared_themes"][0]["theme"] == "emploi-insertion"
+    assert body["places"][0]["other_territory"] is True
