@@ -12,6 +12,7 @@ from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report
 from carte.storage.reports import active_themes, find_reports, get_report
 from carte.web.context import atlas, created_report_response, json_body, premoderation, request_filter
+from carte.web.idempotency import idempotent
 
 api = Blueprint("api", __name__)
 
@@ -51,6 +52,7 @@ def show_report(public_id: str):
 
 @api.post("/reports")
 @limiter.limit(lambda: current_app.config["CARTE_REPORT_RATE_LIMIT"])
+@idempotent
 def post_report():
     data = json_body()
     contributor = contributor_id(request)
