@@ -79,6 +79,8 @@ class Config:
     CARTE_SQLITE_BUSY_TIMEOUT_MS = _env_int("CARTE_SQLITE_BUSY_TIMEOUT_MS", 15_000)
     # serve: hours a POST's Idempotency-Key and its answer are kept (a retry within them gets the first answer).
     CARTE_IDEMPOTENCY_TTL_HOURS = _env_int("CARTE_IDEMPOTENCY_TTL_HOURS", 24)
+    # serve: seconds browsers keep a static file fetched by its plain URL (versioned URLs: a year, immutable).
+    CARTE_STATIC_MAX_AGE = _env_int("CARTE_STATIC_MAX_AGE", 300)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
