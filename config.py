@@ -81,6 +81,8 @@ class Config:
     CARTE_IDEMPOTENCY_TTL_HOURS = _env_int("CARTE_IDEMPOTENCY_TTL_HOURS", 24)
     # serve: seconds browsers keep a static file fetched by its plain URL (versioned URLs: a year, immutable).
     CARTE_STATIC_MAX_AGE = _env_int("CARTE_STATIC_MAX_AGE", 300)
+    # serve: seconds a worker keeps the active themes for POSTs (a theme turned off is refused that long after).
+    CARTE_THEME_CACHE_SECONDS = _env_int("CARTE_THEME_CACHE_SECONDS", 10)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
