@@ -1,4 +1,5 @@
-# Carte: `make run` to serve the app, `make test` to run the whole suite.
+# Carte: `make run` to serve the app (gunicorn, as in production), `make test` to run the whole suite;
+# `make dev` serves with Flask's development server (reloader and debugger) instead.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,10 +14,16 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := libsqlite3-mod-spatialite redis-server chromium libpango-1.0-0 libpangoft2-1.0-0
 VENDOR_STAMP := carte/static/vendor/.installed
 
-.PHONY: run test setup system-packages data db bench clean-demo translations extract-messages
+.PHONY: run dev test setup system-packages data db bench clean-demo translations extract-messages
+
+# gthread workers with the settings of gunicorn.conf.py (an equivalent command line until it exists).
+GUNICORN_OPTIONS ?= $(if $(wildcard gunicorn.conf.py),-c gunicorn.conf.py,--worker-class gthread --workers 2 --threads 4)
 
 run: setup data db
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(VENV)/bin/gunicorn $(GUNICORN_OPTIONS) --bind $(HOST):$(PORT) wsgi:app
+
+dev: setup data db
+	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
 test: setup
 	$(PY) -m pytest

@@ -79,6 +79,12 @@ class Config:
     CARTE_RETRY_AFTER = _env_int("CARTE_RETRY_AFTER", 30)
     # SpatiaLite: milliseconds a writer waits for another one's lock before answering 503.
     CARTE_SQLITE_BUSY_TIMEOUT_MS = _env_int("CARTE_SQLITE_BUSY_TIMEOUT_MS", 15_000)
+    # serve: hours a POST's Idempotency-Key and its answer are kept (a retry within them gets the first answer).
+    CARTE_IDEMPOTENCY_TTL_HOURS = _env_int("CARTE_IDEMPOTENCY_TTL_HOURS", 24)
+    # serve: seconds browsers keep a static file fetched by its plain URL (versioned URLs: a year, immutable).
+    CARTE_STATIC_MAX_AGE = _env_int("CARTE_STATIC_MAX_AGE", 300)
+    # serve: seconds a worker keeps the active themes for POSTs (a theme turned off is refused that long after).
+    CARTE_THEME_CACHE_SECONDS = _env_int("CARTE_THEME_CACHE_SECONDS", 10)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False

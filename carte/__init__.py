@@ -18,7 +18,8 @@ def select_locale() -> str:
 
 
 def create_app(config: str | object = "config.Config", overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    # No automatic static route: carte.web.serving adds versioned ones.
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
@@ -42,7 +43,9 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
     from carte.web.security import init_security_headers
+    from carte.web.serving import init_serving
 
+    init_serving(app)
     register_blueprints(app)
     install_aggregates(app)
     register_error_handlers(app)

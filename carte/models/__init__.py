@@ -160,4 +160,4 @@ class DataVersion(db.Model):
 
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
-from carte.models import accounts, interop, participation, workshops  # noqa: E402,F401
+from carte.models import accounts, idempotency, interop, participation, workshops  # noqa: E402,F401

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from carte.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
-from carte.models import ReportSource
+from carte.models import Report, ReportSource
 from carte.reports.serialize import report_feature, report_json
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
-from carte.reports.service import build_report
+from carte.reports.service import build_report, kept_after_commit
 from carte.storage.reports import active_themes, find_reports, get_report
-from carte.web.context import atlas, created_report_response, json_body, premoderation, request_filter
+from carte.web.context import (
+    atlas, created_report_response, json_body, premoderation, reference_rows, request_filter,
+)
+from carte.web.idempotency import idempotent
 
 api = Blueprint("api", __name__)
 
@@ -56,13 +60,28 @@ def show_report(public_id: str):
 
 @api.post("/reports")
 @limiter.limit(lambda: current_app.config["CARTE_REPORT_RATE_LIMIT"])
+@idempotent
 def post_report():
     data = json_body()
     contributor = contributor_id(request)
+    rows = reference_rows()
+    try:
+        report, token = _store_report(data, contributor, rows.themes(db.session))
+    except IntegrityError:  # a theme deleted by another worker while this one still had it cached
+        db.session.rollback()
+        rows.forget_themes()
+        report, token = _store_report(data, contributor, rows.themes(db.session))
+    rows.attach(db.session, report)  # the answer reads no row back
+    return created_report_response(report, contributor, withdraw_token=token)
+
+
+def _store_report(data: object, contributor: str, themes: dict) -> tuple[Report, str]:
     report = build_report(
-        db.session, atlas(), data, contributor=contributor, source=ReportSource.WEB, premoderation=premoderation()
+        db.session, atlas(), data, contributor=contributor, source=ReportSource.WEB, premoderation=premoderation(),
+        themes=themes,
     )
     token, report.withdraw_hash = new_link_token()
     db.session.add(report)
-    db.session.commit()
-    return created_report_response(report, contributor, withdraw_token=token)
+    with kept_after_commit(db.session()):  # the scoped session's own Session
+        db.session.commit()
+    return report, token

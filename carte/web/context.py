@@ -13,11 +13,22 @@ from carte.models.workshops import Workshop
 from carte.places import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.reports.serialize import report_json
+from carte.reports.service import ReferenceRows
 from carte.storage.reports import active_themes
 
 
 def atlas() -> Atlas:
     return get_atlas(current_app)
+
+
+def reference_rows() -> ReferenceRows:
+    """The process's cache of themes and place names for the write path (see ReferenceRows)."""
+    rows = current_app.extensions.get("carte_reference_rows")
+    if rows is None:
+        rows = current_app.extensions["carte_reference_rows"] = ReferenceRows(
+            current_app.config["CARTE_THEME_CACHE_SECONDS"]
+        )
+    return rows
 
 
 def vocabulary() -> Vocabulary:

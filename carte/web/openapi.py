@@ -362,6 +362,17 @@ SIMILAR_LEVEL_PARAM = {"name": "level", "in": "query", "required": False,
                        "schema": {"type": "string", "enum": ["commune", "territoire"]}}
 AGGREGATE_ERRORS = (401, 403, 422)
 RESIDENT_POST_ERRORS = (403, 404, 409, 415, 422, 429)  # 403: a request from another site
+# serve: POSTs that create something accept an Idempotency-Key (carte.web.idempotency).
+IDEMPOTENCY_KEY = (
+    {"name": "Idempotency-Key", "in": "header", "required": False,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+     "description": "Clé choisie par le client (1 à 255 caractères ASCII visibles, un UUID par exemple). "
+                    "Une requête renvoyée avec la même clé par le même contributeur dans les 24 h reçoit la "
+                    "première réponse (même statut, corps et Location, en-tête Idempotent-Replayed: true) "
+                    "sans rien enregistrer de plus. La même clé avec un autre corps : 422 idempotency_key_reused ; "
+                    "pendant que la première requête s'exécute : 409 idempotency_in_progress ; clé mal formée : "
+                    "422 invalid_idempotency_key."},
+)
 
 # Descriptions of the core routes, by endpoint (views of other areas may use @doc instead).
 ROUTE_DOCS = {
@@ -378,7 +389,8 @@ ROUTE_DOCS = {
                     "`status: \"hidden\"`, `hidden_label` et `moderation_note` (le motif public), sans son texte."),
     ("api.post_report", "POST"): doc(
         "Déposer un signalement (point exact, ou commune et lieu en texte)", tag="signalements",
-        body=ReportInputSchema, responses={201: ReportSchema}, errors=(400, 403, 415, 422, 429)),
+        body=ReportInputSchema, query=IDEMPOTENCY_KEY, responses={201: ReportSchema},
+        errors=(400, 403, 409, 415, 422, 429)),
     ("aggregates.territories", "GET"): doc(
         "Statistiques par commune, territoire, département ou métropole", tag="agrégats",
         params=FILTER, query=({"name": "level", "in": "query", "required": False,
@@ -427,7 +439,7 @@ ROUTE_DOCS = {
         "Commentaires publiés d'un signalement", tag="participation", responses={200: CommentsSchema}, errors=(404,)),
     ("participation.post_comment", "POST"): doc(
         "Commenter un signalement (2 à 1 000 caractères)", tag="participation", body=CommentInputSchema,
-        responses={201: CommentSchema}, errors=RESIDENT_POST_ERRORS),
+        query=IDEMPOTENCY_KEY, responses={201: CommentSchema}, errors=RESIDENT_POST_ERRORS),
     ("participation.flag_report", "POST"): doc(
         "Signaler un signalement à la modération", tag="participation", body=FlagInputSchema,
         responses={201: FlagResultSchema}, errors=RESIDENT_POST_ERRORS),
@@ -439,7 +451,7 @@ ROUTE_DOCS = {
         body_type="multipart/form-data", responses={201: PhotosSchema}, errors=RESIDENT_POST_ERRORS + (413,)),
     ("workshop.submit", "POST"): doc(
         "Déposer un signalement dans un atelier ouvert", tag="ateliers", body=ReportInputSchema,
-        responses={201: ReportSchema}, errors=RESIDENT_POST_ERRORS),
+        query=IDEMPOTENCY_KEY, responses={201: ReportSchema}, errors=RESIDENT_POST_ERRORS),
     ("workshop.state", "GET"): doc(
         "État de l'atelier pour la projection (animateurs)", tag="ateliers", responses={200: AGGREGATE},
         errors=(401, 403, 404)),

@@ -23,6 +23,7 @@ from carte.participation.withdrawal import new_link_token
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import get_report
 from carte.web.context import json_body, premoderation, withdraw_url
+from carte.web.idempotency import idempotent
 
 participation = Blueprint("participation", __name__)
 media = Blueprint("media", __name__)
@@ -143,6 +144,7 @@ def list_comments(public_id: str):
 
 @participation.post("/reports/<public_id>/comments")
 @limiter.limit(participation_limit)
+@idempotent
 def post_comment(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)

@@ -15,6 +15,7 @@ from carte.extensions import db, limiter
 from carte.storage.reports import active_themes
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, created_report_response, json_body, premoderation
+from carte.web.idempotency import idempotent
 from carte.workshops import live
 from carte.workshops.qr import qr_png, qr_svg
 from carte.workshops.codes import LENGTH
@@ -93,6 +94,7 @@ def join(code: str):
 @workshop_pages.post("/api/v1/ateliers/<code>/signalements")
 @limiter.limit(lambda: current_app.config["CARTE_WORKSHOP_RATE_LIMIT"], key_func=_device_key)
 @limiter.limit(_room_limit, key_func=get_remote_address)
+@idempotent
 def submit(code: str):
     workshop = get_workshop(db.session, code)
     data = json_body()
