@@ -571,19 +571,22 @@ let pointsFilters = null;
 let pointsLoaded = null;
 let pointsController = null;
 
+// A complete, unclustered answer for a view stays valid inside that view: zooming into it needs no
+// new request (and keeps the markers a person is hovering). Clusters or a first page do.
 async function loadPoints() {
   if (!map.hasLayer(points) || !pointsFilters) return;
+  const view = map.getBounds();
+  const key = JSON.stringify(pointsFilters);
+  if (pointsLoaded && pointsLoaded.key === key && pointsLoaded.complete && pointsLoaded.bounds.contains(view)) return;
   const params = {
     ...pointsFilters, exact: undefined, status: undefined, limit: 1000,
-    bbox: map.getBounds().toBBoxString(), zoom: Math.round(map.getZoom()),
+    bbox: view.toBBoxString(), zoom: Math.round(map.getZoom()),
   };
-  const key = JSON.stringify(params);
-  if (pointsLoaded === key) return;
   pointsController?.abort();
   pointsController = new AbortController();
   const collection = await request("/reports", { params, signal: pointsController.signal });
   drawPoints(collection);
-  pointsLoaded = key;
+  pointsLoaded = { key, bounds: view, complete: !collection.clustered && !collection.next_cursor };
 }
 const reloadPoints = () => loadPoints().catch((error) => { if (error.name !== "AbortError") pointsTotal.textContent = t("error", { message: error.message }); });
 
