@@ -33,7 +33,8 @@ from carte.reports.filters import ReportFilter  # noqa: E402
 from carte.storage.reports import apply_filter  # noqa: E402
 from carte.web.aggregates import service  # noqa: E402
 
-GOALS_MS = {"territories": 100, "shared-needs": 200, "hotspots": 1000, "issue-groups": 1000, "heatmap": None}
+GOALS_MS = {"territories": 100, "shared-needs": 200, "hotspots": 1000, "issue-groups": 1000, "heatmap": None,
+            "similar-places": 200, "passerelles": 300}
 THEMES = ["mobilite", "logement", "espaces-publics-proprete", "environnement-nature", "sante-services"]
 TERRITOIRES = ["75056", "200057867", "200057875", "200057941", "200058014"]
 DEPARTEMENTS = ["75", "92", "93", "94"]
@@ -140,6 +141,7 @@ def main() -> None:
             agg.territories(db.session, ReportFilter(), level)
         warm_s = time.perf_counter() - started
     print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · Python {platform.python_version()}")
+    print(f"load average at start: {os.getloadavg()}")
     print(f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.1f} s, "
           f"distinct-contributor orders built in {warm_s:.1f} s (once per process)")
     print(f"Naive figures over the first {args.naive_filters} filters (each call scans SQL).")
@@ -152,6 +154,9 @@ def main() -> None:
         "issue-groups": [{**{k: v for k, v in q.items() if k not in ("territoire", "departement")}, "commune": COMMUNES[i]}
                          for i, q in enumerate(filters)],
         "heatmap": [{**q, "zoom": 10 + i % 4} for i, q in enumerate(filters)],
+        "similar-places": [{**{k: v for k, v in q.items() if k not in ("territoire", "departement")},
+                            "code": COMMUNES[i], "level": "commune"} for i, q in enumerate(filters)],
+        "passerelles": [{**q, "level": ["commune", "territoire"][i % 2]} for i, q in enumerate(filters)],
     }
     print(f"\n{'endpoint':<14}{'p50 ms':>9}{'p95 ms':>9}{'naive p50':>11}{'naive p95':>11}{'ratio p95':>11}  goal")
     for name, queries in endpoints.items():
@@ -163,7 +168,7 @@ def main() -> None:
             response = client.get(f"/api/v1/aggregates/{name}", query_string=query)
             times.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, (name, query, response.get_json())
-            if name == "issue-groups" or len(naive_times) >= args.naive_filters:
+            if name in ("issue-groups", "similar-places", "passerelles") or len(naive_times) >= args.naive_filters:
                 continue
             with app.test_request_context(f"/api/v1/aggregates/{name}", query_string=query):
                 from carte.web.context import request_filter
@@ -180,6 +185,7 @@ def main() -> None:
             print(f"{name:<14}{p50:>9.1f}{p95:>9.1f}{n50:>11.1f}{n95:>11.1f}{n95 / p95:>10.1f}x  {verdict}")
         else:
             print(f"{name:<14}{p50:>9.1f}{p95:>9.1f}{'n/a':>11}{'n/a':>11}{'':>11}  {verdict}")
+        print(f"{'':<14}load average {tuple(round(x, 2) for x in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

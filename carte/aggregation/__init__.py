@@ -22,7 +22,10 @@ title=None, description=None)``
 
 Functions
 ---------
-``territory_stats(data, places, level="commune", *, alpha=0.05, fdr_family="table", include_zero_rows=False, exact=False, min_count=3)``
+``territory_stats(data, places, level="commune", *, alpha=0.05, fdr_family="table", include_zero_rows=False, exact=False, min_count=3, count_unit="reports")``
+``similar_places(data, places, code, level="commune", *, labels=None, ...)``, ``workshop_similar_places(room, data, places, level)``
+``passerelles(data, places, level="commune", *, labels=None, centroids=None, sentences=None, max_pairs=50, ...)``
+``mark_robust(features)``: hotspot zones of several H3 resolutions get ``robust``
 ``shared_needs(data, places, *, alpha=0.05, min_reports=30, min_contributors=10, min_territory_coverage=1/3, max_top_share=0.5, exact=False, min_count=3)``
 ``hotspots(cells, counts=None, study=None, *, theme=None, resolution=None, ring=0, alpha=0.05, cell_places=None, places=None, exact=False, min_count=3)``
 ``StudyArea.from_cells(cells, ring=0, resolution=None)`` and ``cell_places_from_polygons(codes, polygons)``
@@ -32,21 +35,27 @@ Functions
 
 Outputs (every result carries ``"kind"`` and ``"exact"``; public ones also ``"min_count"``)
 -----------------------------------------------------------------------------------------
-territory_stats -> {kind, level, total, contributors, population, alpha, fdr_family,
+territory_stats -> {kind, level, count_unit, total, contributors, population, alpha, fdr_family,
     themes: [{theme, count, contributors, rate_per_10k, share}],
-    places: [{code, nom, population, count, contributors, rate_per_10k}],
-    rows: [{code, nom, theme, count, contributors, population, rate_per_10k, place_count, share,
-            lq, expected, p_value, q_value, significant}]}           (rows with count 0 omitted)
+    places: [{code, nom, population, count, contributors, rate_per_10k, rate_eb_per_10k}],
+    rows: [{code, nom, theme, count, contributors, population, rate_per_10k, rate_eb_per_10k, place_count,
+            share, lq, expected, p_value, q_value, significant, excess_risk, excess_expected, excess_p,
+            excess_q, excess_significant}],                       (rows with count 0 omitted)
+    breaks: {rate_eb_per_10k: [edges], rate_per_10k: [edges], method, digits, unit}}
+similar_places -> {code, nom, level, territoire, method, count_unit, places: [{code, nom, territoire: {code, nom},
+    similarity, shared_themes: [{theme, label, excess_risk, other_excess_risk, both_significant, suppressed}],
+    other_territory}]}                                        (public: withheld_places)
+passerelles -> {kind, level, method, pairs: [{a, b, similarity, shared_themes: [{theme, label}], sentence, line}]}
 shared_needs -> {kind, total, territoires, thresholds: {...}, themes: [{rank, theme, count,
     contributors, rate_per_10k, communes_present, territoires_present, departements_present,
     population_present, communes_significant, territoires_significant, departements_significant,
     population_significant, entropy, top_territory, top_territory_nom, top_territory_share, score,
-    metropolitan, sentence}]}                                          (sorted by score)
+    metropolitan, why: {coverage, evenness, contributors, text}, sentence}]}   (sorted by score)
 hotspots -> GeoJSON FeatureCollection + {kind, theme, resolution, alpha, study_cells, reports,
     reports_outside_study}; feature = {type, id, geometry (Polygon|MultiPolygon, lon/lat),
     properties: {zone, count, n_cells, cells, max_z, min_q, communes, territoires, cross_border}}
 issue_groups -> {kind, radius_m, min_similarity, reports, groups: [{theme, size, ids,
-    centroid: [lon, lat], extent_m, communes, cross_border, title, representative_id,
+    centroid: [lon, lat], extent_m, communes: [{code, nom}], cross_border, title, representative_id,
     mean_similarity}]}                     (cross-commune first, then by size; public: withheld_groups)
 heatmap -> {kind, theme, resolution, zoom, max_count, points: [{cell, lat, lon, count, intensity,
     resolution}]}                                             (public: dropped_cells)
@@ -57,11 +66,12 @@ Methods, thresholds and limits: docs/aggregation.md.
 """
 
 from .heatmap import heatmap, resolution_for_zoom
-from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots
+from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots, mark_robust
 from .inputs import LEVELS, CountTable, Places, ReportArrays
 from .issue_groups import issue_groups
 from .privacy import protect, suppress_small
 from .shared_needs import shared_needs
+from .similarity import level_centroids, passerelles, similar_places, workshop_similar_places
 from .territories import level_stats, territory_stats
 
 __all__ = [
@@ -73,6 +83,11 @@ __all__ = [
     "cell_places_from_polygons",
     "getis_ord_gi_star",
     "heatmap",
+    "level_centroids",
+    "mark_robust",
+    "passerelles",
+    "similar_places",
+    "workshop_similar_places",
     "hotspots",
     "issue_groups",
     "level_stats",

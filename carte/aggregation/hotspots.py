@@ -206,6 +206,7 @@ def _zones(study: StudyArea, x, z, q, hot: np.ndarray, cell_places, places: Plac
     adjacency = study.weights[hot][:, hot]
     n_zones, label = connected_components(adjacency, directed=False)
     territoire_of = places.territoire_of_code if places is not None else {}
+    nom_of = dict(zip(places.code.tolist(), places.nom.tolist())) if places is not None else {}
     features = []
     for k in range(n_zones):
         members = hot[label == k]
@@ -219,11 +220,13 @@ def _zones(study: StudyArea, x, z, q, hot: np.ndarray, cell_places, places: Plac
             "geometry": cells_geojson(zone_cells),
             "properties": {
                 "count": int(round(float(x[members].sum()))),
+                "resolution": study.resolution,
+                "robust": False,
                 "n_cells": len(zone_cells),
                 "cells": zone_cells,
                 "max_z": fnum(z[members].max(), 4),
                 "min_q": fnum(q[members].min(), 12),
-                "communes": sorted(communes),
+                "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in sorted(communes)],
                 "territoires": sorted(territoires),
                 "cross_border": len(communes) >= 2,
             },
@@ -232,6 +235,40 @@ def _zones(study: StudyArea, x, z, q, hot: np.ndarray, cell_places, places: Plac
     for i, f in enumerate(features, start=1):
         f["id"] = i
         f["properties"]["zone"] = i
+    return features
+
+
+def mark_robust(features: list[dict]) -> list[dict]:
+    """Set ``properties.robust``: true when a zone of the same theme found at another resolution
+    overlaps this one. A zone seen at one resolution only may be an artefact of where the grid
+    falls; one that persists from 7 to 9 (about 5 km² to 0.1 km² cells) is a place, not a grid effect.
+
+    Overlap is decided on the coarser grid: the finer zone's cells are replaced by their parents
+    (H3 children nearly tile their parent), and the two zones overlap when they share a cell.
+    Features need ``properties.cells``, ``properties.resolution`` and, when several themes are
+    mixed, ``properties.theme``.
+    """
+    parents: list[dict[int, set[str]]] = []
+    for f in features:
+        props = f["properties"]
+        res = int(props["resolution"])
+        cells = props["cells"]
+        parents.append({r: ({h3.cell_to_parent(c, r) for c in cells} if r < res else set(cells))
+                        for r in range(res + 1)})
+    for i, f in enumerate(features):
+        props = f["properties"]
+        res, theme = int(props["resolution"]), props.get("theme")
+        robust = False
+        for j, g in enumerate(features):
+            other = g["properties"]
+            other_res = int(other["resolution"])
+            if other_res == res or other.get("theme") != theme:
+                continue
+            coarse = min(res, other_res)
+            if coarse in parents[i] and coarse in parents[j] and parents[i][coarse] & parents[j][coarse]:
+                robust = True
+                break
+        props["robust"] = robust
     return features
 
 

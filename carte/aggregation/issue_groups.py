@@ -168,6 +168,7 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
     _, label = connected_components(graph, directed=False)
     sizes = np.bincount(label)
     codes = _commune_codes(sub, places)
+    nom_of = dict(zip(places.code.tolist(), places.nom.tolist())) if places is not None else {}
     # Mean similarity of each report to the other members of its group, without per-group matrix
     # products: rows are L2-normalised, so v_i . (sum of the group's vectors) = 1 + sum of its
     # similarities to the others (0 + ... for an empty text).
@@ -196,7 +197,7 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
             "ids": sorted(str(x) for x in sub.id[members].tolist()),
             "centroid": [round(c_lon, 7), round(c_lat, 7)],
             "extent_m": round(float(extent), 1),
-            "communes": communes,
+            "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in communes],
             "cross_border": len(communes) >= 2,
             "title": None if title is None else str(title),
             "representative_id": str(sub.id[best]),

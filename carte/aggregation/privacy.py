@@ -41,7 +41,10 @@ def _finish(row: dict) -> dict:
     return row
 
 
-ROW_COUNT_DERIVED = ("count", "rate_per_10k", "share", "lq", "p_value", "q_value", "contributors")
+ROW_COUNT_DERIVED = (
+    "count", "rate_per_10k", "rate_eb_per_10k", "share", "lq", "p_value", "q_value", "contributors",
+    "excess_risk", "excess_p", "excess_q",
+)
 
 
 TOP_LEVEL_COUNTS = ("total", "contributors", "reports", "reports_outside_study", "max_count")
@@ -58,7 +61,7 @@ def _protect_top_level(result: dict, min_count: int) -> None:
 def _protect_territory_stats(result: dict, min_count: int) -> dict:
     for row in result["themes"] + result["places"]:
         if _small(row["count"], min_count):
-            _hide(row, ("count", "rate_per_10k", "share", "contributors"), min_count, "count")
+            _hide(row, ("count", "rate_per_10k", "rate_eb_per_10k", "share", "contributors"), min_count, "count")
         if _small(row.get("contributors"), min_count):
             _hide(row, ("contributors",), min_count)
         _finish(row)
@@ -91,8 +94,14 @@ def _protect_shared_needs(result: dict, min_count: int) -> dict:
             _hide(row, ("count", "rate_per_10k", "contributors", "score", "entropy", "top_territory_share"),
                   min_count, "count")
             row["sentence"] = f"Moins de {min_count} signalements."
+            if "why" in row:
+                row["why"] = {"coverage": None, "evenness": None, "contributors": None,
+                              "text": f"Pas de badge : moins de {min_count} signalements."}
         if _small(row.get("contributors"), min_count):
             _hide(row, ("contributors",), min_count)
+            if "why" in row:
+                row["why"] = {**row["why"], "contributors": None,
+                              "text": f"Pas de badge : moins de {min_count} contributeurs."}
         _finish(row)
     return result
 

@@ -37,3 +37,34 @@ def normalised_entropy(counts: np.ndarray, n_categories: int | None = None) -> f
         return 0.0
     p = counts[counts > 0] / total
     return float(-(p * np.log(p)).sum() / np.log(k))
+
+
+def empirical_bayes_rates(counts: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Global empirical Bayes rates (Marshall 1991), one column per theme when ``counts`` is 2-D.
+
+    Each place's raw rate r_i = y_i / n_i is pulled towards the pooled rate b = sum y / sum n with
+    weight C_i = a / (a + b / n_i), where a = s^2 - b / mean(n) is the between-place variance left
+    once Poisson noise is removed (s^2 = sum n_i (r_i - b)^2 / sum n). Small populations tell
+    little, so their rates move most. Same formulas as ``esda.smoothing.Empirical_Bayes``.
+    Places without population get NaN; zeros are included (they are information too).
+    Rates are per inhabitant: multiply by 10 000 for the figures shown.
+    """
+    y = np.asarray(counts, dtype=np.float64)
+    one_d = y.ndim == 1
+    if one_d:
+        y = y[:, None]
+    n = np.asarray(population, dtype=np.float64)
+    out = np.full(y.shape, np.nan)
+    live = n > 0
+    if not live.any():
+        return out[:, 0] if one_d else out
+    y, n_live = y[live], n[live][:, None]
+    n_sum = float(n_live.sum())
+    b = y.sum(axis=0) / n_sum  # (T,)
+    rate = y / n_live
+    s2 = (n_live * (rate - b) ** 2).sum(axis=0) / n_sum
+    a = np.maximum(s2 - b / (n_sum / len(n_live)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = np.where(a > 0, a / (a + b / n_live), 0.0)
+    out[live] = weight * rate + (1.0 - weight) * b
+    return out[:, 0] if one_d else out

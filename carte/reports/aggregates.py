@@ -119,13 +119,77 @@ class Aggregates:
 
     # -- use cases --------------------------------------------------------------------------------
 
-    def territories(self, session: Session, flt: ReportFilter, level: str, exact: bool = False) -> dict:
+    def territories(
+        self, session: Session, flt: ReportFilter, level: str, exact: bool = False, count_unit: str = "reports"
+    ) -> dict:
         def compute(rows, themes):
             return aggregation.territory_stats(
-                self._counts(rows, themes), self.places, level, exact=exact, min_count=self.min_count
+                self._counts(rows, themes), self.places, level, exact=exact, min_count=self.min_count,
+                count_unit=count_unit,
             )
 
-        return self._cached(session, ("territories", level, exact), compute, flt)
+        return self._cached(session, ("territories", level, exact, count_unit), compute, flt)
+
+    # -- places with the same needs (stats helper) ---------------------------------------------------
+
+    @staticmethod
+    def _theme_labels(session: Session) -> dict[str, str]:
+        return dict(session.execute(select(Theme.slug, Theme.label)).all())
+
+    def centroids(self, level: str) -> dict[str, tuple[float, float]]:
+        points = [self.atlas.representative_point(code) for code in self.places.code.tolist()]
+        return aggregation.level_centroids(self.places, level, points)
+
+    def similar_places(
+        self, session: Session, flt: ReportFilter, code: str, level: str, exact: bool = False,
+        count_unit: str = "reports",
+    ) -> dict:
+        """Raises CarteError 404 ``unknown_place`` for a code that is not a place of the level."""
+        labels = self._theme_labels(session)
+        if code not in self.places.groups(level).codes.tolist():
+            raise CarteError("unknown_place", f"Lieu inconnu à ce niveau : {code[:20]}.", "code", status=404)
+
+        def compute(rows, themes):
+            return aggregation.similar_places(
+                self._counts(rows, themes), self.places, code, level, labels=labels, exact=exact,
+                min_count=self.min_count, count_unit=count_unit,
+            )
+
+        return self._cached(session, ("similar_places", code, level, exact, count_unit), compute, flt)
+
+    def workshop_similar_places(self, session: Session, flt: ReportFilter, level: str, exact: bool = False) -> dict:
+        """Places elsewhere sharing the needs of the workshop named by ``flt.workshop`` (its room's
+        reports against every report matching the rest of the filter)."""
+        labels = self._theme_labels(session)
+        everyone = replace(flt, workshop=None)
+
+        def compute(rows, themes):
+            all_rows = self.index.select(session, everyone, self.places)
+            return aggregation.workshop_similar_places(
+                self._counts(rows, themes), self._counts(all_rows, themes), self.places, level,
+                labels=labels, exact=exact, min_count=self.min_count,
+            )
+
+        out = self._cached(session, ("workshop_similar", level, exact), compute, flt)
+        return {**out, "workshop": flt.workshop}
+
+    def passerelles(
+        self, session: Session, flt: ReportFilter, level: str, sentences: dict[str, str], separator: str,
+        exact: bool = False, count_unit: str = "reports",
+    ) -> dict:
+        labels = self._theme_labels(session)
+        centroids = self.centroids(level)
+
+        def compute(rows, themes):
+            return aggregation.passerelles(
+                self._counts(rows, themes), self.places, level, labels=labels, centroids=centroids,
+                sentences=sentences, theme_separator=separator, exact=exact, min_count=self.min_count,
+                count_unit=count_unit,
+            )
+
+        key = ("passerelles", level, exact, count_unit, tuple(sorted(sentences.items())), separator,
+               tuple(sorted(labels.items())))
+        return self._cached(session, key, compute, flt)
 
     def shared_needs(self, session: Session, flt: ReportFilter, exact: bool = False) -> dict:
         def compute(rows, themes):
@@ -140,44 +204,57 @@ class Aggregates:
 
         The study area and its activity baseline come from the reports of every theme that match
         the rest of the filter: a theme is hot where it outweighs what residents report there.
+        Zones are computed at H3 resolutions 7, 8 and 9 and marked ``robust`` when a zone of the
+        same theme at another resolution overlaps them; ``resolution`` keeps only that one's zones
+        (robustness is still judged against the other two).
         """
-        resolution = resolution or self.hotspot_resolution
         wanted_themes = flt.themes
 
         def compute(rows, themes):
-            study_cells, study_counts = self._cells(rows, resolution)
-            study = aggregation.StudyArea.from_cells(study_cells, study_counts, resolution=resolution)
             wanted = wanted_themes or tuple(themes.values())
             by_slug = {slug: theme_id for theme_id, slug in themes.items()}
             theme_col = self.index.columns["theme_id"][rows]
             features: list[dict] = []
             tested = 0
-            for slug in wanted:
-                theme_rows = rows[theme_col == by_slug[slug]]
-                if not len(theme_rows):
-                    continue
-                cells, counts = self._cells(theme_rows, resolution)
-                one = aggregation.hotspots(
-                    cells, counts, study, theme=slug, resolution=resolution,
-                    cell_places=self.cell_places, places=self.places, exact=exact, min_count=self.min_count,
-                )
-                tested += 1
-                for feature in one["features"]:
-                    feature["properties"]["theme"] = slug
-                    feature["id"] = f"{slug}-{feature['id']}"
-                features.extend(one["features"])
-            features.sort(key=lambda f: (not f["properties"]["cross_border"], -(f["properties"].get("max_z") or 0)))
+            study_cells = {}
+            for res in STORED_RESOLUTIONS:
+                cells_all, counts_all = self._cells(rows, res)
+                study = aggregation.StudyArea.from_cells(cells_all, counts_all, resolution=res)
+                study_cells[res] = len(study)
+                for slug in wanted:
+                    theme_rows = rows[theme_col == by_slug[slug]]
+                    if not len(theme_rows):
+                        continue
+                    cells, counts = self._cells(theme_rows, res)
+                    one = aggregation.hotspots(
+                        cells, counts, study, theme=slug, resolution=res,
+                        cell_places=self.cell_places, places=self.places, exact=exact, min_count=self.min_count,
+                    )
+                    tested += res == STORED_RESOLUTIONS[0]
+                    for feature in one["features"]:
+                        feature["properties"]["theme"] = slug
+                        feature["id"] = f"{slug}-r{res}-{feature['id']}"
+                    features.extend(one["features"])
+            aggregation.mark_robust(features)
+            features.sort(key=lambda f: (not f["properties"]["robust"], not f["properties"]["cross_border"],
+                                         -(f["properties"].get("max_z") or 0)))
             return {
                 "type": "FeatureCollection",
                 "kind": "hotspots",
-                "resolution": resolution,
+                "resolutions": list(STORED_RESOLUTIONS),
                 "themes_tested": tested,
-                "study_cells": len(study),
+                "study_cells": study_cells[self.hotspot_resolution if self.hotspot_resolution in study_cells else 8],
+                "study_cells_by_resolution": {str(r): n for r, n in study_cells.items()},
                 "exact": exact,
                 "features": features,
             }
 
-        return self._cached(session, ("hotspots", resolution, exact, wanted_themes), compute, replace(flt, themes=()))
+        full = self._cached(session, ("hotspots", exact, wanted_themes), compute, replace(flt, themes=()))
+        if resolution is None:
+            return {**full, "resolution": None}
+        kept = [f for f in full["features"] if f["properties"]["resolution"] == resolution]
+        return {**full, "resolution": resolution, "features": kept,
+                "study_cells": full["study_cells_by_resolution"][str(resolution)]}
 
     def heatmap(self, session: Session, flt: ReportFilter, zoom: float, exact: bool = False) -> dict:
         resolution = min(aggregation.resolution_for_zoom(zoom), max(STORED_RESOLUTIONS))

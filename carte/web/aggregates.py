@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from carte.aggregation import LEVELS
+from carte.aggregation.similarity import SIMILAR_LEVELS
+from carte.aggregation.territories import COUNT_UNITS
 from carte.auth import ensure_role
 from carte.errors import CarteError
 from carte.extensions import db
@@ -70,8 +73,41 @@ def _number(name: str, default: float, low: float, high: float) -> float:
 @aggregates_api.get("/territories")
 def territories():
     level = _choice("level", LEVELS, "commune")
+    count_unit = _choice("count", COUNT_UNITS, "reports")
     flt, exact = facilitator_view()
-    return jsonify(service().territories(db.session, flt, level, exact=exact))
+    return jsonify(service().territories(db.session, flt, level, exact=exact, count_unit=count_unit))
+
+
+@aggregates_api.get("/similar-places")
+def similar_places():
+    """The places of a level whose needs look like CODE's, or like a workshop room's (`workshop=`)."""
+    level = _choice("level", SIMILAR_LEVELS, "commune")
+    count_unit = _choice("count", COUNT_UNITS, "reports")
+    code = (request.args.get("code") or "").strip()
+    flt, exact = facilitator_view()
+    if not code and flt.workshop:
+        return jsonify(service().workshop_similar_places(db.session, flt, level, exact=exact))
+    if not code:
+        raise CarteError("missing_code", "Indiquez le code d'une commune ou d'un territoire.", "code")
+    return jsonify(service().similar_places(db.session, flt, code, level, exact=exact, count_unit=count_unit))
+
+
+def passerelle_sentences() -> tuple[dict[str, str], str]:
+    """The sentence templates in the request's language ({a}, {b}, {themes} are filled by the service)."""
+    return {
+        "commune": _("{a} et {b}, dans deux territoires différents, signalent toutes deux plus que prévu : {themes}."),
+        "territoire": _("{a} et {b}, dans deux départements différents, signalent tous deux plus que prévu : {themes}."),
+    }, _(" ; ")
+
+
+@aggregates_api.get("/passerelles")
+def passerelles():
+    level = _choice("level", SIMILAR_LEVELS, "commune")
+    count_unit = _choice("count", COUNT_UNITS, "reports")
+    flt, exact = facilitator_view()
+    sentences, separator = passerelle_sentences()
+    return jsonify(service().passerelles(db.session, flt, level, sentences, separator, exact=exact,
+                                         count_unit=count_unit))
 
 
 @aggregates_api.get("/shared-needs")

@@ -269,6 +269,64 @@ def doc(summary: str, *, tag: str, params: tuple[str, ...] = (), query: tuple[di
     return attach
 
 
+# --- aggregates: places with the same needs (stats) ---------------------------------------------
+
+class PlaceWithTerritorySchema(Schema):
+    code = fields.String(required=True)
+    nom = fields.String(required=True)
+    territoire = fields.Nested(PlaceRefSchema, required=True,
+                               metadata={"description": "Territoire de la commune (au niveau territoire : lui-même)."})
+
+
+class SharedThemeSchema(Schema):
+    theme = fields.String(required=True)
+    label = fields.String(required=True)
+    excess_risk = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Risque relatif du lieu demandé (observé / attendu d'après sa population) ; null si masqué."})
+    other_excess_risk = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Le même rapport pour le lieu de la ligne ; null si masqué."})
+    both_significant = fields.Boolean(required=True)
+    suppressed = fields.Boolean(required=True)
+    room_ratio = fields.Float(metadata={"description": "Avec workshop= : part du thème dans l'atelier / part métropolitaine."})
+
+
+class SimilarPlaceSchema(PlaceWithTerritorySchema):
+    similarity = fields.Float(required=True, allow_none=True,
+                              metadata={"description": "Cosinus des profils (log du risque relatif lissé), de -1 à 1."})
+    shared_themes = fields.List(fields.Nested(SharedThemeSchema), required=True)
+    other_territory = fields.Boolean(required=True, metadata={
+        "description": "Autre territoire (communes) ou autre département (territoires)."})
+
+
+class SimilarPlacesSchema(Schema):
+    code = fields.String(required=True, allow_none=True)
+    nom = fields.String(required=True, allow_none=True)
+    level = fields.String(required=True, validate=validate.OneOf(["commune", "territoire"]))
+    method = fields.String(required=True, validate=validate.Equal("cosine_eb_excess_risk"))
+    places = fields.List(fields.Nested(SimilarPlaceSchema), required=True)
+
+
+class PasserelleSharedThemeSchema(Schema):
+    theme = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class PasserelleSchema(Schema):
+    a = fields.Nested(PlaceWithTerritorySchema, required=True)
+    b = fields.Nested(PlaceWithTerritorySchema, required=True)
+    similarity = fields.Float(required=True, allow_none=True)
+    shared_themes = fields.List(fields.Nested(PasserelleSharedThemeSchema), required=True)
+    sentence = fields.String(required=True, metadata={"description": "Phrase à lire en atelier (langue de la requête)."})
+    line = fields.List(fields.List(fields.Float()), required=True, allow_none=True,
+                       metadata={"description": "[[lon, lat], [lon, lat]] entre les deux lieux."})
+
+
+class PasserellesSchema(Schema):
+    level = fields.String(required=True, validate=validate.OneOf(["commune", "territoire"]))
+    pairs = fields.List(fields.Nested(PasserelleSchema), required=True,
+                        metadata={"description": "Au plus 50 paires, de la plus semblable à la moins semblable."})
+
+
 # --- building the document ----------------------------------------------------------------------
 
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -297,6 +355,11 @@ FACILITATOR = (
      "description": "Statuts inclus : published, pending, hidden (animateurs connectés)."},
 )
 AGGREGATE = {"type": "object"}
+COUNT_PARAM = {"name": "count", "in": "query", "required": False,
+               "schema": {"type": "string", "enum": ["reports", "contributors"]},
+               "description": "Unité comptée : signalements (défaut) ou contributeurs distincts."}
+SIMILAR_LEVEL_PARAM = {"name": "level", "in": "query", "required": False,
+                       "schema": {"type": "string", "enum": ["commune", "territoire"]}}
 AGGREGATE_ERRORS = (401, 403, 422)
 RESIDENT_POST_ERRORS = (403, 404, 409, 415, 422, 429)  # 403: a request from another site
 
@@ -317,8 +380,23 @@ ROUTE_DOCS = {
     ("aggregates.territories", "GET"): doc(
         "Statistiques par commune, territoire, département ou métropole", tag="agrégats",
         params=FILTER, query=({"name": "level", "in": "query", "required": False,
-                               "schema": {"type": "string", "enum": ["commune", "territoire", "departement", "metropole"]}},)
-        + FACILITATOR, responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),
+                               "schema": {"type": "string", "enum": ["commune", "territoire", "departement", "metropole"]}},
+                              COUNT_PARAM) + FACILITATOR, responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS,
+        description="Taux bruts et lissés (bayésien empirique), sur-représentation dans le mélange des thèmes "
+                    "(lq, q_value) et par rapport à la population (excess_risk, excess_q), classes de légende (breaks)."),
+    ("aggregates.similar_places", "GET"): doc(
+        "Lieux aux besoins semblables à ceux d'une commune, d'un territoire ou d'un atelier", tag="agrégats",
+        params=FILTER, query=(
+            {"name": "code", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20},
+             "description": "Code INSEE de la commune ou SIREN du territoire (obligatoire sans workshop=)."},
+            SIMILAR_LEVEL_PARAM, COUNT_PARAM,
+            {"name": "workshop", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 40},
+             "description": "Code d'atelier : lieux qui partagent les besoins exprimés dans la salle."},
+        ) + FACILITATOR, responses={200: SimilarPlacesSchema}, errors=(401, 403, 404, 422)),
+    ("aggregates.passerelles", "GET"): doc(
+        "Passerelles : paires de lieux de territoires différents partageant un besoin significatif", tag="agrégats",
+        params=FILTER, query=(SIMILAR_LEVEL_PARAM, COUNT_PARAM) + FACILITATOR,
+        responses={200: PasserellesSchema}, errors=AGGREGATE_ERRORS),
     ("aggregates.shared_needs", "GET"): doc(
         "Besoins partagés entre communes et territoires", tag="agrégats", params=FILTER, query=FACILITATOR,
         responses={200: AGGREGATE}, errors=AGGREGATE_ERRORS),

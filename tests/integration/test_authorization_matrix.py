@@ -33,6 +33,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("aggregates.heatmap", "GET"): ALL(200),
     ("aggregates.hotspots", "GET"): ALL(200),
     ("aggregates.issue_groups", "GET"): ALL(200),
+    ("aggregates.passerelles", "GET"): ALL(200),
+    ("aggregates.similar_places", "GET"): ALL(422),  # public; without ?code= the same 422 for everyone
     ("aggregates.shared_needs", "GET"): ALL(200),
     ("aggregates.territories", "GET"): ALL(200),
     ("api.communes", "GET"): ALL(200),

@@ -7,7 +7,7 @@ import pytest
 import numpy as np
 from scipy import sparse
 
-from carte.aggregation import cell_places_from_polygons, getis_ord_gi_star, hotspots
+from carte.aggregation import cell_places_from_polygons, getis_ord_gi_star, hotspots, mark_robust
 
 try:
     from aggregation_helpers import border_places, strict_json
@@ -70,7 +70,8 @@ def test_planted_cluster_on_the_border_is_found_and_cross_border():
     assert len(result["features"]) == 1
     zone = result["features"][0]["properties"]
     assert zone["cross_border"] is True
-    assert zone["communes"] == ["75056", "93070"]
+    assert zone["communes"] == [{"code": "75056", "nom": "Paris"}, {"code": "93070", "nom": "Saint-Ouen-sur-Seine"}]
+    assert zone["resolution"] == 8
     assert zone["territoires"] == ["200057867", "75056"]
     assert h3.latlng_to_cell(48.900, 2.34, 8) in zone["cells"]
     assert zone["count"] >= k // 2 and zone["max_z"] > 3
@@ -90,3 +91,43 @@ def test_empty_and_single_cell_inputs():
     assert strict_json(hotspots([], None))["features"] == []
     one = h3.latlng_to_cell(48.9, 2.35, 8)
     assert hotspots([one], [5])["features"] == []
+
+
+def _zone(theme, cells, resolution):
+    return {"type": "Feature", "properties": {"theme": theme, "cells": sorted(cells), "resolution": resolution}}
+
+
+def test_robust_zones_by_hand():
+    centre = h3.latlng_to_cell(48.90, 2.34, 9)
+    far = h3.latlng_to_cell(48.80, 2.45, 9)
+    zones = [
+        _zone("voirie", {centre}, 9),                          # inside the res-7 zone below
+        _zone("voirie", {h3.cell_to_parent(centre, 7)}, 7),
+        _zone("voirie", {h3.cell_to_parent(far, 8)}, 8),       # alone at its place
+        _zone("bruit", {h3.cell_to_parent(centre, 8)}, 8),     # same place, another theme
+    ]
+    mark_robust(zones)
+    assert [z["properties"]["robust"] for z in zones] == [True, True, False, False]
+
+
+def test_planted_cluster_is_robust_across_resolutions_and_noise_zones_are_not():
+    rng = np.random.default_rng(3)
+    lat, lon = _uniform(rng, 3000)
+    theme = rng.integers(0, 4, 3000)
+    k = 120
+    lat = np.r_[lat, 48.905 + rng.normal(0, 0.003, k)]
+    lon = np.r_[lon, 2.36 + rng.normal(0, 0.004, k)]
+    theme = np.r_[theme, np.zeros(k, dtype=int)]
+    features = []
+    for res in (7, 8, 9):
+        cells = _cells(lat, lon, res)
+        out = hotspots(cells[theme == 0], None, cells, theme="voirie", resolution=res, exact=True)
+        for f in out["features"]:
+            f["properties"]["theme"] = "voirie"
+        features += out["features"]
+    mark_robust(features)
+    planted = h3.latlng_to_cell(48.905, 2.36, 8)
+    around = set(h3.grid_disk(planted, 1))
+    hits = [f for f in features if f["properties"]["resolution"] == 8 and around & set(f["properties"]["cells"])]
+    assert hits and all(f["properties"]["robust"] for f in hits)
+    assert {f["properties"]["resolution"] for f in features if f["properties"]["robust"]} >= {8}

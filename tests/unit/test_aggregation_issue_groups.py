@@ -55,7 +55,8 @@ def test_similar_reports_40m_apart_across_the_border_form_one_group():
     group = result["groups"][0]
     assert group["ids"] == ["r0", "r1", "r2", "r3", "r4"]
     assert group["size"] == 5 and group["theme"] == "voirie"
-    assert group["communes"] == ["75056", "93070"] and group["cross_border"] is True
+    assert group["communes"] == [{"code": "75056", "nom": "Paris"}, {"code": "93070", "nom": "Saint-Ouen-sur-Seine"}]
+    assert group["cross_border"] is True
     assert group["title"] in SAME
     lon, lat = group["centroid"]
     assert abs(lat - (48.900 + 0.5 * STEP_40M)) < 1e-6 and abs(lon - 2.345) < 1e-6  # offsets -1.5..2.5 steps

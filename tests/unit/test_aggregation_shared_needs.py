@@ -77,3 +77,33 @@ def test_empty_selection():
     result = strict_json(shared_needs(CountTable([], [], [], THEMES), places))
     assert [r["count"] for r in result["themes"]] == [0, 0, 0, 0]
     assert not any(r["metropolitan"] for r in result["themes"])
+
+
+def test_badge_counts_contributors_and_says_why():
+    places, table = _planted()
+    # eclairage again, but its 120 reports come from 4 people: the badge needs 10 contributors
+    few_people = np.where(table.theme == 0, table.commune % 4, 1000 + np.arange(len(table.commune)))
+    loud = CountTable(table.commune, table.theme, table.count, THEMES, few_people)
+    rows = {r["theme"]: r for r in shared_needs(loud, places, exact=True)["themes"]}
+    assert rows["eclairage"]["metropolitan"] is False
+    assert rows["eclairage"]["why"]["contributors"] == 4
+    assert rows["eclairage"]["why"]["text"] == "Pas de badge : 4 contributeurs, il en faut au moins 10."
+    rows = {r["theme"]: r for r in shared_needs(table, places, exact=True)["themes"]}
+    even = rows["eclairage"]["why"]
+    assert even["coverage"] == 1.0 and even["evenness"] == 1.0 and even["contributors"] == 120
+    assert even["text"] == "Besoin métropolitain : 120 contributeurs dans 12 territoires sur 12, " \
+                           "répartis à 100 % comme la population."
+
+
+def test_evenness_is_the_likeness_to_the_population_by_hand():
+    places, table = _planted()
+    rows = {r["theme"]: r for r in shared_needs(table, places, exact=True)["themes"]}
+    # voirie: 60 people in territories 0..3 (12 equal territories); by hand, from its counts
+    counts = np.bincount(table.commune[table.theme == 2] // 3, minlength=12) / 60
+    assert rows["voirie"]["why"]["evenness"] == round(1 - 0.5 * np.abs(counts - 1 / 12).sum(), 4)
+    assert rows["voirie"]["why"]["coverage"] == round(4 / 12, 4)
+    # coverage 1/3 is enough, but two thirds of the people would have to move: no badge
+    assert rows["voirie"]["metropolitan"] is False
+    assert "comme la population" in rows["voirie"]["why"]["text"]
+    assert rows["bruit"]["why"]["text"] == (
+        "Pas de badge : des contributeurs dans 1 territoire sur 12 seulement, il en faut au moins 4.")
