@@ -32,6 +32,16 @@ def _border_point(app):
     return point.x, point.y
 
 
+PLANTED = {"92078": "Villeneuve-la-Garenne", "93014": "Clichy-sous-Bois"}
+
+
+def _inside(app, code):
+    with app.test_request_context():
+        features = app.test_client().get("/api/v1/communes").get_json()["features"]
+    point = next(shape(f["geometry"]) for f in features if f["properties"]["code"] == code).representative_point()
+    return point.x, point.y
+
+
 @pytest.fixture(scope="module")
 def dash_server(tmp_path_factory):
     from carte.accounts import create_user
@@ -43,6 +53,15 @@ def dash_server(tmp_path_factory):
             create_user(db.session, FACILITATOR, STAFF_PASSWORD, "facilitator")
         lon, lat = _border_point(app)
         client = app.test_client()
+        # A need planted in one commune of each of two territories: a passerelle between them.
+        for code in PLANTED:
+            x, y = _inside(app, code)
+            for i in range(12):
+                response = client.post("/api/v1/reports", json={
+                    "theme": "emploi-insertion", "title": f"Pas de permanence emploi près de chez nous {i}",
+                    "lat": y + (i % 4 - 1.5) * 0.0015, "lon": x + (i // 4 - 1) * 0.0015,
+                })
+                assert response.status_code == 201, response.get_json()
         offsets = [(dx * 0.00035, dy * 0.00035) for dx in (-2, -1, 1, 2) for dy in (-2, -1, 0, 1, 2)]
         for i, (dx, dy) in enumerate(offsets):
             response = client.post("/api/v1/reports", json={
@@ -314,5 +333,106 @@ def test_points_layer_states_its_total(browser, dash_server):
     expect(total).to_contain_text(f"{expected}")
     toggle_layer(page, "Signalements", False)
     expect(total).to_be_hidden()
+    assert not errors, errors
+    page.context.close()
+
+
+def legend_rows(page) -> list[str]:
+    return page.locator(".map-legend--choropleth div:has(.legend-swatch)").all_inner_texts()
+
+
+def edges_text(edges) -> list[str]:
+    fr = lambda v: f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    unique = sorted(set(edges))
+    return [f"{fr(a)} – {fr(b)}" for a, b in zip(unique, unique[1:])]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_choropleth_smoothed_by_default_with_a_switch_to_raw(browser, dash_server, size):
+    errors: list[str] = []
+    page = new_page(browser, size, errors)
+    log_in(page, dash_server)
+    open_dashboard(page, dash_server)
+    breaks = api(page, dash_server, "/aggregates/territories?level=commune&exact=1")["breaks"]
+    expect(page.locator("#dashboard")).to_have_attribute("data-rate-field", "rate_eb_per_10k")
+    legend = page.locator(".map-legend--choropleth")
+    expect(legend).to_contain_text(breaks["unit"])
+    expect(legend).to_contain_text("lissé")
+    assert [row.strip() for row in legend_rows(page)][:-1] == edges_text(breaks["rate_eb_per_10k"])
+    open_filters(page)
+    page.select_option("#f-rate", "raw")
+    expect(page.locator("#dashboard")).to_have_attribute("data-rate-field", "rate_per_10k")
+    expect(legend).to_contain_text("brut")
+    assert [row.strip() for row in legend_rows(page)][:-1] == edges_text(breaks["rate_per_10k"])
+    assert "rate=raw" in page.url
+    assert not errors, errors
+    page.context.close()
+
+
+def test_table_labels_both_questions_and_shows_excess_risk(browser, dash_server):
+    errors: list[str] = []
+    page = new_page(browser, "desktop", errors)
+    log_in(page, dash_server)
+    open_dashboard(page, dash_server)
+    head = page.locator("#territory-table thead")
+    expect(head).to_contain_text("Sur-représenté dans le mélange des thèmes")
+    expect(head).to_contain_text("Plus que prévu pour sa population")
+    rows = api(page, dash_server, "/aggregates/territories?level=territoire&exact=1")["rows"]
+    best = max((r for r in rows if r["excess_risk"] is not None), key=lambda r: r["excess_risk"])
+    # Sorted by excess risk (keyboard: Enter on the header button), the first row is the API's largest.
+    page.locator("#territory-table button[data-key=excess_risk]").focus()
+    page.keyboard.press("Enter")
+    first = page.locator("#territory-table tbody tr").first.locator("td")
+    expect(first.nth(0)).to_have_text(best["nom"])
+    assert f"{best['excess_risk']:.2f}".rstrip("0").rstrip(".").replace(".", ",") in first.all_inner_texts()
+    assert not errors, errors
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_passerelles_table_lines_and_similar_places(browser, dash_server, size):
+    errors: list[str] = []
+    page = new_page(browser, size, errors)
+    log_in(page, dash_server)
+    open_dashboard(page, dash_server)
+    pairs = api(page, dash_server, "/aggregates/passerelles?level=commune&exact=1")["pairs"]
+    planted = [p for p in pairs if {p["a"]["code"], p["b"]["code"]} == set(PLANTED)]
+    assert planted, "the planted need links the two communes"
+    table = page.locator("#bridges-table tbody tr")
+    expect(table).to_have_count(len(pairs))
+    expect(page.locator("#bridges-table")).to_contain_text(planted[0]["sentence"])
+    assert page.evaluate("window.carteDashboard.layers.bridges.getLayers().length") == len([p for p in pairs if p.get("line")])
+    # A row's button, by keyboard, shows the pair on the map with its sentence.
+    index = pairs.index(planted[0])
+    page.locator(f"#bridges-table button[data-bridge='{index}']").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#details")).to_contain_text(planted[0]["sentence"])
+    # A place offers its similar places, in the API's order, saying which are in another territory.
+    page.evaluate("""() => { window.carteDashboard.layers.choropleth.eachLayer((l) => {
+        if (l.feature.properties.code === '92078') l.fire('click'); }); }""")
+    similar = api(page, dash_server, "/aggregates/similar-places?code=92078&level=commune&exact=1")["places"][:5]
+    page.locator("#details .similar__button").click()
+    items = page.locator("#details .similar__list li")
+    expect(items).to_have_count(len(similar))
+    for item, place in zip(items.all(), similar):
+        expect(item.locator("strong")).to_have_text(f"{place['nom']} ({place['territoire']['nom']})")
+        assert ("autre territoire" in item.inner_text()) == place["other_territory"]
+    assert not errors, errors
+    page.context.close()
+
+
+def test_zones_solid_when_robust_dashed_otherwise(browser, dash_server):
+    errors: list[str] = []
+    page = new_page(browser, "desktop", errors)
+    log_in(page, dash_server)
+    open_dashboard(page, dash_server)
+    zones = api(page, dash_server, "/aggregates/hotspots?exact=1")["features"]
+    assert zones
+    drawn = page.evaluate("""() => window.carteDashboard.layers.hotspots.getLayers().map(
+        (l) => [l.feature.properties.robust, l.options.dashArray || null])""")
+    assert sorted(str(r) for r, _ in drawn) == sorted(str(z["properties"]["robust"]) for z in zones)
+    for robust, dash in drawn:
+        assert (dash is None) == bool(robust), (robust, dash)
+    expect(page.locator("#zones-hint")).to_contain_text("trait plein")
     assert not errors, errors
     page.context.close()

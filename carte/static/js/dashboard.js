@@ -278,7 +278,7 @@ function showPlace(stats, props, code, { focus = true } = {}) {
   detailState = { kind: "place", props, code };
   const name = stats?.nom || props.nom;
   if (!stats) return showDetails(name, [t("no_data")], { focus });
-  const lines = [t("reports_count", { n: fmt(stats.count, 0) }), t("rate", { rate: fmt(stats.rate_per_10k, 2) })];
+  const lines = [t("reports_count", { n: stats.count === null && stats.count_label ? stats.count_label : fmt(stats.count, 0) }), t("rate", { rate: fmt(stats.rate_per_10k, 2) })];
   if (stats.rate_eb_per_10k !== undefined) lines.push(t("rate_eb", { rate: fmt(stats.rate_eb_per_10k, 2) }));
   const similar = el("div", "similar");
   const button = el("button", "button similar__button", t("similar_button"));

@@ -137,8 +137,8 @@ document.getElementById("btn-compare").addEventListener("click", async (event) =
   fill("compare-workshop", data.workshop, (r) => `${r.label} (${r.count})`);
   fill("compare-metropole", data.metropole.slice(0, 10), (r) => `${r.label}${r.metropolitan ? ` — ${t("metropolitan")}` : ""}`);
 });
-// Which places elsewhere share the room's needs: the places most alike the workshop's territory
-// (or, without one, the commune most of the room's contributions come from), in other territories.
+// Which places elsewhere share the needs the room is raising: similar-places with `workshop=`
+// compares the room's own reports with every place's.
 document.getElementById("btn-elsewhere").addEventListener("click", async (event) => {
   const panel = document.getElementById("elsewhere-panel");
   const showing = panel.hidden;
@@ -150,28 +150,26 @@ document.getElementById("btn-elsewhere").addEventListener("click", async (event)
   const intro = document.getElementById("elsewhere-intro");
   const list = document.getElementById("elsewhere-list");
   list.replaceChildren();
-  const territory = root.dataset.territory;
-  const top = [...(latest?.communes || [])].sort((a, b) => b.count - a.count)[0];
-  if (!territory && !top) {
+  if (!latest?.count) {
     intro.textContent = t("elsewhere_wait");
     return;
   }
-  const params = territory ? { code: territory, level: "territoire" } : { code: top.code, level: "commune" };
+  intro.textContent = "";
   try {
-    const result = await request("/aggregates/similar-places", { params });
+    const result = await request("/aggregates/similar-places", { params: { workshop: code, level: "commune", exact: 1 } });
     const places = (result.places || []).filter((p) => p.other_territory !== false).slice(0, 5);
-    const origin = territory ? (result.place?.nom || result.nom || territory) : top.nom;
-    intro.textContent = places.length ? t("elsewhere_intro", { place: origin }) : t("elsewhere_none");
+    intro.textContent = places.length ? t("elsewhere_intro") : t("elsewhere_none");
     list.replaceChildren(...places.map((place) => {
       const li = document.createElement("li");
       const name = document.createElement("strong");
-      name.textContent = place.territoire?.nom && params.level === "commune" ? `${place.nom} (${place.territoire.nom})` : place.nom;
+      name.textContent = place.territoire?.nom ? `${place.nom} (${place.territoire.nom})` : place.nom;
       const themes = document.createElement("span");
-      const shared = (place.shared_themes || []).map((th) => th.label || th.theme).join(", ");
+      const shared = (place.shared_themes || []).slice(0, 3).map((th) => th.label || th.theme).join(", ");
       themes.textContent = shared ? ` — ${t("shared_themes", { list: shared })}` : "";
       li.append(name, themes);
       return li;
     }));
+    root.dataset.elsewhere = String(places.length);
   } catch {
     intro.textContent = t("elsewhere_unavailable");
   }
