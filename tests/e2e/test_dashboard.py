@@ -436,3 +436,23 @@ def test_zones_solid_when_robust_dashed_otherwise(browser, dash_server):
     expect(page.locator("#zones-hint")).to_contain_text("trait plein")
     assert not errors, errors
     page.context.close()
+
+
+def test_shared_needs_say_why_a_theme_has_the_badge_or_not(browser, dash_server):
+    errors: list[str] = []
+    page = new_page(browser, "desktop", errors)
+    log_in(page, dash_server)
+    open_dashboard(page, dash_server)
+    themes = [th for th in api(page, dash_server, "/aggregates/shared-needs?exact=1")["themes"] if th["count"] != 0]
+    items = page.locator("#shared-needs > li")
+    expect(items).to_have_count(len(themes))
+    for item, theme in zip(items.all(), themes):
+        if theme["metropolitan"]:
+            badge = item.locator(".badge")
+            badge.focus()  # the tooltip opens by keyboard too
+            expect(badge.locator(".badge__tip")).to_be_visible()
+            expect(badge.locator(".badge__tip")).to_have_text(theme["why"]["text"])
+        else:
+            expect(item.locator(".shared-needs__why")).to_have_text(theme["why"]["text"])
+    assert not errors, errors
+    page.context.close()

@@ -481,6 +481,8 @@ function drawSharedNeeds(result) {
       li.append(" ", badge);
     }
     li.append(el("p", null, theme.sentence || ""));
+    // Without the badge, the same reason says what it lacks (coverage, evenness, contributors).
+    if (!theme.metropolitan && theme.why?.text) li.append(el("p", "shared-needs__why", theme.why.text));
     list.append(li);
   }
 }
