@@ -456,3 +456,35 @@ def test_shared_needs_say_why_a_theme_has_the_badge_or_not(browser, dash_server)
             expect(item.locator(".shared-needs__why")).to_have_text(theme["why"]["text"])
     assert not errors, errors
     page.context.close()
+
+
+def test_projection_shows_places_elsewhere_with_the_rooms_needs(browser, dash_server):
+    errors: list[str] = []
+    page = new_page(browser, "desktop", errors)
+    log_in(page, dash_server, FACILITATOR)
+    page.goto(f"{dash_server}/animation/ateliers")
+    page.fill("#w-title", "Emploi au nord")
+    page.fill("#w-date", "2026-12-01")
+    page.fill("#w-place", "Villeneuve-la-Garenne")
+    page.fill("#w-question", "Quels problèmes pour trouver un emploi ?")
+    page.click("text=Créer l'atelier")
+    code = page.locator("#join-code").inner_text().strip()
+    lon, lat = 2.3256, 48.9366  # Villeneuve-la-Garenne
+    for i in range(3):
+        response = page.request.post(f"{dash_server}/api/v1/ateliers/{code}/signalements", data={
+            "theme": "emploi-insertion", "title": f"Aucune permanence emploi {i}", "lat": lat, "lon": lon + i * 0.001})
+        assert response.ok, response.text()
+    page.goto(f"{dash_server}/atelier/{code}/projection")
+    expect(page.locator("#projection")).to_have_attribute("data-count", "3")
+    page.locator("#btn-elsewhere").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#elsewhere-panel")).to_be_visible()
+    expect(page.locator("#btn-elsewhere")).to_have_attribute("aria-pressed", "true")
+    answer = api(page, dash_server, f"/aggregates/similar-places?workshop={code}&level=commune&exact=1")
+    expected = [p for p in answer["places"] if p["other_territory"] is not False][:5]
+    assert expected
+    expect(page.locator("#projection")).to_have_attribute("data-elsewhere", str(len(expected)))
+    names = page.locator("#elsewhere-list li strong").all_inner_texts()
+    assert names == [f"{p['nom']} ({p['territoire']['nom']})" for p in expected]
+    assert not errors, errors
+    page.context.close()
