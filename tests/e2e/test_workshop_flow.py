@@ -80,7 +80,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     page.wait_for_url(re.compile(r"/animation$"))
     expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
     first_status = page.locator("#status").inner_text()
-    first_legend = page.locator(".map-legend").inner_text()
+    first_legend = page.locator(".map-legend--choropleth").inner_text()
     first_rows = page.locator("#territory-table tbody tr").count()
     assert first_rows > 12  # territories × themes
     shot(page, "animation-tableau-de-bord.png")
@@ -95,7 +95,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     )
     rows = page.locator("#territory-table tbody tr").count()
     assert 0 < rows < first_rows
-    assert page.locator(".map-legend").inner_text() != first_legend
+    assert page.locator(".map-legend--choropleth").inner_text() != first_legend
     page.select_option("#f-level", "territoire")
     page.wait_for_function("() => new URLSearchParams(location.search).get('level') === 'territoire'")
     # The shared link restores the same view.

@@ -99,6 +99,12 @@ function toggle(button, on, onText, offText) {
   button.textContent = on ? onText : offText;
 }
 
+// The side panel shows one of: the ranking, the comparison, the places elsewhere.
+function closeOther(panelId, buttonId, text) {
+  document.getElementById(panelId).hidden = true;
+  toggle(document.getElementById(buttonId), false, "", text);
+}
+
 document.getElementById("btn-pause").addEventListener("click", (event) => {
   paused = !paused;
   toggle(event.currentTarget, paused, t("resume"), t("pause"));
@@ -117,6 +123,7 @@ document.getElementById("btn-compare").addEventListener("click", async (event) =
   const panel = document.getElementById("compare-panel");
   const showing = panel.hidden;
   toggle(event.currentTarget, showing, t("compare_close"), t("compare"));
+  closeOther("elsewhere-panel", "btn-elsewhere", t("elsewhere"));
   document.getElementById("ranking-panel").hidden = showing;
   panel.hidden = !showing;
   if (!showing) return;
@@ -129,6 +136,43 @@ document.getElementById("btn-compare").addEventListener("click", async (event) =
   }));
   fill("compare-workshop", data.workshop, (r) => `${r.label} (${r.count})`);
   fill("compare-metropole", data.metropole.slice(0, 10), (r) => `${r.label}${r.metropolitan ? ` — ${t("metropolitan")}` : ""}`);
+});
+// Which places elsewhere share the needs the room is raising: similar-places with `workshop=`
+// compares the room's own reports with every place's.
+document.getElementById("btn-elsewhere").addEventListener("click", async (event) => {
+  const panel = document.getElementById("elsewhere-panel");
+  const showing = panel.hidden;
+  toggle(event.currentTarget, showing, t("elsewhere_close"), t("elsewhere"));
+  closeOther("compare-panel", "btn-compare", t("compare"));
+  document.getElementById("ranking-panel").hidden = showing;
+  panel.hidden = !showing;
+  if (!showing) return;
+  const intro = document.getElementById("elsewhere-intro");
+  const list = document.getElementById("elsewhere-list");
+  list.replaceChildren();
+  if (!latest?.count) {
+    intro.textContent = t("elsewhere_wait");
+    return;
+  }
+  intro.textContent = "";
+  try {
+    const result = await request("/aggregates/similar-places", { params: { workshop: code, level: "commune", exact: 1 } });
+    const places = (result.places || []).filter((p) => p.other_territory !== false).slice(0, 5);
+    intro.textContent = places.length ? t("elsewhere_intro") : t("elsewhere_none");
+    list.replaceChildren(...places.map((place) => {
+      const li = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = place.territoire?.nom ? `${place.nom} (${place.territoire.nom})` : place.nom;
+      const themes = document.createElement("span");
+      const shared = (place.shared_themes || []).slice(0, 3).map((th) => th.label || th.theme).join(", ");
+      themes.textContent = shared ? ` — ${t("shared_themes", { list: shared })}` : "";
+      li.append(name, themes);
+      return li;
+    }));
+    root.dataset.elsewhere = String(places.length);
+  } catch {
+    intro.textContent = t("elsewhere_unavailable");
+  }
 });
 document.getElementById("btn-fullscreen").addEventListener("click", () => {
   if (document.fullscreenElement) document.exitFullscreen();
