@@ -93,8 +93,9 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
                 progress.update(part.stop - part.start)
     finally:
         session.rollback()  # a failed chunk leaves nothing half written; the indexes come back in any case
-        for _name, sql in rebuild:
-            session.execute(text(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)))
+        with backend.sqlite_bulk_cache(session):
+            for _name, sql in rebuild:
+                session.execute(text(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)))
         session.commit()
     if stats is not None:
         stats.rows += total
@@ -102,14 +103,16 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
     return total
 
 
-def _insert_chunk(session: Session, rows: dict, part: slice, theme_ids: dict, *, source: str,
-                  source_name: str, is_demo: bool) -> None:
-    dialect = session.get_bind().dialect
+def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: str, source_name: str,
+                  is_demo: bool, revision: int) -> tuple[list[str], list]:
+    """(column names, values) of the reports in `rows[part]`, bind-converted for `dialect`.
+
+    Values are lists (one item per row) or constants; ids and geometry are not included.
+    """
     n = part.stop - part.start
     lon = np.asarray(rows["lon"][part], dtype=float)
     lat = np.asarray(rows["lat"][part], dtype=float)
     cells = h3_cells_many(lat, lon)
-    revision = bump(session)  # first write of the transaction: takes the lock that orders writers
     columns = {
         "public_id": new_public_ids(n),
         "theme_id": [theme_ids[t] for t in _as_list(rows["theme"], part)],
@@ -134,10 +137,28 @@ def _insert_chunk(session: Session, rows: dict, part: slice, theme_ids: dict, *,
         raise RuntimeError(f"bulk loader: no value for reports column(s) {sorted(missing)}")
     processors = _column_processors(dialect)
     names = list(columns)
-    values = [_convert(columns[name], processors[name]) for name in names]
+    return names, [_convert(columns[name], processors[name]) for name in names]
+
+
+def _insert_chunk(session: Session, rows: dict, part: slice, theme_ids: dict, *, source: str,
+                  source_name: str, is_demo: bool) -> None:
+    dialect = session.get_bind().dialect
+    n = part.stop - part.start
+    revision = bump(session)  # first write of the transaction: takes the lock that orders writers
+    names, values = chunk_columns(rows, part, theme_ids, dialect, source=source, source_name=source_name,
+                                  is_demo=is_demo, revision=revision)
     values = [v if isinstance(v, list) else repeat(v, n) for v in values]
+    lon = np.asarray(rows["lon"][part], dtype=float)
+    lat = np.asarray(rows["lat"][part], dtype=float)
     tags = _as_list(rows["tags"], part)
     table = Report.__tablename__
+    with backend.sqlite_bulk_cache(session):
+        _write_chunk(session, dialect, table, names, values, n, lon, lat, tags)
+    after_bulk_insert(session, table, dialect.name)
+    session.commit()
+
+
+def _write_chunk(session, dialect, table, names, values, n, lon, lat, tags) -> None:
     if dialect.name == "postgresql":
         ids = backend.reserve_ids(session, table, n)
         geom = backend.point_ewkb_hex(lon, lat)
@@ -153,5 +174,3 @@ def _insert_chunk(session: Session, rows: dict, part: slice, theme_ids: dict, *,
             session.connection().connection.driver_connection.executemany(
                 f"INSERT INTO {ReportTag.__tablename__} (report_id, tag, position) VALUES (?, ?, ?)", tag_rows
             )
-    after_bulk_insert(session, table, dialect.name)
-    session.commit()
