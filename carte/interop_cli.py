@@ -62,6 +62,7 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
                 db.session, get_atlas(current_app), file, mapping, source_name,
                 arrondissements=_arrondissement_polygons() if mapping.columns.get("arrondissement") else None,
                 rejects_path=rejects_path, progress=bar.update, limit=limit, dry_run=dry_run,
+                expected_rows=total,
             )
     except (ImportFileError, MappingError) as err:
         raise click.ClickException(str(err)) from err

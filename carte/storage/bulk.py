@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import repeat
@@ -30,6 +31,7 @@ CHUNK = 20_000
 # at least double the table (measured in bench/ingest.py; a small load into a big table is
 # faster with the indexes kept).
 SQLITE_REBUILD_MIN_ROWS = 50_000
+_DEFERRED = "carte_bulk_indexes_deferred"
 
 
 @dataclass
@@ -65,6 +67,35 @@ def _convert(values, processor):
     return processor(values)
 
 
+@contextmanager
+def deferred_indexes(session: Session, expected_rows: int):
+    """SQLite: drop the ordinary indexes of `reports` for a big load, and build them once at the end.
+
+    Only when at least SQLITE_REBUILD_MIN_ROWS rows are coming and they at least double the table.
+    Readers meanwhile see every committed row, only without those indexes; the indexes come back
+    when the load ends, failed or not. Nested uses (an import's batches) do nothing.
+    """
+    if (session.get_bind().dialect.name != "sqlite" or expected_rows < SQLITE_REBUILD_MIN_ROWS
+            or session.info.get(_DEFERRED)):
+        yield
+        return
+    existing = session.scalar(select(func.count()).select_from(Report)) or 0
+    rebuild = backend.sqlite_secondary_indexes(session, Report.__tablename__) if expected_rows >= existing else []
+    for name, _sql in rebuild:
+        session.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
+    session.commit()
+    session.info[_DEFERRED] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+        session.rollback()
+        with backend.sqlite_bulk_cache(session):
+            for _name, sql in rebuild:
+                session.execute(text(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)))
+        session.commit()
+
+
 def insert_reports(session: Session, rows: dict, *, source: str, source_name: str, is_demo: bool,
                    progress: Iterable | None = None, stats: LoadStats | None = None) -> int:
     """Insert columns of reports (lon, lat, commune, theme slugs, created_at, contributor, title, tags).
@@ -78,25 +109,15 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
     dialect = bind.dialect
     theme_ids = dict(session.execute(select(Theme.slug, Theme.id)).all())
     total = len(rows["lon"])
-    rebuild: list[tuple[str, str]] = []
-    if dialect.name == "sqlite" and total >= SQLITE_REBUILD_MIN_ROWS:
-        existing = session.scalar(select(func.count()).select_from(Report)) or 0
-        if total >= existing:
-            rebuild = backend.sqlite_secondary_indexes(session, Report.__tablename__)
-            for name, _sql in rebuild:
-                session.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-    session.commit()
-    try:
-        for part in _chunks(total, CHUNK):
-            _insert_chunk(session, rows, part, theme_ids, source=source, source_name=source_name, is_demo=is_demo)
-            if progress is not None:
-                progress.update(part.stop - part.start)
-    finally:
-        session.rollback()  # a failed chunk leaves nothing half written; the indexes come back in any case
-        with backend.sqlite_bulk_cache(session):
-            for _name, sql in rebuild:
-                session.execute(text(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)))
-        session.commit()
+    session.commit()  # end the read: each chunk's transaction starts with its write
+    with deferred_indexes(session, total):
+        try:
+            for part in _chunks(total, CHUNK):
+                _insert_chunk(session, rows, part, theme_ids, source=source, source_name=source_name, is_demo=is_demo)
+                if progress is not None:
+                    progress.update(part.stop - part.start)
+        finally:
+            session.rollback()  # a failed chunk leaves nothing half written
     if stats is not None:
         stats.rows += total
         stats.seconds += time.perf_counter() - started
