@@ -210,3 +210,73 @@ def test_command_line_start_up_loads_neither_scipy_nor_sklearn(data_dir):
     at_start, after_use = out.stdout.strip().splitlines()[-2:]
     assert at_start == "[]"
     assert after_use == "['scipy']"
+
+
+def report_indexes(session, backend: str) -> set[str]:
+    if backend == "postgis":
+        return set(session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'reports'")))
+    return set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports'")))
+
+
+def test_a_big_load_rebuilds_the_indexes_it_dropped_even_when_it_fails(app, backend, monkeypatch):
+    """SQLite drops the ordinary indexes during a big load; they are all back afterwards, failed or not."""
+    rows = bulk_rows(app, 600)
+    monkeypatch.setattr(bulk, "CHUNK", 200)
+    monkeypatch.setattr(bulk, "SQLITE_REBUILD_MIN_ROWS", 400)
+    with app.app_context():
+        before = report_indexes(db.session, backend)
+        assert "ix_reports_h3_8" in before
+        during: list[set[str]] = []
+
+        class Progress:
+            def update(self, _n):
+                during.append(report_indexes(db.session, backend))
+
+        bulk.insert_reports(db.session, rows, source="import", source_name="big", is_demo=False, progress=Progress())
+        assert report_indexes(db.session, backend) == before
+        if backend == "spatialite":
+            assert all("ix_reports_h3_8" not in names and "ix_reports_created_at" not in names for names in during)
+            assert all({n for n in before if n.startswith("sqlite_autoindex")} <= names for names in during)
+        else:
+            assert during == [before] * 3
+        original, calls = bulk.after_bulk_insert, {"n": 0}
+
+        def failing(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("disk full")
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(bulk, "after_bulk_insert", failing)
+        try:
+            bulk.insert_reports(db.session, bulk_rows(app, 700, seed=8), source="import", source_name="big2",
+                                is_demo=False)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the second chunk should have failed")
+        assert report_indexes(db.session, backend) == before
+        assert db.session.scalar(select(func.count()).select_from(Report).where(Report.source_name == "big2")) == 200
+        assert db.session.scalar(text("PRAGMA integrity_check") if backend == "spatialite" else text("SELECT 'ok'")) == "ok"
+
+
+def test_bulk_geometries_are_the_points_and_the_spatial_index_holds_them(app, backend, reports):
+    reports.create(title="Avant")
+    rows = bulk_rows(app, 500)
+    with app.app_context():
+        bulk.insert_reports(db.session, rows, source="import", source_name="bulk", is_demo=False)
+        s = db.session
+        x, y = ("ST_X", "ST_Y") if backend == "postgis" else ("X", "Y")
+        assert s.scalar(text(f"SELECT count(*) FROM reports WHERE {x}(geom) = lon AND {y}(geom) = lat")) == 501
+        box = (2.25, 48.82, 2.40, 48.90)
+        by_columns = s.scalar(text("SELECT count(*) FROM reports WHERE lon BETWEEN :a AND :c AND lat BETWEEN :b AND :d"),
+                              dict(zip("abcd", box)))
+        if backend == "postgis":
+            by_index = s.scalar(text("SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"),
+                                dict(zip("abcd", box)))
+        else:
+            assert s.scalar(text("SELECT count(*) FROM idx_reports_geom")) == 501
+            by_index = s.scalar(text(
+                "SELECT count(*) FROM reports WHERE rowid IN (SELECT pkid FROM idx_reports_geom "
+                "WHERE xmax >= :a AND xmin <= :c AND ymax >= :b AND ymin <= :d)"), dict(zip("abcd", box)))
+        assert 0 < by_columns == by_index < 501
