@@ -185,11 +185,11 @@ def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
 
 def reserve_ids(session, table: str, n: int) -> list[int]:
     """PostgreSQL: n ids drawn from the table's sequence (not contiguous when others post meanwhile)."""
-    rows = session.execute(
-        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+    ids = session.execute(
+        text("SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id'))) FROM generate_series(1, :n)"),
         {"table": table, "n": n},
-    )
-    return [row[0] for row in rows]
+    ).scalar_one()
+    return list(ids or [])
 
 
 def copy_rows(session, table: str, columns: list[str], rows) -> None:
