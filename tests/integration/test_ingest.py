@@ -189,6 +189,18 @@ def test_generate_prints_rows_per_second(app):
         assert db.session.scalar(select(func.count()).select_from(Report)) == 300
 
 
+def test_import_prints_rows_per_second(app, tmp_path):
+    lons, lats = uniform_points_in_mgp(app, 40, 3)
+    path = tmp_path / "in.csv"
+    path.write_text("id,theme,title,lat,lon\n" + "".join(
+        f"{i},mobilite,Signalement {i},{lat},{lon}\n" for i, (lon, lat) in enumerate(zip(lons, lats))), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["carte", "import", str(path), "--source", "débit"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert "Importées : 40" in lines
+    assert lines[-1].startswith("Débit : ") and "40 lignes en" in lines[-1] and int(lines[-1].split()[2]) > 0
+
+
 STARTUP = """
 import sys
 from carte import create_app
