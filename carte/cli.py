@@ -1,6 +1,8 @@
 """`flask --app wsgi carte ...` commands."""
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -69,15 +71,29 @@ def remove_demo_command():
 @click.option("--seed", type=int, default=1, show_default=True)
 def generate_command(count: int, seed: int):
     """Add N realistic synthetic reports (marked as demo content)."""
-    from carte.storage.bulk import insert_reports
+    from carte.storage.bulk import LoadStats, insert_reports
     from carte.synthetic import generate
 
+    started = time.perf_counter()
     data = generate(get_atlas(current_app), count, seed)
+    generated = time.perf_counter() - started
+    stats = LoadStats()
     with click.progressbar(length=len(data.lon), label="Signalements synthétiques") as bar:
         added = insert_reports(
-            db.session, vars(data), source="import", source_name=f"synthetic-{seed}", is_demo=True, progress=bar
+            db.session, vars(data), source="import", source_name=f"synthetic-{seed}", is_demo=True, progress=bar,
+            stats=stats,
         )
+    elapsed = time.perf_counter() - started
     click.echo(f"{added} signalements synthétiques ajoutés (graine {seed}).")
+    click.echo(
+        f"Débit : {rows_per_second(added, elapsed)} lignes/s en tout ({elapsed:.1f} s) ; "
+        f"génération {generated:.1f} s, écriture {stats.seconds:.1f} s ({rows_per_second(added, stats.seconds)} lignes/s)."
+    )
+
+
+def rows_per_second(rows: int, seconds: float) -> str:
+    """Rows per second as a plain integer, which scripts (bench/ingest.py) read from the last line."""
+    return f"{rows / seconds:.0f}" if seconds > 0 else "—"
 
 
 # Commands of other areas register themselves on carte_cli when imported.

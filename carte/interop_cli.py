@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 
-from carte.cli import carte_cli
+from carte.cli import carte_cli, rows_per_second
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.places import ARRONDISSEMENTS_FILE, get_atlas
@@ -54,17 +55,21 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
             rejects_path = Path.cwd() / rejects_path.name
             click.echo(f"Dossier du fichier en lecture seule : rejets écrits dans {rejects_path}")
     total = limit or _count_lines(file)
+    started = time.perf_counter()
     try:
         with click.progressbar(length=total, label=f"Import de {file.name}") as bar:
             summary = import_file(
                 db.session, get_atlas(current_app), file, mapping, source_name,
                 arrondissements=_arrondissement_polygons() if mapping.columns.get("arrondissement") else None,
                 rejects_path=rejects_path, progress=bar.update, limit=limit, dry_run=dry_run,
+                expected_rows=total,
             )
     except (ImportFileError, MappingError) as err:
         raise click.ClickException(str(err)) from err
+    elapsed = time.perf_counter() - started
     for line in summary.lines():
         click.echo(line)
+    click.echo(f"Débit : {rows_per_second(summary.read, elapsed)} lignes lues/s ({summary.read} lignes en {elapsed:.1f} s).")
 
 
 @carte_cli.command("remove-import")

@@ -65,14 +65,45 @@ Public rows add ``suppressed`` (bool) and, when hiding, ``suppressed_fields`` an
 Methods, thresholds and limits: docs/aggregation.md.
 """
 
-from .heatmap import heatmap, resolution_for_zoom
-from .hotspots import StudyArea, cell_places_from_polygons, getis_ord_gi_star, hotspots, mark_robust
+import sys
+from importlib import import_module
+from types import ModuleType
+
 from .inputs import LEVELS, CountTable, Places, ReportArrays
-from .issue_groups import issue_groups
-from .privacy import protect, suppress_small
-from .shared_needs import shared_needs
-from .similarity import level_centroids, passerelles, similar_places, workshop_similar_places
-from .territories import level_stats, territory_stats
+
+# The other functions are loaded on first use: their modules import scipy and scikit-learn (about
+# a second and 100 MB), which the app, its command line and most requests never need.
+_LAZY = {
+    "heatmap": "heatmap", "resolution_for_zoom": "heatmap",
+    "StudyArea": "hotspots", "cell_places_from_polygons": "hotspots", "getis_ord_gi_star": "hotspots",
+    "hotspots": "hotspots", "mark_robust": "hotspots",
+    "issue_groups": "issue_groups",
+    "protect": "privacy", "suppress_small": "privacy",
+    "shared_needs": "shared_needs",
+    "level_centroids": "similarity", "passerelles": "similarity", "similar_places": "similarity",
+    "workshop_similar_places": "similarity",
+    "level_stats": "territories", "territory_stats": "territories",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    setattr(sys.modules[__name__], name, value)
+    return value
+
+
+class _Package(ModuleType):
+    """Importing a submodule that shares a function's name (hotspots, heatmap...) must not hide the function."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "LEVELS",

@@ -15,6 +15,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 LEVELS: tuple[str, ...] = ("commune", "territoire", "departement", "metropole")
+# Levels that similar places and passerelles compare, and the units a rate may count: here, with
+# the other choices a route checks, so that routes need not import the scipy-backed modules.
+SIMILAR_LEVELS: tuple[str, ...] = ("commune", "territoire")
+COUNT_UNITS: tuple[str, ...] = ("reports", "contributors")
 METROPOLE_CODE = "200054781"  # SIREN of the Métropole du Grand Paris
 METROPOLE_NOM = "Métropole du Grand Paris"
 DEPARTEMENT_NOMS: dict[str, str] = {

@@ -27,7 +27,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .inputs import CountTable, Places, ReportArrays
+from .inputs import SIMILAR_LEVELS, CountTable, Places, ReportArrays
 from .serialise import fnum
 from .territories import CountUnit, LevelStats, as_count_table, level_stats
 
@@ -35,7 +35,6 @@ METHOD = "cosine_eb_excess_risk"
 CLIP = 3.0
 ANCHOR = float(np.log(1.25))
 MAX_PAIRS = 50
-SIMILAR_LEVELS: tuple[str, ...] = ("commune", "territoire")
 SENTENCES = {
     "commune": "{a} et {b}, dans deux territoires différents, signalent toutes deux plus que prévu : {themes}.",
     "territoire": "{a} et {b}, dans deux départements différents, signalent tous deux plus que prévu : {themes}.",

@@ -24,14 +24,13 @@ from typing import Literal
 import numpy as np
 
 from .breaks import UNIT, class_breaks
-from .inputs import LEVELS, CountTable, Places, ReportArrays
+from .inputs import COUNT_UNITS, LEVELS, CountTable, Places, ReportArrays
 from .privacy import finish
 from .serialise import fnum
 from .stats import benjamini_hochberg, empirical_bayes_rates, poisson_upper_tail
 
 FdrFamily = Literal["table", "theme"]
 CountUnit = Literal["reports", "contributors"]
-COUNT_UNITS: tuple[str, ...] = ("reports", "contributors")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from carte.interop import csv_cells
 from carte.interop.mapping import Mapping
 
 TITLE_MAX, DESCRIPTION_MAX, LOCATION_MAX, TAG_MAX, TAGS_MAX, ID_MAX = 120, 2000, 200, 40, 5, 120
-BATCH = 5000
+BATCH = 20_000  # rows per transaction, as the bulk loader's chunks
 # A cell longer than Python's default CSV limit (131,072 characters) rejects its row; cells up to
 # READ_FIELD_MAX are read so that the row can be reported, longer ones make the line unreadable.
 FIELD_MAX = 131_072
@@ -295,10 +296,14 @@ def _tags(raw) -> list[str]:
     return out[:TAGS_MAX]
 
 
+# Control characters but tab and newline: removed from imported text.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _clean(text: str | None, limit: int) -> str | None:
     if text is None:
         return None
-    text = "".join(ch for ch in str(text) if ch in "\t\n" or ord(ch) >= 32 and ord(ch) != 127).strip()
+    text = _CONTROL_CHARS.sub("", str(text)).strip()
     return text[:limit] or None
 
 
@@ -417,15 +422,19 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     limit: int | None = None,
     dry_run: bool = False,
+    expected_rows: int | None = None,
 ) -> ImportSummary:
     """Import a file; see the module docstring. `progress(n)` is called as rows are read.
 
     With `dry_run`, every check runs and the summary and rejects are written, but nothing is stored.
+    `expected_rows` (the file's size in rows, if known) lets a big load into SQLite rebuild its
+    indexes once at the end instead of updating them row by row.
     """
     from sqlalchemy import select
 
     from carte.models import Report, Theme
-    from carte.storage.bulk import insert_reports
+    from carte.places import Placement
+    from carte.storage.bulk import deferred_indexes, insert_reports
 
     path = Path(path)
     themes = set(session.scalars(select(Theme.slug)))
@@ -468,26 +477,30 @@ def import_file(
         pending.clear()
         placements.clear()
 
-    has_date = None
-    try:
-        for line, record in read_records(path):
-            if limit is not None and summary.read >= limit:
-                break
-            summary.read += 1
-            if progress:
-                progress(1)
-            if has_date is None:
-                has_date = any(c in record for c in mapping.columns.get("date", ()))
+    batch: list[tuple[int, dict, Row | Reject]] = []
+
+    def place_batch() -> None:
+        """Locate the batch's points at once (vectorised), then settle each row in file order."""
+        rows = [item for _line, _record, item in batch if isinstance(item, Row)]
+        lons = np.array([r.lon for r in rows], dtype=float)
+        lats = np.array([r.lat for r in rows], dtype=float)
+        communes = atlas.commune_locator.locate_many(lons, lats) if rows else []
+        arrondissements = np.full(len(rows), None, dtype=object)
+        in_paris = np.asarray(communes == "75056") if rows else np.zeros(0, bool)
+        if in_paris.any():
+            arrondissements[in_paris] = atlas.arrondissement_locator.locate_many(lons[in_paris], lats[in_paris])
+        k = -1
+        for line, record, item in batch:
             try:
-                row = parse_row(line, record, mapping, themes, has_date)
-                if row.external_id in existing:
-                    summary.already_present += 1
-                    continue
+                if isinstance(item, Reject):
+                    raise item
+                row = item
+                k += 1
                 if row.external_id in seen:
                     raise Reject("identifiant en double dans le fichier")
-                placement = atlas.place(row.lon, row.lat)
-                if placement is None:
+                if not communes[k]:
                     raise Reject("point hors de la Métropole du Grand Paris")
+                placement = Placement(communes[k], arrondissements[k] or None)
                 if checker and row.declared_arrondissement:
                     summary.arrondissement_checked += 1
                     if placement.arrondissement_code != row.declared_arrondissement:
@@ -506,7 +519,32 @@ def import_file(
             placements.append(placement)
             if len(pending) >= batch_size:
                 flush()
-        flush()
+        batch.clear()
+
+    has_date = None
+    try:
+        with deferred_indexes(session, 0 if dry_run else expected_rows or 0):
+            for line, record in read_records(path):
+                if limit is not None and summary.read >= limit:
+                    break
+                summary.read += 1
+                if progress:
+                    progress(1)
+                if has_date is None:
+                    has_date = any(c in record for c in mapping.columns.get("date", ()))
+                try:
+                    row = parse_row(line, record, mapping, themes, has_date)
+                except Reject as rej:
+                    batch.append((line, record, rej))
+                else:
+                    if row.external_id in existing:
+                        summary.already_present += 1
+                        continue
+                    batch.append((line, record, row))
+                if len(batch) >= batch_size:
+                    place_batch()
+            place_batch()
+            flush()
     finally:
         rejects.close()
     return summary

@@ -12,8 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from carte.aggregation import LEVELS
-from carte.aggregation.similarity import SIMILAR_LEVELS
-from carte.aggregation.territories import COUNT_UNITS
+from carte.aggregation.inputs import COUNT_UNITS, SIMILAR_LEVELS
 from carte.auth import ensure_role
 from carte.errors import CarteError
 from carte.extensions import db
