@@ -77,6 +77,8 @@ class Config:
     CARTE_RETRY_AFTER = _env_int("CARTE_RETRY_AFTER", 30)
     # SpatiaLite: milliseconds a writer waits for another one's lock before answering 503.
     CARTE_SQLITE_BUSY_TIMEOUT_MS = _env_int("CARTE_SQLITE_BUSY_TIMEOUT_MS", 15_000)
+    # map: above this many reports in a view, GET /api/v1/reports?zoom= answers clusters (bench/map.py).
+    CARTE_MAP_POINT_THRESHOLD = _env_int("CARTE_MAP_POINT_THRESHOLD", 500)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False
