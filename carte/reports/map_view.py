@@ -89,3 +89,22 @@ def map_view(
         stmt = select(Report).where(Report.id.in_(ids), Report.status.in_(flt.statuses)).order_by(Report.id.desc())
         rows = session.scalars(stmt).unique().all()
     return MapView(total, False, list(rows))
+
+
+def page_view(session: Session, index: ReportIndex, places, flt: ReportFilter) -> tuple[int, list, int | None]:
+    """One page newest first (keyset on id), with the total of the filter; ids come from the index.
+
+    The index already holds the selection the total needs; ordering its ids costs a sort of
+    the selection in memory, where SQLite walked a status index over every row, then sorted.
+    """
+    positions = index.select(session, flt, places)
+    ids = index.columns["id"][positions]  # ascending: the index is sorted by id
+    if flt.cursor is not None:
+        ids = ids[: np.searchsorted(ids, flt.cursor)]
+    page = ids[::-1][: flt.limit + 1].tolist()
+    rows = []
+    if page:
+        stmt = select(Report).where(Report.id.in_(page[: flt.limit]), Report.status.in_(flt.statuses))
+        rows = session.scalars(stmt.order_by(Report.id.desc())).unique().all()
+    next_cursor = page[flt.limit - 1] if len(page) > flt.limit else None
+    return len(positions), list(rows), next_cursor

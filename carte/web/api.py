@@ -9,11 +9,11 @@ from carte.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import ReportSource
-from carte.reports.map_view import MercatorColumns, map_view
+from carte.reports.map_view import MercatorColumns, map_view, page_view
 from carte.reports.serialize import report_feature, report_json
 from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report
-from carte.storage.reports import active_themes, find_reports, get_report
+from carte.storage.reports import active_themes, get_report
 from carte.web.aggregates import service as aggregates_service
 from carte.web.context import atlas, created_report_response, json_body, premoderation, request_filter
 
@@ -83,10 +83,10 @@ def list_reports():
         body = {"type": "FeatureCollection", "total": view.total, "clustered": view.clustered,
                 "features": features, "next_cursor": None}
     else:
-        rows, next_cursor = find_reports(db.session, flt)
+        total, rows, next_cursor = page_view(db.session, aggregates.index, aggregates.places, flt)
         body = {
             "type": "FeatureCollection",
-            "total": len(aggregates.index.select(db.session, flt, aggregates.places)),
+            "total": total,
             "clustered": False,
             "features": [report_feature(r, atlas_) for r in rows],
             "next_cursor": str(next_cursor) if next_cursor is not None else None,
