@@ -240,3 +240,26 @@ def test_etag_and_not_modified(client, reports, dataset):
     changed = client.get("/api/v1/reports", query_string=query, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["total"] == first.get_json()["total"] + 1
+
+
+@pytest.mark.parametrize("query", [{"limit": 50}, {"zoom": 16, "bbox": ",".join(map(str, NEAR_EIFFEL))}])
+def test_listing_reads_no_commune_or_arrondissement_row(app, client, reports, query):
+    """Place names come from the atlas: listing reports never touches the polygon tables (issue 10, part 1)."""
+    from sqlalchemy import event
+
+    for _ in range(3):
+        reports.create()
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: statements.append(statement.lower())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        body = client.get("/api/v1/reports", query_string=query).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert body["total"] == 3 and len(body["features"]) == 3
+    assert body["features"][0]["properties"]["arrondissement"]["nom"]  # Paris 7e, from the atlas
+    reads = [s for s in statements if "from reports" in s or "join" in s]
+    assert reads, "the listing must have read the reports"
+    assert not [s for s in statements if "communes" in s or "arrondissements" in s]
