@@ -85,6 +85,8 @@ class Config:
     CARTE_STATIC_MAX_AGE = _env_int("CARTE_STATIC_MAX_AGE", 300)
     # serve: seconds a worker keeps the active themes for POSTs (a theme turned off is refused that long after).
     CARTE_THEME_CACHE_SECONDS = _env_int("CARTE_THEME_CACHE_SECONDS", 10)
+    # map: above this many reports in a view, GET /api/v1/reports?zoom= answers clusters (bench/map.py).
+    CARTE_MAP_POINT_THRESHOLD = _env_int("CARTE_MAP_POINT_THRESHOLD", 500)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_SORT_KEYS = False

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from carte.interop import csv_cells
 from carte.reports.filters import ReportFilter
@@ -78,7 +78,10 @@ def iter_reports(session: Session, flt: ReportFilter, batch: int = 2000) -> Iter
 
     last_id = 0
     while True:
-        stmt = apply_filter(select(Report), flt).where(Report.id > last_id).order_by(Report.id).limit(batch)
+        stmt = (
+            apply_filter(select(Report), flt).where(Report.id > last_id).order_by(Report.id).limit(batch)
+            .options(selectinload(Report.commune))  # names only: Commune.geom is deferred
+        )
         rows = session.scalars(stmt).unique().all()
         if not rows:
             return

@@ -53,7 +53,8 @@ class Commune(db.Model):
     territoire_code: Mapped[str] = mapped_column(String(9), index=True)
     territoire_nom: Mapped[str] = mapped_column(String(120))
     population: Mapped[int] = mapped_column(Integer)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    # Deferred: polygons are read only where they are drawn or tested, never with a report.
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), deferred=True)
 
 
 class Arrondissement(db.Model):
@@ -61,7 +62,7 @@ class Arrondissement(db.Model):
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
     nom: Mapped[str] = mapped_column(String(120))
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), deferred=True)
 
 
 class Theme(db.Model):
@@ -95,7 +96,8 @@ class Report(db.Model):
     location_text: Mapped[str | None] = mapped_column(String(200))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
+    # Deferred: lon/lat say the same and cost no geometry decoding per row.
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), deferred=True)
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
     arrondissement_code: Mapped[str | None] = mapped_column(ForeignKey("arrondissements.code"))
     h3_7: Mapped[str] = mapped_column(String(16), index=True)
@@ -123,9 +125,12 @@ class Report(db.Model):
     # SHA-256 of the private withdrawal link shown once to the author (migration 0006).
     withdraw_hash: Mapped[str | None] = mapped_column(String(64))
 
+    # The theme is a small row every serialisation needs: joined. Communes and arrondissements are
+    # loaded only when asked for (their names come from the in-memory atlas in listings, see
+    # `carte.reports.serialize`); a joined load here read every row's commune polygon.
     theme: Mapped[Theme] = relationship(lazy="joined")
-    commune: Mapped[Commune] = relationship(lazy="joined")
-    arrondissement: Mapped[Arrondissement | None] = relationship(lazy="joined")
+    commune: Mapped[Commune] = relationship(lazy="select")
+    arrondissement: Mapped[Arrondissement | None] = relationship(lazy="select")
     tags: Mapped[list[ReportTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ReportTag.position"
     )

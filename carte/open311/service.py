@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from carte.errors import CarteError
 from carte.models import Report, ReportSource, Theme
@@ -194,7 +194,7 @@ def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datet
 
 
 def find_requests(session: Session, query: RequestQuery) -> list[Report]:
-    stmt = select(Report)
+    stmt = select(Report).options(selectinload(Report.commune), selectinload(Report.arrondissement))
     if query.ids:
         stmt = stmt.where(Report.public_id.in_(query.ids), Report.status.in_(LISTED_STATUSES + ("pending",)))
     else:

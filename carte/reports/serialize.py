@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from collections.abc import Mapping
+
 from carte.models import Report
 
 
@@ -13,9 +15,27 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def report_properties(report: Report) -> dict:
-    commune = report.commune
-    arr = report.arrondissement
+def _places(report: Report, atlas) -> tuple[dict, dict, dict | None]:
+    """Commune, territory and arrondissement names: from the in-memory atlas when given (listings:
+    no per-row query, no polygon), else from the relationships (one report)."""
+    if atlas is not None:
+        commune: Mapping = atlas.communes[report.commune_code]
+        arr: Mapping | None = atlas.arrondissements.get(report.arrondissement_code or "")
+    else:
+        commune = {
+            "code": report.commune.code, "nom": report.commune.nom,
+            "territoire_code": report.commune.territoire_code, "territoire_nom": report.commune.territoire_nom,
+        }
+        arr = {"code": report.arrondissement.code, "nom": report.arrondissement.nom} if report.arrondissement else None
+    return (
+        {"code": commune["code"], "nom": commune["nom"]},
+        {"code": commune["territoire_code"], "nom": commune["territoire_nom"]},
+        {"code": arr["code"], "nom": arr["nom"]} if arr else None,
+    )
+
+
+def report_properties(report: Report, atlas=None) -> dict:
+    commune, territoire, arrondissement = _places(report, atlas)
     return {
         "id": report.public_id,
         "theme": report.theme.slug,
@@ -25,9 +45,9 @@ def report_properties(report: Report) -> dict:
         "description": report.description,
         "tags": [t.tag for t in report.tags],
         "author_name": report.author_name,
-        "commune": {"code": commune.code, "nom": commune.nom},
-        "territoire": {"code": commune.territoire_code, "nom": commune.territoire_nom},
-        "arrondissement": {"code": arr.code, "nom": arr.nom} if arr else None,
+        "commune": commune,
+        "territoire": territoire,
+        "arrondissement": arrondissement,
         "approximate": report.approximate,
         "location_text": report.location_text,
         "status": report.status,
@@ -40,14 +60,15 @@ def report_properties(report: Report) -> dict:
     }
 
 
-def report_json(report: Report) -> dict:
-    return {**report_properties(report), "lat": report.lat, "lon": report.lon}
+def report_json(report: Report, atlas=None) -> dict:
+    return {**report_properties(report, atlas), "lat": report.lat, "lon": report.lon}
 
 
-def report_feature(report: Report) -> dict:
+def report_feature(report: Report, atlas=None) -> dict:
+    """`atlas` (a `carte.places.Atlas`) gives the place names without touching the database."""
     return {
         "type": "Feature",
         "id": report.public_id,
         "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]},
-        "properties": report_properties(report),
+        "properties": report_properties(report, atlas),
     }

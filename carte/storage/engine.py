@@ -289,3 +289,24 @@ def after_bulk_insert(session, table: str, dialect_name: str) -> None:
 
     Kept as the seam where a chunk ends (tests make it fail to prove that a chunk is all or nothing).
     """
+
+
+def optimize(session, *, full: bool = False) -> None:
+    """Give the query planner statistics (after migrations and bulk loads).
+
+    Without them SQLite walks `ix_reports_status_created` over every published row, then
+    sorts (4.4 s at 10^6 rows, see BENCHMARKS.md « Carte des signalements »). SQLite: a full
+    ANALYZE when the reports were never analysed or `full` (a bulk load: about 3 s at 10^6),
+    else `PRAGMA optimize`, which re-analyses only what changed a lot. PostgreSQL: ANALYZE
+    (autovacuum does it too, but only later).
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        analysed = session.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        ).first() and session.execute(text("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'reports'")).first()
+        session.execute(text("ANALYZE" if full or not analysed else "PRAGMA optimize"))
+    elif dialect == "postgresql":
+        session.execute(text("ANALYZE reports"))
+        session.execute(text("ANALYZE report_tags"))
+    session.commit()

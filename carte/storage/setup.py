@@ -11,6 +11,7 @@ from carte.extensions import db
 from carte.geo.communes import build_data, read_geojson
 from carte.geo.sources import resolve_mirror
 from carte.places import ARRONDISSEMENTS_FILE, COMMUNES_FILE, WEB_FILE, get_atlas
+from carte.storage.engine import optimize
 from carte.storage.places import upsert_places
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parents[2] / "migrations")
@@ -43,3 +44,4 @@ def prepare_database(app: Flask, *, seed_demo: bool = False) -> None:
         demo.seed_themes(db.session)
         if seed_demo:
             demo.seed_demo(db.session, get_atlas(app))
+        optimize(db.session)

@@ -1,6 +1,8 @@
 """The JSON API (/api/v1): thin routes over the reports use cases and storage."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
@@ -8,11 +10,13 @@ from carte.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import Report, ReportSource
+from carte.reports.map_view import MercatorColumns, map_view, page_view
 from carte.reports.serialize import report_feature, report_json
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report, kept_after_commit
 from carte.storage.reports import active_themes, find_reports, get_report
+from carte.web.aggregates import service as aggregates_service
 from carte.web.context import (
     atlas, created_report_response, json_body, premoderation, reference_rows, request_filter,
 )
@@ -34,16 +38,68 @@ def communes():
     return response
 
 
+ZOOM_MAX = 22
+
+
+def _zoom() -> int | None:
+    raw = request.args.get("zoom")
+    if raw is None or raw == "":
+        return None
+    try:
+        zoom = int(raw)
+    except ValueError:
+        zoom = -1
+    if not 0 <= zoom <= ZOOM_MAX:
+        raise CarteError("invalid_zoom", f"zoom attend un entier entre 0 et {ZOOM_MAX}.", "zoom")
+    return zoom
+
+
+def _map_state():
+    """The report index shared with the aggregates, and the Mercator positions kept beside it."""
+    aggregates = aggregates_service()
+    mercator_columns = current_app.extensions.get("carte_map_mercator")
+    if mercator_columns is None:
+        mercator_columns = current_app.extensions["carte_map_mercator"] = MercatorColumns()
+    return aggregates, mercator_columns
+
+
 @api.get("/reports")
 def list_reports():
-    rows, next_cursor = find_reports(db.session, request_filter())
-    return jsonify(
-        {
+    """With `zoom`: the whole view, as reports or (above CARTE_MAP_POINT_THRESHOLD) clusters.
+    Without: one page (limit/cursor). Both carry `total`, and an ETag of the data version."""
+    flt = request_filter()
+    zoom = _zoom()
+    aggregates, mercator_columns = _map_state()
+    version = aggregates.index.sync(db.session)
+    etag = "map-{}-{}-{}".format(
+        version.generation, version.version, hashlib.sha256(request.query_string).hexdigest()[:20]
+    )
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        return response
+    atlas_ = atlas()
+    if zoom is not None:
+        view = map_view(
+            db.session, aggregates.index, mercator_columns, aggregates.places, flt, zoom,
+            current_app.config["CARTE_MAP_POINT_THRESHOLD"],
+        )
+        features = view.features if view.clustered else [report_feature(r, atlas_) for r in view.features]
+        body = {"type": "FeatureCollection", "total": view.total, "clustered": view.clustered,
+                "features": features, "next_cursor": None}
+    else:
+        total, rows, next_cursor = page_view(db.session, aggregates.index, aggregates.places, flt)
+        body = {
             "type": "FeatureCollection",
-            "features": [report_feature(r) for r in rows],
+            "total": total,
+            "clustered": False,
+            "features": [report_feature(r, atlas_) for r in rows],
             "next_cursor": str(next_cursor) if next_cursor is not None else None,
         }
-    ), 200, {"Content-Type": "application/geo+json"}
+    response = jsonify(body)
+    response.content_type = "application/geo+json"
+    response.set_etag(etag, weak=True)
+    return response
 
 
 @api.get("/reports/<public_id>")

@@ -92,9 +92,34 @@ class ReportFeatureSchema(Schema):
     properties = fields.Nested(ReportPropertiesSchema, required=True)
 
 
+class ClusterPropertiesSchema(Schema):
+    cluster = fields.Boolean(required=True, validate=validate.Equal(True))
+    count = fields.Integer(required=True, metadata={"description": "Signalements de la cellule (1 ou plus)."})
+    themes = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                         metadata={"description": "Nombre de signalements par slug de thème."})
+    bbox = fields.List(fields.Float(), required=True, validate=validate.Length(equal=4),
+                       metadata={"description": "Emprise des signalements du groupe : minLon,minLat,maxLon,maxLat."})
+
+
+class ClusterFeatureSchema(Schema):
+    type = fields.String(required=True, validate=validate.Equal("Feature"))
+    id = fields.String(required=True, metadata={"description": "c:<zoom>:<cellule>"})
+    geometry = fields.Nested(PointSchema, required=True,
+                             metadata={"description": "Position moyenne des signalements du groupe."})
+    properties = fields.Nested(ClusterPropertiesSchema, required=True)
+
+
 class ReportCollectionSchema(Schema):
     type = fields.String(required=True, validate=validate.Equal("FeatureCollection"))
-    features = fields.List(fields.Nested(ReportFeatureSchema), required=True)
+    features = fields.List(
+        fields.Raw(metadata={"oneOf": [{"$ref": "#/components/schemas/ReportFeature"},
+                                       {"$ref": "#/components/schemas/ClusterFeature"}]}),
+        required=True,
+        metadata={"description": "Signalements, ou groupes (`clustered`) dont les `count` font `total`."},
+    )
+    total = fields.Integer(required=True, metadata={"description": "Signalements du filtre dans la vue (bbox)."})
+    clustered = fields.Boolean(required=True, metadata={
+        "description": "Vrai quand la vue (avec `zoom`) dépasse le seuil CARTE_MAP_POINT_THRESHOLD : groupes."})
     next_cursor = fields.String(required=True, allow_none=True,
                                 metadata={"description": "À passer en `cursor` pour la page suivante ; null à la fin."})
 
@@ -207,6 +232,7 @@ class TimelineSchema(Schema):
 SCHEMAS = {
     "Error": ErrorSchema, "Theme": ThemeSchema, "Themes": ThemesSchema, "Report": ReportSchema,
     "ReportFeature": ReportFeatureSchema, "ReportCollection": ReportCollectionSchema,
+    "ClusterFeature": ClusterFeatureSchema,
     "ReportInput": ReportInputSchema, "GeoJSON": GeoJSONSchema,
     "VoteInput": VoteInputSchema, "Votes": VotesSchema, "CommentInput": CommentInputSchema, "Comment": CommentSchema,
     "Comments": CommentsSchema, "FlagInput": FlagInputSchema, "FlagResult": FlagResultSchema, "Photo": PhotoSchema,
@@ -225,6 +251,8 @@ PARAMETERS = {
     "bbox": ("string", "minLon,minLat,maxLon,maxLat (WGS84)."),
     "limit": ("integer", "Taille de page, de 1 à 5000 (500 par défaut)."),
     "cursor": ("integer", "Curseur renvoyé par la page précédente."),
+    "zoom": ("integer", "Niveau de zoom de la carte (0 à 22) : toute la vue, en groupes au-delà du seuil, "
+                        "sans pages (limit et cursor ignorés)."),
 }
 
 
@@ -235,6 +263,8 @@ def _parameter(name: str) -> dict:
         schema.update(minimum=1, maximum=5000)
     if name == "cursor":
         schema.update(minimum=0)
+    if name == "zoom":
+        schema.update(minimum=0, maximum=22)
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
@@ -382,7 +412,8 @@ ROUTE_DOCS = {
         responses={200: GeoJSONSchema}, errors=(), media_type="application/geo+json"),
     ("api.list_reports", "GET"): doc(
         "Signalements publiés (GeoJSON, du plus récent au plus ancien, par pages)", tag="signalements",
-        params=FILTER + PAGING, responses={200: ReportCollectionSchema}, media_type="application/geo+json"),
+        params=FILTER + PAGING + ("zoom",), responses={200: ReportCollectionSchema},
+        media_type="application/geo+json"),
     ("api.show_report", "GET"): doc(
         "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,),
         description="Un signalement masqué par la modération répond aussi 200, mais seulement avec `id`, "

@@ -373,3 +373,59 @@ def test_enter_on_the_map_places_the_pin_and_escape_closes(carte):
     expect(carte.panel).to_be_hidden()
     expect(page.locator(".pin-marker")).to_have_count(0)
     expect(page.locator("#map")).to_be_focused()
+
+
+def test_zoom_11_shows_the_true_total_and_server_clusters(browser, tmp_path_factory):
+    """More reports than the point threshold: the map draws server clusters and says how many
+    reports the view holds, counted here in SQL over the view's bounds (issue 10)."""
+    from sqlalchemy import func, select
+
+    from carte.extensions import db
+    from carte.models import Report
+    from tests.e2e.conftest import serve_app
+    from tests.helpers import insert_points, uniform_points_in_mgp
+
+    tmp = tmp_path_factory.mktemp("e2e-clusters")
+    with serve_app(tmp, CARTE_TILE_URL="", CARTE_MAP_POINT_THRESHOLD=100) as (app, base_url):
+        lons, lats = uniform_points_in_mgp(app, 1500, seed=3)
+        insert_points(app, lons, lats, ["mobilite", "logement"] * 750)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+        watch = watch_context(context)
+        page = context.new_page()
+        try:
+            page.goto(f"{base_url}/")
+            page.wait_for_selector("#map[data-state=ready]")
+            with page.expect_response(lambda r: "/api/v1/reports?" in r.url and "zoom=11" in r.url):
+                page.evaluate("() => window.carte.map.setView([48.8566, 2.3522], 11, {animate: false})")
+            expect(page.locator("#map")).to_have_attribute("data-clustered", "true")
+            west, south, east, north = page.evaluate(
+                "() => { const b = window.carte.map.getBounds();"
+                " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((n) => Number(n.toFixed(5))); }"
+            )
+            with app.app_context():
+                total = db.session.scalar(
+                    select(func.count()).select_from(Report).where(
+                        Report.status == "published", Report.lon.between(west, east), Report.lat.between(south, north)
+                    )
+                )
+            assert total > 1000
+            expected = f"{total:,}".replace(",", "\u202f") + " signalements dans la vue"
+            expect(page.locator("#map-total")).to_have_text(expected)
+            clusters = page.locator(".report-cluster--server")
+            assert clusters.count() > 1
+            counts = page.evaluate(
+                "() => [...document.querySelectorAll('.report-cluster--server')].map((n) => Number(n.dataset.count))"
+            )
+            assert sum(counts) == total
+            # No report marker is drawn over the clusters: the view is not a truncated page.
+            expect(page.locator(".report-marker")).to_have_count(0)
+            # A cluster is a keyboard stop; Enter zooms into it.
+            biggest = max(range(len(counts)), key=counts.__getitem__)
+            clusters.nth(biggest).focus()
+            expect(clusters.nth(biggest)).to_have_attribute("aria-label", re.compile(r"^Groupe de [\d\u202f]+ signalements"))
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => window.carte.map.getZoom() > 11")
+            shot(page, "map-server-clusters")
+        finally:
+            context.close()
+        watch.assert_quiet()

@@ -4,7 +4,6 @@ import { config, t } from "./i18n.js";
 import { CarteMap, CommuneCollection, ReportCollection, reportToFeature } from "./map.js";
 import { ReportForm } from "./report-form.js";
 
-const MAX_REPORT_PAGES = 5; // 5 x 500 reports per view at most
 const REPORT_DEBOUNCE_MS = 250;
 
 const $ = (selector) => document.querySelector(selector);
@@ -67,6 +66,7 @@ function start() {
     .then((themes) => {
       renderLegend(themes);
       form.setThemes(themes);
+      carte.clusters.setThemes(themes);
     })
     .catch((error) => showNotice(t("load_themes_failed", { message: error.message }), { tone: "error" }));
 
@@ -87,17 +87,20 @@ function start() {
     reportRequest?.abort();
     const controller = new AbortController();
     reportRequest = controller;
-    const params = { bbox: bboxParam(carte.map.getBounds()), limit: 500 };
+    // The whole view at once: its reports, or above the server's threshold its clusters with
+    // their true counts. Nothing is cut: the answer's total is what the view holds.
+    const params = { bbox: bboxParam(carte.map.getBounds()), zoom: Math.round(carte.map.getZoom()) };
     try {
-      for (let page = 0; page < MAX_REPORT_PAGES; page++) {
-        const collection = await api.reports(params, { signal: controller.signal });
+      const collection = await api.reports(params, { signal: controller.signal });
+      carte.showView(collection);
+      if (!collection.clustered) {
         const added = reports.addFeatures(collection.features || []);
         // Newly loaded neighbours can pull a just-created report back into a cluster, which
         // closes its popup: show it again.
         if (added && justCreated && Date.now() - justCreated.at < 5000) carte.showReport(justCreated.id, { focus: true });
-        if (!collection.next_cursor) break;
-        params.cursor = collection.next_cursor;
       }
+      mapElement.dataset.clustered = String(Boolean(collection.clustered));
+      mapElement.dataset.total = String(collection.total);
       mapElement.dataset.reports = String(reports.size);
     } catch (error) {
       if (error.name !== "AbortError") showNotice(t("load_reports_failed", { message: error.message }), { tone: "error" });
@@ -185,7 +188,9 @@ function start() {
     mapElement.dataset.reports = String(reports.size);
     confirm(t(report.approximate ? "saved_approximate" : "saved", { commune }));
     justCreated = { id: report.id, at: Date.now() };
-    carte.showReport(report.id, { focus: true });
+    // In a clustered view the new report is one more in its group: count it again.
+    if (carte.clustered) loadReports();
+    else carte.showReport(report.id, { focus: true });
   });
 }
 

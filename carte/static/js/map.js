@@ -296,6 +296,87 @@ function clusterIcon(cluster) {
   return L.divIcon({ html: wrapper, className: "report-cluster", iconSize: [size, size] });
 }
 
+// ---------------------------------------------------------------------------
+// Server clusters (GET /api/v1/reports?zoom=): a view holding more reports than the point
+// threshold comes back as one group per grid cell, with its true count and theme mix.
+
+export function formatCount(value) {
+  return formatNumber(value, 0);
+}
+
+function serverClusterIcon(feature, colors) {
+  const { count, themes = {} } = feature.properties;
+  let start = 0;
+  const stops = [];
+  for (const [slug, n] of Object.entries(themes)) {
+    const end = start + (n / count) * 360;
+    stops.push(`${colors.get(slug) || "#555"} ${start}deg ${end}deg`);
+    start = end;
+  }
+  // Wider as the number grows: "930 412" must fit in the white disc.
+  const size = count < 10 ? 36 : count < 100 ? 42 : count < 1000 ? 50 : count < 100000 ? 60 : 70;
+  const ring = el("span", "cluster__ring");
+  ring.style.background = stops.length ? `conic-gradient(${stops.join(", ")})` : "#555";
+  const number = el("span", "cluster__count", formatCount(count));
+  number.setAttribute("aria-hidden", "true");
+  const wrapper = el("span", "cluster__inner");
+  wrapper.append(ring, number);
+  return L.divIcon({ html: wrapper, className: "report-cluster report-cluster--server", iconSize: [size, size] });
+}
+
+export class ServerClusters {
+  constructor() {
+    this.layer = L.layerGroup();
+    this.colors = new Map();
+    this.features = [];
+  }
+
+  setThemes(themes) {
+    this.colors = new Map(themes.map((theme) => [theme.slug, theme.color]));
+  }
+
+  show(features) {
+    this.features = features;
+    this.layer.clearLayers();
+    for (const feature of features) {
+      const [lon, lat] = feature.geometry.coordinates;
+      const label = t("cluster_label", { count: formatCount(feature.properties.count) });
+      // keyboard: true puts the marker in the Tab order; Enter and Space zoom as a click does.
+      const marker = L.marker([lat, lon], { icon: serverClusterIcon(feature, this.colors), title: label, keyboard: true });
+      marker.on("add", () => {
+        const node = marker.getElement();
+        node?.setAttribute("role", "button");
+        node?.setAttribute("aria-label", label);
+        if (!node) return;
+        node.dataset.count = String(feature.properties.count);
+        node.addEventListener("keydown", (event) => {
+          if (event.key !== "Enter" && event.key !== " ") return;
+          event.preventDefault();
+          event.stopPropagation();
+          this.zoomInto(feature, marker._map);
+        });
+      });
+      marker.on("click", () => this.zoomInto(feature, marker._map));
+      this.layer.addLayer(marker);
+    }
+  }
+
+  clear() {
+    this.show([]);
+  }
+
+  // Zooms to the group's extent, at least one level deeper, so that it always splits or opens.
+  zoomInto(feature, map) {
+    if (!map) return;
+    const [minLon, minLat, maxLon, maxLat] = feature.properties.bbox;
+    const bounds = L.latLngBounds([minLat, minLon], [maxLat, maxLon]);
+    const deeper = Math.min(map.getMaxZoom(), Math.floor(map.getZoom()) + 1);
+    const fit = minLon === maxLon && minLat === maxLat ? map.getMaxZoom() : map.getBoundsZoom(bounds.pad(0.1));
+    map.setView(bounds.getCenter(), Math.max(deeper, Math.min(fit, map.getMaxZoom())));
+    map.getContainer().focus({ preventScroll: true });
+  }
+}
+
 export class ReportCollection {
   constructor() {
     this.features = new Map();
@@ -426,6 +507,44 @@ export class CarteMap extends EventTarget {
   setReports(reports) {
     this.reports = reports;
     reports.layer().addTo(this.map);
+    this.clusters = new ServerClusters();
+    this.clusters.layer.addTo(this.map);
+    this.clustered = false;
+  }
+
+  // A view's answer: its server clusters (the report markers step aside), or its reports.
+  showView(collection) {
+    if (collection.clustered) {
+      this.clusters.show(collection.features || []);
+      if (this.map.hasLayer(this.reports.layer())) this.map.removeLayer(this.reports.layer());
+    } else {
+      this.clusters.clear();
+      if (!this.map.hasLayer(this.reports.layer())) this.reports.layer().addTo(this.map);
+    }
+    this.clustered = Boolean(collection.clustered);
+    this.showTotal(collection.total);
+  }
+
+  // « 930 412 signalements dans la vue »: the true count, whatever the map can draw.
+  showTotal(total) {
+    if (!this.totalControl) {
+      const TotalControl = L.Control.extend({
+        onAdd: () => {
+          const node = el("p", "map-total");
+          node.id = "map-total";
+          node.setAttribute("role", "status");
+          node.setAttribute("aria-live", "polite");
+          L.DomEvent.disableClickPropagation(node);
+          return node;
+        },
+      });
+      this.totalControl = new TotalControl({ position: "bottomleft" });
+      this.totalControl.addTo(this.map);
+    }
+    const node = this.totalControl.getContainer();
+    const key = total === 0 ? "total_none" : total === 1 ? "total_one" : "total_many";
+    node.textContent = t(key, { count: formatCount(total) });
+    node.dataset.total = String(total);
   }
 
   // Zooms until the report's marker is out of its cluster, then opens its popup.

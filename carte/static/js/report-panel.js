@@ -102,7 +102,7 @@ class ParticipationPanel {
     // main.js writes the number of loaded reports on #map once a view's reports have arrived.
     new MutationObserver(() => this.isOpen && !this.list.hidden && this.renderList()).observe(carte.map.getContainer(), {
       attributes: true,
-      attributeFilter: ["data-reports"],
+      attributeFilter: ["data-reports", "data-total"],
     });
   }
 
@@ -158,8 +158,17 @@ class ParticipationPanel {
     const list = $("#pp-list-items");
     const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.reportId : null;
     const features = this.featuresInView();
-    $("#pp-list-count").textContent = features.length ? t("list_count", { count: features.length }) : t("list_empty");
-    const items = features.slice(0, LIST_LIMIT).map((feature) => {
+    const shown = features.slice(0, LIST_LIMIT);
+    // The server's total for the view (main.js writes it on #map): the list may hold fewer,
+    // when the list cap applies or when the view came back as clusters; it says so.
+    const total = Math.max(Number(this.carte.map.getContainer().dataset.total || 0), features.length);
+    const number = (n) => new Intl.NumberFormat(document.documentElement.lang || "fr").format(n);
+    $("#pp-list-count").textContent = !total
+      ? t("list_empty")
+      : shown.length < total
+        ? t("list_partial", { shown: number(shown.length), total: number(total) })
+        : t("list_count", { count: number(features.length) });
+    const items = shown.map((feature) => {
       const p = feature.properties;
       const item = el("li", "pp-list__item");
       const button = el("button", "pp-list__button");

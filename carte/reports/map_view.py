@@ -1,0 +1,110 @@
+"""The resident map's view: every report in a bbox, or clusters with true counts.
+
+The in-memory `ReportIndex` (shared with the aggregates) selects the reports of the
+filter and view in a few milliseconds whatever the backend; above `threshold` they are
+grouped by `carte.aggregation.map_clusters`, below it their rows are read by id. Either
+way the answer says how many reports match (`total`), so the map never pretends that
+a page is the whole.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carte.aggregation.map_clusters import cluster_features, grid_clusters, mercator
+from carte.models import Report, Theme
+from carte.reports.filters import ReportFilter
+from carte.storage.report_index import ReportIndex
+
+
+@dataclass
+class MapView:
+    total: int
+    clustered: bool
+    features: list  # cluster features (dicts), or Report rows newest first
+
+
+class MercatorColumns:
+    """Web Mercator positions of the index's rows, kept beside it and caught up incrementally.
+
+    The logarithm costs more than the whole clustering; rows are appended far more often
+    than they move (moderation changes a status, never a position), so only new rows are
+    projected.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids = np.zeros(0, np.int64)
+        self.x = np.zeros(0, np.uint32)
+        self.y = np.zeros(0, np.uint32)
+
+    def of(self, columns: dict) -> tuple[np.ndarray, np.ndarray]:
+        ids, lon, lat = columns["id"], columns["lon"], columns["lat"]
+        with self._lock:
+            if ids is self._ids:
+                return self.x, self.y
+            old = len(self._ids)
+            if 0 < old <= len(ids) and np.array_equal(ids[:old], self._ids):
+                x, y = mercator(lon[old:], lat[old:])
+                self.x, self.y = np.concatenate([self.x, x]), np.concatenate([self.y, y])
+            else:
+                self.x, self.y = mercator(lon, lat)
+            self._ids = ids
+            return self.x, self.y
+
+
+def theme_slugs(session: Session) -> tuple[np.ndarray, list[str]]:
+    """A lookup from theme id to position, and the slugs in that order."""
+    rows = session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all()
+    lookup = np.zeros(max((r.id for r in rows), default=0) + 1, dtype=np.int32)
+    lookup[[r.id for r in rows]] = np.arange(len(rows), dtype=np.int32)
+    return lookup, [r.slug for r in rows]
+
+
+def map_view(
+    session: Session, index: ReportIndex, mercator_columns: MercatorColumns, places, flt: ReportFilter,
+    zoom: int, threshold: int,
+) -> MapView:
+    """The reports of `flt` (whose bbox is the view) at `zoom`: clusters above `threshold`, else rows.
+
+    `index` must have been synced by the caller (its version names the answer's ETag).
+    """
+    columns = index.columns
+    positions = index.select(session, flt, places)
+    total = len(positions)
+    if total > threshold:
+        x, y = mercator_columns.of(columns)
+        lookup, slugs = theme_slugs(session)
+        theme = lookup[columns["theme_id"][positions]]
+        clusters = grid_clusters(x[positions], y[positions], theme, len(slugs), zoom)
+        return MapView(total, True, cluster_features(clusters, zoom, slugs))
+    ids = columns["id"][positions].tolist()
+    rows = []
+    if ids:
+        # The status is checked again: a report hidden since the index's sync must not show.
+        stmt = select(Report).where(Report.id.in_(ids), Report.status.in_(flt.statuses)).order_by(Report.id.desc())
+        rows = session.scalars(stmt).unique().all()
+    return MapView(total, False, list(rows))
+
+
+def page_view(session: Session, index: ReportIndex, places, flt: ReportFilter) -> tuple[int, list, int | None]:
+    """One page newest first (keyset on id), with the total of the filter; ids come from the index.
+
+    The index already holds the selection the total needs; ordering its ids costs a sort of
+    the selection in memory, where SQLite walked a status index over every row, then sorted.
+    """
+    positions = index.select(session, flt, places)
+    ids = index.columns["id"][positions]  # ascending: the index is sorted by id
+    if flt.cursor is not None:
+        ids = ids[: np.searchsorted(ids, flt.cursor)]
+    page = ids[::-1][: flt.limit + 1].tolist()
+    rows = []
+    if page:
+        stmt = select(Report).where(Report.id.in_(page[: flt.limit]), Report.status.in_(flt.statuses))
+        rows = session.scalars(stmt.order_by(Report.id.desc())).unique().all()
+    next_cursor = page[flt.limit - 1] if len(page) > flt.limit else None
+    return len(positions), list(rows), next_cursor
