@@ -1,6 +1,8 @@
 """Pages around the map, in Chromium: typing a workshop code (/a) and the accessibility statement."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,52 +14,48 @@ QUESTION = "Qu'est-ce qui manque pour se déplacer à pied ?"
 PLAINE_COMMUNE = "200057867"  # EPT Plaine Commune (Saint-Denis, Aubervilliers, ...)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """A server of its own with one open workshop, offline (no tile layer)."""
+def open_workshop(app, place: str, territoire: str | None = None) -> str:
+    """An open workshop created through the use case; returns its code."""
     from carte.extensions import db
     from carte.models import Theme
     from carte.workshops.service import create_workshop
 
+    with app.app_context():
+        form = {"title": f"Atelier à {place}", "date": "2026-12-01", "place": place, "question": QUESTION,
+                "territoire": territoire or ""}
+        return create_workshop(
+            db.session, form, themes=set(db.session.scalars(db.select(Theme.slug))),
+            territoires={territoire} if territoire else (), created_by=None,
+        ).code
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A server of its own with two open workshops (one in Plaine Commune), offline (no tile layer)."""
     with serve_app(tmp_path_factory.mktemp("e2e-pages"), CARTE_TILE_URL="") as (app, base_url):
-        with app.app_context():
-            themes = set(db.session.scalars(db.select(Theme.slug)))
-            workshop = create_workshop(
-                db.session, {"title": "Marcher à Pantin", "date": "2026-12-01", "place": "Pantin", "question": QUESTION},
-                themes=themes, territoires=(), created_by=None,
-            )
-            code = workshop.code
-            plaine_commune = create_workshop(
-                db.session, {"title": "Saint-Denis à pied", "date": "2026-12-01", "place": "Saint-Denis",
-                             "question": QUESTION, "territoire": PLAINE_COMMUNE},
-                themes=themes, territoires={PLAINE_COMMUNE}, created_by=None,
-            ).code
-        yield {"base_url": base_url, "code": code, "plaine_commune": plaine_commune}
+        yield {"base_url": base_url, "code": open_workshop(app, "Pantin"),
+               "plaine_commune": open_workshop(app, "Saint-Denis", PLAINE_COMMUNE)}
 
 
 @pytest.fixture(scope="module")
 def tiled_site(tmp_path_factory):
     """The default tile server, which the browser cannot reach here: every tile fails, as offline."""
-    from carte.extensions import db
-    from carte.models import Theme
-    from carte.workshops.service import create_workshop
-
     with serve_app(tmp_path_factory.mktemp("e2e-tiles")) as (app, base_url):
         assert app.config["CARTE_TILE_URL"]
-        with app.app_context():
-            code = create_workshop(
-                db.session, {"title": "Hors ligne", "date": "2026-12-01", "place": "Bobigny", "question": QUESTION},
-                themes=set(db.session.scalars(db.select(Theme.slug))), territoires=(), created_by=None,
-            ).code
-        yield {"base_url": base_url, "code": code}
+        yield {"base_url": base_url, "code": open_workshop(app, "Bobigny")}
 
 
-def new_page(browser, size: str, locale: str = "fr-FR"):
+@contextmanager
+def opened(browser, size: str, locale: str = "fr-FR"):
+    """(watch, page) in a browser context of its own, closed at the end of the block."""
     context = browser.new_context(viewport=SIZES[size], locale=locale, timezone_id="Europe/Paris")
-    watch = watch_context(context)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, watch, page
+    try:
+        watch = watch_context(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield watch, page
+    finally:
+        context.close()
 
 
 def assert_axe_clean(browser, url: str, size: str = "desktop", locale: str = "fr-FR") -> None:
@@ -80,8 +78,7 @@ def loosely_typed(code: str) -> str:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_typed_workshop_code_opens_the_workshop(browser, site, size):
-    context, watch, page = new_page(browser, size)
-    try:
+    with opened(browser, size) as (watch, page):
         page.goto(f"{site['base_url']}/a")
         field = page.get_by_label("Code de l'atelier")
         expect(field).to_be_focused()
@@ -90,14 +87,11 @@ def test_a_typed_workshop_code_opens_the_workshop(browser, site, size):
         expect(page).to_have_url(f"{site['base_url']}/a/{site['code']}")
         expect(page.locator("h1")).to_have_text(QUESTION)
         watch.assert_quiet()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_an_unknown_code_gives_a_helpful_page_with_the_form_again(browser, site, size):
-    context, watch, page = new_page(browser, size)
-    try:
+    with opened(browser, size) as (watch, page):
         wrong = "7KX4PA" if site["code"] != "7KX4PA" else "9KX4PA"
         response = page.goto(f"{site['base_url']}/a/{wrong}")
         assert response.status == 404
@@ -113,8 +107,6 @@ def test_an_unknown_code_gives_a_helpful_page_with_the_form_again(browser, site,
         expect(page.locator("h1")).to_have_text(QUESTION)
         watch.assert_quiet()
         assert_axe_clean(browser, f"{site['base_url']}/a/{wrong}", size)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("locale,title,recourse", [
@@ -122,8 +114,7 @@ def test_an_unknown_code_gives_a_helpful_page_with_the_form_again(browser, site,
     ("en-GB", "Accessibility statement", "Défenseur des droits"),
 ])
 def test_every_page_links_to_the_accessibility_statement(browser, site, locale, title, recourse):
-    context, watch, page = new_page(browser, "desktop", locale)
-    try:
+    with opened(browser, "desktop", locale) as (watch, page):
         link_name = "Accessibilité : non conforme" if locale == "fr-FR" else "Accessibility: not compliant"
         for path in ("/", f"/a/{site['code']}", "/a", "/connexion", "/a/XXXXXX"):
             page.goto(f"{site['base_url']}{path}")
@@ -138,28 +129,22 @@ def test_every_page_links_to_the_accessibility_statement(browser, site, locale, 
         expect(body.locator("a[href^='mailto:']")).to_have_count(1)
         watch.assert_quiet()
         assert_axe_clean(browser, f"{site['base_url']}/accessibilite", locale=locale)
-    finally:
-        context.close()
 
 
 def test_the_login_page_keeps_side_margins_on_a_phone(browser, site):
-    context, watch, page = new_page(browser, "phone")
-    try:
+    with opened(browser, "phone") as (watch, page):
         page.goto(f"{site['base_url']}/connexion")
         width = SIZES["phone"]["width"]
         for selector in ("h1", "input[name=email]", "input[name=password]", "form.staff-form button[type=submit]"):
             box = page.locator(selector).bounding_box()
             assert box["x"] >= 12 and box["x"] + box["width"] <= width - 12, (selector, box)
         watch.assert_quiet()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_participant_map_opens_on_the_workshops_territory(browser, site, size):
     """A tap in the middle of the map, as it opens, lands in the workshop's territory (it was Paris)."""
-    context, watch, page = new_page(browser, size)
-    try:
+    with opened(browser, size) as (watch, page):
         page.goto(f"{site['base_url']}/a/{site['plaine_commune']}")
         page.wait_for_selector("#join-map path.leaflet-interactive, #join-map svg path")
         page.wait_for_timeout(400)  # the fit animation
@@ -173,14 +158,11 @@ def test_the_participant_map_opens_on_the_workshops_territory(browser, site, siz
         assert answer.value.status == 201, report
         assert report["territoire"]["code"] == PLAINE_COMMUNE, report["commune"]
         watch.assert_quiet()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_without_tiles_the_participant_page_says_so_and_names_the_communes(browser, tiled_site, size):
-    context, watch, page = new_page(browser, size)
-    try:
+    with opened(browser, size) as (watch, page):
         page.goto(f"{tiled_site['base_url']}/a/{tiled_site['code']}")
         expect(page.locator("#join-map [role=status]")).to_contain_text("Fond de carte indisponible")
         labels = page.locator("#join-map .commune-label")
@@ -194,5 +176,3 @@ def test_without_tiles_the_participant_page_says_so_and_names_the_communes(brows
         assert page.locator("#join-map .commune-label :not(span), #join-map .commune-label span *").count() == 0  # text only
         assert watch.blocked  # the tiles were asked for, and refused
         watch.assert_quiet()
-    finally:
-        context.close()
