@@ -229,9 +229,36 @@ def test_three_residents_flag_a_report_and_it_is_hidden(browser, server):
         assert get_report(db.session, rid).status == "hidden"
     context, page = new_page(browser)
     try:
-        assert page.request.get(f"{server.base_url}/api/v1/reports/{rid}").status == 404
+        detail = page.request.get(f"{server.base_url}/api/v1/reports/{rid}")
+        assert detail.status == 200
+        assert detail.json()["status"] == "hidden" and "title" not in detail.json()  # the text is gone
     finally:
         context.close()
+
+
+def test_a_report_hidden_while_listed_opens_as_hidden_with_its_reason_and_no_form(resident, server):
+    """The list was loaded before a moderator hid the report: its detail says so, never « introuvable »."""
+    from carte.accounts import find_user
+    from carte.extensions import db
+    from carte.participation.moderation import decide
+
+    title = "Affiche avec un numéro de téléphone"
+    rid = create_report(server, title)
+    open_report_from_list(resident, server.base_url, title)
+    create_staff(server, "moderatrice@example.org", "moderator")
+    with server.app_context():
+        moderator = find_user(db.session, "moderatrice@example.org")
+        decide(db.session, moderator.id, "report", rid, "hide", "Numéro de téléphone privé")
+    resident.locator("#pp-back").click()  # the list still shows it: it was loaded before the decision
+    item = resident.locator("#pp-list-items button", has_text=title)
+    item.focus()
+    resident.keyboard.press("Enter")
+    expect(resident.locator("#pp-title")).to_have_text("Masqué par la modération")
+    expect(resident.locator("#pp-hidden")).to_contain_text("Numéro de téléphone privé")
+    expect(resident.locator("#pp-title")).to_be_focused()
+    for section in resident.locator("#pp-detail .pp-section").all():
+        expect(section).to_be_hidden()
+    assert title not in resident.locator("#pp-detail").inner_text()
 
 
 def test_moderator_publishes_a_pending_report_and_the_admin_reads_it_in_the_journal(browser, server):

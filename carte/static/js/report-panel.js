@@ -228,14 +228,17 @@ class ParticipationPanel {
       this.render();
     } catch (error) {
       this.title.textContent = errorText(error);
+      // Nothing to act on: no form of another report, or of a report that is gone, stays live.
+      for (const section of this.detail.querySelectorAll(".pp-section")) section.hidden = true;
     }
     this.title.focus();
   }
 
   render() {
     const { report, state } = this.current;
-    this.title.textContent = report.title;
-    const hidden = state.status === "hidden";
+    const hidden = state.status === "hidden" || report.status === "hidden";
+    // A hidden report comes without its text (GET /reports/<id> answers its status and reason only).
+    this.title.textContent = hidden ? t("hidden_title") : report.title;
     const notice = $("#pp-hidden");
     notice.hidden = !hidden;
     notice.textContent = hidden ? [t("hidden"), state.moderation_note ? t("reason", { reason: state.moderation_note }) : ""].join(" ") : "";
