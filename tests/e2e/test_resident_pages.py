@@ -165,6 +165,7 @@ def test_without_tiles_the_participant_page_says_so_and_names_the_communes(brows
     with opened(browser, size) as (watch, page):
         page.goto(f"{tiled_site['base_url']}/a/{tiled_site['code']}")
         expect(page.locator("#join-map [role=status]")).to_contain_text("Fond de carte indisponible")
+        page.wait_for_selector("#join-map svg path")  # the outlines, fitted to the Métropole
         labels = page.locator("#join-map .commune-label")
         expect(labels).to_have_count(0)  # the whole Métropole: names would cover it
         for _ in range(3):

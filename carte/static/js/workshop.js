@@ -26,13 +26,16 @@ if (form) {
     addCommuneLabels(map, communes);
   };
   if (tiles) tiles.once("tileerror", () => { wantLabels = true; label(); });
+  // The view the participant chose wins over the fit below when the outlines arrive late.
+  let touched = false;
+  map.once("dragstart zoomstart", () => { touched = true; });
   request("/communes").then((geojson) => {
     const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
     // The room's own territory fills the screen; without one, the whole Métropole does.
     const territoire = root.dataset.territoire;
     const own = territoire ? outlines.getLayers().filter((layer) => layer.feature.properties.territoire_code === territoire) : [];
     const bounds = own.length ? L.featureGroup(own).getBounds() : outlines.getBounds();
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
+    if (bounds.isValid() && !touched && !pin) map.fitBounds(bounds, { padding: [8, 8] });
     communes = geojson;
     label();
   }).catch(() => {});
