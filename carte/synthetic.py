@@ -153,12 +153,13 @@ def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> Sy
     for (hot_theme, hx, hy, _share, hot_title), k in zip(HOTSPOTS, n_hot):
         x = hx + rng.normal(0, 200 / 73_000, k)
         y = hy + rng.normal(0, 200 / 111_000, k)
-        keep = atlas.commune_locator.locate_many(x, y) != None  # noqa: E711 (numpy elementwise)
-        parts_lon.append(x[keep])
-        parts_lat.append(y[keep])
-        parts_theme.append(np.full(int(keep.sum()), hot_theme, dtype=object))
-        parts_title.append(np.full(int(keep.sum()), hot_title, dtype=object))
-        parts_seconds.append(_dates(rng, int(keep.sum()), now))
+        # A draw that leaves the Métropole falls back on the centre: `carte generate --n N` makes N reports.
+        inside = atlas.commune_locator.locate_many(x, y) != None  # noqa: E711 (numpy elementwise)
+        parts_lon.append(np.where(inside, x, hx))
+        parts_lat.append(np.where(inside, y, hy))
+        parts_theme.append(np.full(k, hot_theme, dtype=object))
+        parts_title.append(np.full(k, hot_title, dtype=object))
+        parts_seconds.append(_dates(rng, k, now))
 
     # Near-duplicates: a copy of a random report, 10-60 m away, 0-10 days later, same title.
     if n_base and n_dup:
@@ -167,12 +168,12 @@ def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> Sy
         angle = rng.uniform(0, 2 * np.pi, n_dup)
         x = lon[src] + dist * np.cos(angle) / 73_000
         y = lat[src] + dist * np.sin(angle) / 111_000
-        keep = atlas.commune_locator.locate_many(x, y) != None  # noqa: E711
-        parts_lon.append(x[keep])
-        parts_lat.append(y[keep])
-        parts_theme.append(theme[src][keep])
-        parts_title.append(titles[src][keep])
-        parts_seconds.append(np.maximum(seconds[src][keep] - rng.uniform(0, 10 * 86_400, int(keep.sum())), 0))
+        inside = atlas.commune_locator.locate_many(x, y) != None  # noqa: E711
+        parts_lon.append(np.where(inside, x, lon[src]))  # outside: on the original itself
+        parts_lat.append(np.where(inside, y, lat[src]))
+        parts_theme.append(theme[src])
+        parts_title.append(titles[src])
+        parts_seconds.append(np.maximum(seconds[src] - rng.uniform(0, 10 * 86_400, n_dup), 0))
 
     lon, lat = np.concatenate(parts_lon), np.concatenate(parts_lat)
     theme, titles = np.concatenate(parts_theme), np.concatenate(parts_title)

@@ -41,7 +41,7 @@ def test_badge_separates_population_themes_from_local_ones(generated):
 def test_structure_of_generated_reports(generated):
     _atlas, data = generated
     n = len(data.lon)
-    assert 19_000 <= n <= 20_000 and all(c is not None for c in data.commune)
+    assert n == 20_000 and all(c is not None for c in data.commune)  # `carte generate --n N` makes N reports
     # contributors who post several times, and most who post once or twice
     per_person = np.array(list(Counter(data.contributor).values()))
     assert per_person.max() >= 20 and np.median(per_person) <= 2
