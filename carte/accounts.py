@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,16 +27,25 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).one_or_none()
 
 
-def create_user(session: Session, email: str, password: str, role: str) -> User:
+def create_user(
+    session: Session, email: str, password: str, role: str, body_code: str | None = None, known_bodies: Collection[str] = ()
+) -> User:
+    """An agent belongs to one body among `known_bodies`; other roles answer for every body, so have none."""
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise CarteError("invalid_email", "Adresse électronique invalide.", "email")
     if role not in ROLES:
         raise CarteError("invalid_role", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", "role")
+    if role == "agent" and body_code not in known_bodies:
+        raise CarteError(
+            "unknown_body", "Un agent appartient à un organisme : code INSEE, SIREN d'un EPT ou 200054781.", "body"
+        )
+    if role != "agent" and body_code:
+        raise CarteError("invalid_body", "Seul un agent appartient à un organisme.", "body")
     _check_password(password)
     if find_user(session, email):
         raise CarteError("email_taken", "Un compte existe déjà avec cette adresse.", "email", status=409)
-    user = User(email=email, role=role, active=True)
+    user = User(email=email, role=role, active=True, body_code=body_code if role == "agent" else None)
     user.set_password(password)
     session.add(user)
     session.commit()

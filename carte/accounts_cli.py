@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 
 from carte.accounts import change_password, create_user, set_active
 from carte.cli import carte_cli
@@ -15,11 +16,16 @@ from carte.models.accounts import ROLES
 
 @carte_cli.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="facilitator < moderator < admin")
-def create_user_command(email: str, role: str):
+@click.option("--role", type=click.Choice(ROLES), required=True, help="agent (one body); facilitator < moderator < admin")
+@click.option("--body", "body_code", help="an agent's body: INSEE code, EPT SIREN, or 200054781 for the Métropole")
+def create_user_command(email: str, role: str, body_code: str | None):
     """Create a staff account. The password is prompted, or read from stdin when it is not a terminal."""
-    user = _run(create_user, email, _read_password(), role)
-    click.echo(f"Compte {user.email} créé ({user.role}).")
+    from carte.places import get_atlas  # the atlas loads shapely: only when a body is named
+
+    bodies = get_atlas(current_app).bodies if body_code else ()
+    user = _run(create_user, email, _read_password(), role, body_code, bodies)
+    body = f", {bodies.get(user.body_code).name}" if user.body_code else ""
+    click.echo(f"Compte {user.email} créé ({user.role}{body}).")
 
 
 @carte_cli.command("set-password")

@@ -14,6 +14,7 @@ from pathlib import Path
 from shapely.geometry import shape
 
 from carte.aggregation import Places
+from carte.followup.bodies import Bodies
 
 from carte.geo.communes import read_geojson
 from carte.geo.locate import PlaceLocator
@@ -54,6 +55,11 @@ class Atlas:
             departement=[r["departement"] for r in rows],
             population=[r["population"] for r in rows],
         )
+
+    @cached_property
+    def bodies(self) -> Bodies:
+        """The responsible bodies (communes, territories, the Métropole) of these communes."""
+        return Bodies(self.communes)
 
     @classmethod
     def load(cls, data_dir: str | Path) -> Atlas:

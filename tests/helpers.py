@@ -117,14 +117,17 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-def login_as(client, app, role: str, email: str | None = None):
-    """Create a staff user with `role` and log in through the real login form; return the user."""
+def login_as(client, app, role: str, email: str | None = None, body: str = "93066"):
+    """Create a staff user with `role` (an agent of `body`, Saint-Denis by default) and log in through
+    the real login form; return the user."""
     from carte.accounts import create_user
     from carte.extensions import db
+    from carte.places import get_atlas
 
     email = email or f"{role}-{id(client)}@example.org"
     with app.app_context():
-        user = create_user(db.session, email, STAFF_PASSWORD, role)
+        bodies = get_atlas(app).bodies
+        user = create_user(db.session, email, STAFF_PASSWORD, role, body if role == "agent" else None, bodies)
         db.session.refresh(user)
         db.session.expunge(user)  # usable after the app context ends (id, email, role)
     page = client.get("/connexion")

@@ -77,6 +77,10 @@ class Theme(db.Model):
     # A short icon name (e.g. "velo") and whether residents may also disagree ("Pas d'accord").
     icon: Mapped[str | None] = mapped_column(String(40))
     allows_dissent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who answers this theme's reports (migration 0008): "commune", "territory" or "metropole".
+    routing: Mapped[str] = mapped_column(String(12), default="commune", server_default="commune")
+    # The label in English (migration 0008); None falls back on `label`.
+    label_en: Mapped[str | None] = mapped_column(String(80))
 
 
 class Report(db.Model):
@@ -124,6 +128,11 @@ class Report(db.Model):
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     # SHA-256 of the private withdrawal link shown once to the author (migration 0006).
     withdraw_hash: Mapped[str | None] = mapped_column(String(64))
+    # The civic loop (migration 0008, carte/followup/): where the report stands, the body it was
+    # reassigned to by hand (None: its theme's routing decides), and the report it duplicates.
+    progress: Mapped[str] = mapped_column(String(12), default="submitted", server_default="submitted")
+    body_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
 
     # The theme is a small row every serialisation needs: joined. Communes and arrondissements are
     # loaded only when asked for (their names come from the in-memory atlas in listings, see
@@ -165,4 +174,4 @@ class DataVersion(db.Model):
 
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
-from carte.models import accounts, idempotency, interop, participation, workshops  # noqa: E402,F401
+from carte.models import accounts, followup, idempotency, interop, participation, workshops  # noqa: E402,F401

@@ -17,8 +17,9 @@ from carte.extensions import db
 from carte.models import utcnow
 from carte.models.types import UTCDateTime
 
-# Ordered by power: each role can do everything the roles before it can.
-ROLES = ("facilitator", "moderator", "admin")
+# Ordered by power: each role can do everything the roles before it can, except that an agent
+# (migration 0008) acts only for its body: carte/followup/ checks the body, not the rank.
+ROLES = ("agent", "facilitator", "moderator", "admin")
 
 
 def role_rank(role: str | None) -> int:
@@ -38,6 +39,8 @@ class User(UserMixin, db.Model):
     # Carried by the session cookie and rotated at logout (migration 0006), so that a cookie
     # captured before a logout no longer opens a session.
     session_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The body an agent answers for (migration 0008): an INSEE code, an EPT SIREN or the Métropole's.
+    body_code: Mapped[str | None] = mapped_column(String(9))
 
     @validates("email")
     def _lower_email(self, _key, value: str) -> str:

@@ -25,6 +25,8 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The body whose reports this key may update (migration 0008); None: it may only file requests.
+    body_code: Mapped[str | None] = mapped_column(String(9))
 
 
 class ReportContact(db.Model):

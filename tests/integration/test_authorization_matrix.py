@@ -15,7 +15,7 @@ from flask import url_for
 from carte.extensions import db
 from tests.helpers import csrf_token_from, jpeg_with_gps, login_as, report_payload
 
-ROLES = ("anonymous", "facilitator", "moderator", "admin")
+ROLES = ("anonymous", "agent", "facilitator", "moderator", "admin")
 LOGIN = "login"
 
 
@@ -23,11 +23,12 @@ def ALL(status: int) -> tuple:  # noqa: N802 (reads as a constant in the table)
     return (status,) * len(ROLES)
 
 
-STAFF = (LOGIN, 200, 200, 200)
-STAFF_API = (401, 200, 200, 200)
-MODERATORS = (LOGIN, 403, 200, 200)
-ADMINS = (LOGIN, 403, 403, 200)
-ADMINS_POST = (LOGIN, 403, 403, 303)
+# An agent (one body's staff) sees the follow-up queue, not the facilitators' pages.
+STAFF = (LOGIN, 403, 200, 200, 200)
+STAFF_API = (401, 403, 200, 200, 200)
+MODERATORS = (LOGIN, 403, 403, 200, 200)
+ADMINS = (LOGIN, 403, 403, 403, 200)
+ADMINS_POST = (LOGIN, 403, 403, 403, 303)
 
 MATRIX: dict[tuple[str, str], tuple] = {
     ("aggregates.heatmap", "GET"): ALL(200),
@@ -42,7 +43,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("api.post_report", "POST"): ALL(201),
     ("api.show_report", "GET"): ALL(200),
     ("api.themes", "GET"): ALL(200),
-    ("auth.login", "GET"): (200, 302, 302, 302),  # logged in: straight to `next`
+    ("auth.login", "GET"): (200, 302, 302, 302, 302),  # logged in: straight to `next`
     ("auth.login", "POST"): ALL(401),  # wrong password, whoever asks
     ("auth.logout", "POST"): ALL(302),
     ("dashboard.chronology", "GET"): STAFF_API,
@@ -52,17 +53,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("dashboard.synthesis", "GET"): STAFF,
     ("dashboard.synthesis_map", "GET"): STAFF,
     ("dashboard.synthesis_pdf", "GET"): STAFF,
-    ("dashboard.workshop_close", "POST"): (LOGIN, 303, 403, 303),  # the workshop's creator (the facilitator) or an admin
+    ("dashboard.workshop_close", "POST"): (LOGIN, 403, 303, 403, 303),  # the workshop's creator (the facilitator) or an admin
     ("dashboard.workshop_detail", "GET"): STAFF,
     ("dashboard.workshop_list", "GET"): STAFF,
-    ("dashboard.workshop_list", "POST"): (LOGIN, 303, 303, 303),
-    ("dashboard.workshop_reopen", "POST"): (LOGIN, 303, 403, 303),
+    ("dashboard.workshop_list", "POST"): (LOGIN, 403, 303, 303, 303),
+    ("dashboard.workshop_reopen", "POST"): (LOGIN, 403, 303, 403, 303),
     ("erasure.erase", "GET"): ADMINS,
-    ("erasure.erase", "POST"): (LOGIN, 403, 403, 200),  # the counts first; erasing takes a second step
+    ("erasure.erase", "POST"): (LOGIN, 403, 403, 403, 200),  # the counts first; erasing takes a second step
     ("language.switch_language", "POST"): ALL(303),
     ("media.photo_file", "GET"): ALL(200),
     ("moderation.create_theme", "POST"): ADMINS_POST,
-    ("moderation.decide", "POST"): (LOGIN, 403, 303, 303),
+    ("moderation.decide", "POST"): (LOGIN, 403, 403, 303, 303),
     ("moderation.delete_theme", "POST"): ADMINS_POST,
     ("moderation.journal", "GET"): ADMINS,
     ("moderation.queue", "GET"): MODERATORS,
