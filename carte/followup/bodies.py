@@ -74,3 +74,11 @@ class Bodies:
             elif body.kind == "commune":
                 pairs.append((themes, (body_code,)))
         return pairs
+
+
+def may_update(role: str | None, own_body: str | None, responsible_body: str) -> bool:
+    """Who may post a report's updates: an agent for its own body's reports only; moderators and
+    admins (the Métropole's staff) for every body. Facilitators run the participation, they do not answer."""
+    if role == "agent":
+        return own_body is not None and own_body == responsible_body
+    return role in ("moderator", "admin")

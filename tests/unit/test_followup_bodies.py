@@ -37,3 +37,14 @@ def test_scope_lists_what_a_body_answers_without_reassignment():
     assert bodies.scope(METROPOLE, routing) == [((3,), None)]
     # Paris answers its commune themes and its territory themes alike.
     assert bodies.scope("75056", routing) == [((1, 4), ("75056",)), ((2,), ("75056",))]
+
+
+def test_who_may_update():
+    from carte.followup.bodies import may_update
+
+    assert may_update("agent", "93066", "93066")
+    assert not may_update("agent", "93066", "93070")
+    assert not may_update("agent", None, "93070")
+    assert not may_update("facilitator", None, "93066")
+    assert may_update("moderator", None, "93066") and may_update("admin", None, METROPOLE)
+    assert not may_update(None, None, "93066")
