@@ -80,8 +80,8 @@ def post_update(
 ) -> ReportUpdate:
     """Record one update and move the report to its progress, in one transaction.
 
-    Who may write for which body is the caller's check (agents, staff: `carte.followup.bodies.may_update`; the
-    Open311 key's body), with `carte.followup.bodies.may_update`: this function trusts `body_code`.
+    Who may write for which body is the caller's check (`carte.followup.bodies.may_update` for staff,
+    the key's body for Open311): this function trusts `body_code`.
     """
     if author_kind not in AUTHOR_KINDS:
         raise ValueError(f"unknown author kind {author_kind!r}")
