@@ -16,16 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.aggregation.map_clusters import cluster_features, grid_clusters, mercator
-from carte.models import Report, Theme
+from carte.models import Theme
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
+from carte.storage.reports import plain_reports
 
 
 @dataclass
 class MapView:
     total: int
     clustered: bool
-    features: list  # cluster features (dicts), or Report rows newest first
+    features: list  # cluster features (dicts), or plain report rows newest first (storage.reports.plain_reports)
 
 
 class MercatorColumns:
@@ -82,13 +83,8 @@ def map_view(
         theme = lookup[columns["theme_id"][positions]]
         clusters = grid_clusters(x[positions], y[positions], theme, len(slugs), zoom)
         return MapView(total, True, cluster_features(clusters, zoom, slugs))
-    ids = columns["id"][positions].tolist()
-    rows = []
-    if ids:
-        # The status is checked again: a report hidden since the index's sync must not show.
-        stmt = select(Report).where(Report.id.in_(ids), Report.status.in_(flt.statuses)).order_by(Report.id.desc())
-        rows = session.scalars(stmt).unique().all()
-    return MapView(total, False, list(rows))
+    # The status is checked again: a report hidden since the index's sync must not show.
+    return MapView(total, False, plain_reports(session, columns["id"][positions].tolist(), flt.statuses))
 
 
 def page_view(session: Session, index: ReportIndex, places, flt: ReportFilter) -> tuple[int, list, int | None]:
@@ -102,9 +98,6 @@ def page_view(session: Session, index: ReportIndex, places, flt: ReportFilter) -
     if flt.cursor is not None:
         ids = ids[: np.searchsorted(ids, flt.cursor)]
     page = ids[::-1][: flt.limit + 1].tolist()
-    rows = []
-    if page:
-        stmt = select(Report).where(Report.id.in_(page[: flt.limit]), Report.status.in_(flt.statuses))
-        rows = session.scalars(stmt.order_by(Report.id.desc())).unique().all()
+    rows = plain_reports(session, page[: flt.limit], flt.statuses)
     next_cursor = page[flt.limit - 1] if len(page) > flt.limit else None
-    return len(positions), list(rows), next_cursor
+    return len(positions), rows, next_cursor
