@@ -20,7 +20,8 @@ _DUMMY_HASH = "scrypt:32768:8:1$0123456789abcdef$" + "0" * 128
 
 def _check_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise CarteError("weak_password", f"Le mot de passe doit compter au moins {MIN_PASSWORD} caractères.", "password")
+        raise CarteError("weak_password", "Le mot de passe doit compter au moins %(n)s caractères.", "password",
+                          params={"n": MIN_PASSWORD})
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -35,7 +36,8 @@ def create_user(
     if not EMAIL.match(email):
         raise CarteError("invalid_email", "Adresse électronique invalide.", "email")
     if role not in ROLES:
-        raise CarteError("invalid_role", f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.", "role")
+        raise CarteError("invalid_role", "Rôle inconnu : choisissez parmi %(roles)s.", "role",
+                          params={"roles": ", ".join(ROLES)})
     if role == "agent" and body_code not in known_bodies:
         raise CarteError(
             "unknown_body", "Un agent appartient à un organisme : code INSEE, SIREN d'un EPT ou 200054781.", "body"
@@ -75,7 +77,7 @@ def end_sessions(session: Session, user: User) -> None:
 def _existing_user(session: Session, email: str) -> User:
     user = find_user(session, email or "")
     if user is None:
-        raise CarteError("unknown_user", f"Aucun compte pour {email}.", "email", status=404)
+        raise CarteError("unknown_user", "Aucun compte pour %(email)s.", "email", status=404, params={"email": email})
     return user
 
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from carte.errors import CarteError
+from carte.errors import N_, CarteError
 
 WHITESPACE_CONTROLS = "\t\n\r"
 # Everything refused, whatever the field: C0 but tab/LF/CR, DEL, C1, surrogates, U+FFFE, U+FFFF.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_ENDS = re.compile(r"\r\n?")
 
-INVALID_CHARACTERS = "Ce texte contient des caractères de contrôle ou invisibles non autorisés."
+INVALID_CHARACTERS = N_("Ce texte contient des caractères de contrôle ou invisibles non autorisés.")
 
 
 def forbidden_character(text: str) -> str | None:
@@ -50,7 +50,7 @@ def clean_text(
             raise CarteError("required", "Ce champ est obligatoire.", field)
         return None
     if len(text) < min_len:
-        raise CarteError("too_short", f"Au moins {min_len} caractères.", field)
+        raise CarteError("too_short", "Au moins %(n)s caractères.", field, params={"n": min_len})
     if len(text) > max_len:
-        raise CarteError("too_long", f"Au plus {max_len} caractères.", field)
+        raise CarteError("too_long", "Au plus %(n)s caractères.", field, params={"n": max_len})
     return text

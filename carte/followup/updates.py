@@ -24,7 +24,8 @@ TEXT_MAX = 2000
 
 def check_progress(value: object, field: str = "progress") -> str:
     if value not in PROGRESS:
-        raise CarteError("invalid_progress", f"État inconnu : choisissez parmi {', '.join(PROGRESS)}.", field)
+        raise CarteError("invalid_progress", "État inconnu : choisissez parmi %(values)s.", field,
+                          params={"values": ", ".join(PROGRESS)})
     return value
 
 

@@ -80,7 +80,8 @@ def decide(session: Session, user_id: int, target_type: str, public_id: str, act
 def audit_entries(session: Session, *, limit: int = 100, before: int | None = None):
     """The newest entries, or those before the id `before` (a page of the journal)."""
     if before is not None and not 0 <= before <= ID_MAX:
-        raise CarteError("out_of_range", f"Valeur attendue entre 0 et {ID_MAX}.", "avant")
+        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", "avant",
+                          params={"low": 0, "high": ID_MAX})
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if before:
         stmt = stmt.where(AuditLog.id < before)

@@ -104,10 +104,12 @@ def add_photos(
     if not uploads:
         raise CarteError("required", "Choisissez au moins une photo.", "photos")
     if count_photos(session, report) + len(uploads) > max_photos:
-        raise CarteError("too_many_photos", f"Un signalement porte au plus {max_photos} photos.", "photos")
+        raise CarteError("too_many_photos", "Un signalement porte au plus %(n)s photos.", "photos",
+                          params={"n": max_photos})
     for name, raw in uploads:
         if len(raw) > max_bytes:
-            raise CarteError("photo_too_large", f"« {name} » dépasse {max_bytes // (1024 * 1024)} Mo.", "photos", status=413)
+            raise CarteError("photo_too_large", "« %(name)s » dépasse %(mb)s Mo.", "photos", status=413,
+                              params={"name": name, "mb": max_bytes // (1024 * 1024)})
     cleaned = [clean_image(raw) for _name, raw in uploads]  # every file is checked before any is written
 
     folder.mkdir(parents=True, exist_ok=True)

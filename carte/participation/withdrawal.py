@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from carte.errors import CarteError
+from carte.errors import N_, CarteError
 from carte.models import Report, ReportStatus
 from carte.models.accounts import AuditLog
 from carte.models.interop import ReportContact, ReportMedia
@@ -112,9 +112,9 @@ def withdraw_as_author(
     session: Session, target_type: str, item: Report | Comment | None, contributor: str, *, upload_dir: Path
 ) -> None:
     """The browser path: only the contributor cookie that posted the item may withdraw it."""
-    noun = "Signalement" if target_type == "report" else "Commentaire"
     if item is None or item.status == WITHDRAWN:
-        raise CarteError("not_found", f"{noun} introuvable.", "id", status=404)
+        message = N_("Signalement introuvable.") if target_type == "report" else N_("Commentaire introuvable.")
+        raise CarteError("not_found", message, "id", status=404)
     if not item.contributor or not secrets.compare_digest(item.contributor.encode(), contributor.encode()):
         raise CarteError(
             "not_author", "Seule la personne qui l'a publié peut retirer ce contenu, depuis le même navigateur "

@@ -205,7 +205,8 @@ class Aggregates:
         """Raises CarteError 404 ``unknown_place`` for a code that is not a place of the level."""
         labels = self._theme_labels(session)
         if code not in self.places.groups(level).codes.tolist():
-            raise CarteError("unknown_place", f"Lieu inconnu à ce niveau : {code[:20]}.", "code", status=404)
+            raise CarteError("unknown_place", "Lieu inconnu à ce niveau : %(code)s.", "code", status=404,
+                              params={"code": code[:20]})
 
         def compute(rows, themes):
             return aggregation.similar_places(
@@ -331,8 +332,8 @@ class Aggregates:
             if len(rows) > ISSUE_GROUPS_MAX_REPORTS:
                 raise CarteError(
                     "selection_too_large",
-                    f"Trop de signalements ({len(rows)}) : choisissez une commune, un territoire ou un thème.",
-                    "commune",
+                    "Trop de signalements (%(n)s) : choisissez une commune, un territoire ou un thème.",
+                    "commune", params={"n": len(rows)},
                 )
             stmt = apply_filter(
                 select(Report.public_id, Report.commune_code, Theme.slug, Report.contributor,

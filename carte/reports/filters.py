@@ -64,7 +64,8 @@ def _values(args: Mapping[str, Sequence[str]], name: str, max_len: int = 200) ->
 def _known(values: tuple[str, ...], known: Collection[str], field_name: str, what: str) -> tuple[str, ...]:
     unknown = [v for v in values if v not in known]
     if unknown:
-        raise CarteError(f"unknown_{what}", f"Valeur inconnue : {', '.join(unknown[:5])}.", field_name)
+        raise CarteError(f"unknown_{what}", "Valeur inconnue : %(values)s.", field_name,
+                          params={"values": ", ".join(unknown[:5])})
     return values
 
 
@@ -72,7 +73,8 @@ def _check_date_range(day: date, name: str) -> None:
     """Dates outside [DATE_MIN, DATE_MAX] are refused before any arithmetic can overflow."""
     if not DATE_MIN <= day <= DATE_MAX:
         raise CarteError(
-            "out_of_range", f"Date attendue entre {DATE_MIN.isoformat()} et {DATE_MAX.isoformat()}.", name
+            "out_of_range", "Date attendue entre %(low)s et %(high)s.", name,
+            params={"low": DATE_MIN.isoformat(), "high": DATE_MAX.isoformat()},
         )
 
 
@@ -127,7 +129,7 @@ def _int(args: Mapping[str, Sequence[str]], name: str, default: int | None, low:
     except ValueError:
         raise CarteError("invalid_number", "Nombre entier attendu.", name) from None
     if not low <= number <= high:
-        raise CarteError("out_of_range", f"Valeur attendue entre {low} et {high}.", name)
+        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", name, params={"low": low, "high": high})
     return number
 
 

@@ -53,7 +53,8 @@ def _coordinate(data: Mapping, field: str, low: float, high: float) -> float:
     if not math.isfinite(number):
         raise CarteError("invalid_number", "La coordonnée doit être un nombre fini.", field)
     if not low <= number <= high:
-        raise CarteError("out_of_range", f"La coordonnée doit être entre {low} et {high}.", field)
+        raise CarteError("out_of_range", "La coordonnée doit être entre %(low)s et %(high)s.", field,
+                          params={"low": low, "high": high})
     return number
 
 
@@ -69,7 +70,7 @@ def _tags(data: Mapping) -> tuple[str, ...]:
         if tag and tag.casefold() not in (t.casefold() for t in tags):
             tags.append(tag)
             if len(tags) > TAGS_MAX:
-                raise CarteError("too_many_tags", f"Au plus {TAGS_MAX} mots-clés.", "tags")
+                raise CarteError("too_many_tags", "Au plus %(n)s mots-clés.", "tags", params={"n": TAGS_MAX})
     return tuple(tags)
 
 

@@ -45,14 +45,16 @@ def facilitator_view() -> tuple[ReportFilter, bool]:
     ensure_role("facilitator", field="exact" if exact else "status")
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise CarteError("unknown_status", f"Statut inconnu : {', '.join(unknown[:5])}.", "status")
+        raise CarteError("unknown_status", "Statut inconnu : %(values)s.", "status",
+                          params={"values": ", ".join(unknown[:5])})
     return (replace(flt, statuses=statuses) if statuses else flt), exact
 
 
 def _choice(name: str, allowed, default):
     value = request.args.get(name, default)
     if value not in allowed:
-        raise CarteError("invalid_choice", f"Valeur attendue : {', '.join(map(str, allowed))}.", name)
+        raise CarteError("invalid_choice", "Valeur attendue : %(values)s.", name,
+                          params={"values": ", ".join(map(str, allowed))})
     return value
 
 
@@ -65,7 +67,8 @@ def _number(name: str, default: float, low: float, high: float) -> float:
     except ValueError:
         raise CarteError("invalid_number", "Nombre attendu.", name) from None
     if not low <= value <= high:
-        raise CarteError("out_of_range", f"Valeur attendue entre {low:g} et {high:g}.", name)
+        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", name,
+                          params={"low": format(low, "g"), "high": format(high, "g")})
     return value
 
 

@@ -50,7 +50,7 @@ def _zoom() -> int | None:
     except ValueError:
         zoom = -1
     if not 0 <= zoom <= ZOOM_MAX:
-        raise CarteError("invalid_zoom", f"zoom attend un entier entre 0 et {ZOOM_MAX}.", "zoom")
+        raise CarteError("invalid_zoom", "zoom attend un entier entre 0 et %(max)s.", "zoom", params={"max": ZOOM_MAX})
     return zoom
 
 

@@ -6,23 +6,23 @@ needs nothing from the database, so that an error can never become a second erro
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from carte.errors import CarteError
+from carte.errors import N_, CarteError
 from carte.storage.engine import database_unavailable, unavailable_reason
 
 # Stable codes for the HTTP errors Flask raises itself.
 HTTP_CODES = {
-    400: ("bad_request", "Requête invalide."),
-    404: ("not_found", "Ressource introuvable."),
-    405: ("method_not_allowed", "Méthode non autorisée."),
-    413: ("payload_too_large", "Le corps de la requête dépasse 64 Ko."),
-    415: ("unsupported_media_type", "Le corps doit être envoyé en application/json."),
-    429: ("rate_limited", "Trop de requêtes : réessayez dans un moment."),
-    500: ("internal_error", "Erreur interne : l'équipe a été prévenue."),
+    400: ("bad_request", N_("Requête invalide.")),
+    404: ("not_found", N_("Ressource introuvable.")),
+    405: ("method_not_allowed", N_("Méthode non autorisée.")),
+    413: ("payload_too_large", N_("Le corps de la requête dépasse 64 Ko.")),
+    415: ("unsupported_media_type", N_("Le corps doit être envoyé en application/json.")),
+    429: ("rate_limited", N_("Trop de requêtes : réessayez dans un moment.")),
+    500: ("internal_error", N_("Erreur interne : l'équipe a été prévenue.")),
 }
-UNAVAILABLE = ("database_unavailable", "Base de données momentanément indisponible : réessayez dans un moment.")
+UNAVAILABLE = ("database_unavailable", N_("Base de données momentanément indisponible : réessayez dans un moment."))
 # The last resort, when even the error page cannot be rendered.
 PLAIN_500 = "<!doctype html><title>500</title><p>Erreur interne. Internal error.</p>"
 
@@ -35,6 +35,7 @@ def wants_json() -> bool:
 
 
 def error_response(code: str, message: str, field: str | None, status: int):
+    """`message` is already in the request's language."""
     if wants_json():
         return jsonify({"error": {"code": code, "message": message, "field": field}}), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -55,7 +56,7 @@ def with_allow(response: Response, err: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CarteError)
     def _carte_error(err: CarteError):
-        return error_response(err.code, err.message, err.field, err.status)
+        return error_response(err.code, err.localized(gettext), err.field, err.status)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
@@ -63,6 +64,7 @@ def register_error_handlers(app: Flask) -> None:
         code, message = HTTP_CODES.get(status, ("http_error", err.description or ""))
         if hasattr(err, "error_code"):  # ours (carte.web.boundary): a stable code, a message, a field
             code, message = err.error_code, err.description
+        message = gettext(message)
         if is_open311():
             from carte.web.open311 import open311_error_response
 
@@ -113,6 +115,7 @@ def failure_response(status: int, code: str, message: str, template: str) -> Res
         from carte.web.open311 import open311_error_response
 
         return open311_error_response(status, message)
+    message = gettext(message)
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message, "field": None}})
         response.status_code = status

@@ -167,8 +167,8 @@ def post_photos(public_id: str):
     max_photos = current_app.config["CARTE_MAX_PHOTOS"]
     limit = max_photos * max_bytes + 256 * 1024
     if request.content_length is not None and request.content_length > limit:
-        raise CarteError("photo_too_large", f"Envoi trop volumineux : {max_photos} photos de {max_bytes // 2**20} Mo au plus.",
-                         "photos", status=413)
+        raise CarteError("photo_too_large", "Envoi trop volumineux : %(n)s photos de %(mb)s Mo au plus.",
+                         "photos", status=413, params={"n": max_photos, "mb": max_bytes // 2**20})
     request.max_content_length = limit
     if not request.mimetype == "multipart/form-data":
         raise CarteError("unsupported_media_type", "Envoyez les photos en multipart/form-data.", "photos", status=415)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from carte.errors import CarteError
+from carte.errors import N_, CarteError
 from carte.models import Report, ReportSource
 from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
@@ -30,10 +30,10 @@ def _text(data: Mapping, name: str, label: str, *, required: bool = True) -> str
         return clean_text(data.get(name), name, max_len=LIMITS[name], required=required,
                           multiline=name in MULTILINE) or ""
     except CarteError as err:
-        messages = {"required": f"{label} est obligatoire.", "too_long": f"{label} : {LIMITS[name]} caractères au plus."}
+        messages = {"required": N_("%(label)s est obligatoire."), "too_long": N_("%(label)s : %(n)s caractères au plus.")}
         if err.code not in messages:
             raise
-        raise CarteError(err.code, messages[err.code], name) from None
+        raise CarteError(err.code, messages[err.code], name, params={"label": label, "n": LIMITS[name]}) from None
 
 
 def _values(data: Mapping, name: str) -> list[str]:
@@ -52,9 +52,9 @@ def create_workshop(
     created_by: int | None,
 ) -> Workshop:
     """Validate a form (title, date, place, question, themes[], territoire) and store a workshop."""
-    title = _text(data, "title", "Le titre")
-    place = _text(data, "place", "Le lieu")
-    question = _text(data, "question", "La question")
+    title = _text(data, "title", N_("Le titre"))
+    place = _text(data, "place", N_("Le lieu"))
+    question = _text(data, "question", N_("La question"))
     raw_date = data.get("date") or ""
     try:
         day = date.fromisoformat(raw_date.strip()) if isinstance(raw_date, str) else None
@@ -65,10 +65,12 @@ def create_workshop(
     chosen = _values(data, "themes")
     unknown = [t for t in chosen if t not in themes]
     if unknown:
-        raise CarteError("unknown_theme", f"Thème inconnu : {', '.join(unknown[:5])}.", "themes")
+        raise CarteError("unknown_theme", "Thème inconnu : %(values)s.", "themes",
+                          params={"values": ", ".join(unknown[:5])})
     territoire = (data.get("territoire") or "").strip() or None
     if territoire is not None and territoire not in territoires:
-        raise CarteError("unknown_territoire", f"Territoire inconnu : {territoire}.", "territoire")
+        raise CarteError("unknown_territoire", "Territoire inconnu : %(code)s.", "territoire",
+                          params={"code": territoire})
     for _ in range(10):
         workshop = Workshop(
             code=new_code(), title=title, date=day, place=place, question=question,
