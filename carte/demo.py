@@ -24,6 +24,19 @@ THEMES = [
     ("education-jeunesse", "Éducation et jeunesse", "#bcbd22"),
     ("securite-tranquillite", "Sécurité et tranquillité", "#444444"),
 ]
+# The seeded themes' English labels (`Theme.label_en`).
+LABELS_EN = {
+    "mobilite": "Transport and mobility",
+    "espaces-publics-proprete": "Public spaces and cleanliness",
+    "logement": "Housing",
+    "environnement-nature": "Environment and nature",
+    "emploi-insertion": "Jobs and training",
+    "numerique-droits": "Digital access and rights",
+    "vie-associative-culture": "Community life and culture",
+    "sante-services": "Health and services",
+    "education-jeunesse": "Education and youth",
+    "securite-tranquillite": "Safety and quiet",
+}
 
 DEMO_TITLES = {
     "mobilite": ["Piste cyclable interrompue", "Bus trop rares le soir", "Trottoir encombré"],
@@ -40,13 +53,19 @@ DEMO_TITLES = {
 
 
 def seed_themes(session: Session) -> int:
-    """Create the seeded themes that do not exist yet; never overwrite edited ones."""
-    existing = set(session.scalars(select(Theme.slug)))
+    """Create the seeded themes that do not exist yet; never overwrite edited ones.
+
+    Seeded themes that exist without an English label (rows from before migration 0008) get
+    theirs; one an admin has labelled keeps its own."""
+    existing = {theme.slug: theme for theme in session.scalars(select(Theme))}
     added = 0
     for position, (slug, label, color) in enumerate(THEMES):
         if slug not in existing:
-            session.add(Theme(slug=slug, label=label, color=color, position=position, active=True))
+            session.add(Theme(slug=slug, label=label, label_en=LABELS_EN[slug], color=color, position=position,
+                              active=True))
             added += 1
+        elif not existing[slug].label_en:
+            existing[slug].label_en = LABELS_EN[slug]
     session.commit()
     return added
 

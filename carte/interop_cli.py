@@ -120,15 +120,21 @@ def export_command(file: Path, theme, tag, commune, territoire, departement, sin
 
 @carte_cli.command("create-api-key")
 @click.argument("name")
-def create_api_key_command(name: str):
-    """Issue an Open311 API key named NAME; the key is printed once and only its hash is kept."""
+@click.option("--body", "body_code", metavar="CODE",
+              help="Organisme dont la clé peut mettre à jour les signalements : code INSEE, SIREN d'un EPT ou 200054781.")
+def create_api_key_command(name: str, body_code: str | None):
+    """Issue an Open311 API key named NAME; the key is printed once and only its hash is kept.
+
+    With --body, the key may also post updates (servicerequestupdates) to that body's reports."""
     from carte.open311.keys import issue_key
 
+    bodies = get_atlas(current_app).bodies if body_code else None
     try:
-        token = issue_key(db.session, name)
+        token = issue_key(db.session, name, body_code, bodies)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
-    click.echo(f"Clé « {name} » créée. Conservez-la : elle ne sera plus affichée.")
+    body = f", pour {bodies.get(body_code.strip()).name}" if body_code else ""
+    click.echo(f"Clé « {name} » créée{body}. Conservez-la : elle ne sera plus affichée.")
     click.echo(token)
 
 

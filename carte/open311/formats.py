@@ -18,6 +18,7 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 CHILDREN = {
     "services": "service",
     "service_requests": "request",
+    "service_request_updates": "request_update",
     "errors": "error",
     "endpoints": "endpoint",
     "formats": "format",

@@ -1,9 +1,12 @@
 """GeoReport v2 use cases over Carte's themes and reports (no Flask here).
 
 Themes are services; reports are service requests. What is published follows the
-moderation rules: published reports are `open` with their text; hidden or rejected
-ones are `closed` with the moderator's note but without their text; pending ones are
-only visible by id (so that the client that sent one can follow it), text withheld.
+moderation rules: published reports are `open` or `closed` by their progress (closed once
+fixed, declined or a duplicate), with their text and, as `status_notes`, their latest public
+update; hidden or rejected ones are `closed` with the moderator's note but without their text;
+pending ones are only visible by id (so that the client that sent one can follow it), text
+withheld. Every request also carries `extended_attributes` {progress, status}: Carte's progress
+and the FixMyStreet extended status it maps to (see carte/open311/updates.py).
 Requesters' emails and names are stored in `ReportContact` and never returned.
 """
 from __future__ import annotations
@@ -14,10 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from carte.errors import CarteError
+from carte.followup.updates import CLOSED
 from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
@@ -30,9 +34,9 @@ CHANGESET = "2026-11-27T00:00:00Z"
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
 MAX_VALUE = 64  # one id, code or status of a GET list parameter
-OPEN_STATUSES = ("published",)
-CLOSED_STATUSES = ("hidden", "rejected")
-LISTED_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
+LISTED_STATUSES = ("published", "hidden", "rejected")  # moderation statuses GET requests lists
+MODERATED_STATUSES = ("hidden", "rejected")  # always `closed`, text withheld
+STATUSES = ("open", "closed")
 THEME_KEYWORDS = {
     "mobilite": "transport, vélo, bus, voirie, circulation",
     "espaces-publics-proprete": "propreté, déchets, graffitis, mobilier urbain, encombrants",
@@ -150,7 +154,7 @@ def parse_w3c(raw: str, field: str) -> datetime:
 class RequestQuery:
     ids: tuple[str, ...] = ()
     service_codes: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = LISTED_STATUSES
+    statuses: tuple[str, ...] = STATUSES  # GeoReport statuses: open, closed
     start: datetime | None = None
     end: datetime | None = None
 
@@ -160,23 +164,8 @@ def _list(args: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datetime) -> RequestQuery:
-    """Check GET requests parameters; the default window is the last 90 days."""
-    ids = _list(args, "service_request_id")
-    if ids:  # the spec: an id list overrides every other parameter
-        return RequestQuery(ids=ids[:MAX_REQUESTS])
-    codes = _list(args, "service_code")
-    unknown = [c for c in codes if c not in themes]
-    if unknown:
-        raise Open311Error(400, f"service_code inconnu : {', '.join(unknown[:5])[:200]}.")
-    statuses: tuple[str, ...] = ()
-    for status in _list(args, "status"):
-        if status == "open":
-            statuses += OPEN_STATUSES
-        elif status == "closed":
-            statuses += CLOSED_STATUSES
-        else:
-            raise Open311Error(400, "status attend open ou closed.")
+def parse_window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
+    """`start_date` and `end_date`, at most 90 days apart; by default the last 90 days."""
     start = parse_w3c(args["start_date"], "start_date") if (args.get("start_date") or "").strip() else None
     end = parse_w3c(args["end_date"], "end_date") if (args.get("end_date") or "").strip() else None
     if start and end and start > end:
@@ -190,7 +179,33 @@ def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datet
         start = end - WINDOW
     elif end is None:
         end = start + WINDOW
-    return RequestQuery(service_codes=codes, statuses=statuses or LISTED_STATUSES, start=start, end=end)
+    return start, end
+
+
+def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datetime) -> RequestQuery:
+    """Check GET requests parameters; the default window is the last 90 days."""
+    ids = _list(args, "service_request_id")
+    if ids:  # the spec: an id list overrides every other parameter
+        return RequestQuery(ids=ids[:MAX_REQUESTS])
+    codes = _list(args, "service_code")
+    unknown = [c for c in codes if c not in themes]
+    if unknown:
+        raise Open311Error(400, f"service_code inconnu : {', '.join(unknown[:5])[:200]}.")
+    statuses = _list(args, "status")
+    if any(status not in STATUSES for status in statuses):
+        raise Open311Error(400, "status attend open ou closed.")
+    start, end = parse_window(args, now)
+    return RequestQuery(service_codes=codes, statuses=statuses or STATUSES, start=start, end=end)
+
+
+def _status_clause(statuses: tuple[str, ...]):
+    """SQL for GeoReport statuses: `closed` is moderated away, or published and fixed, declined or a duplicate."""
+    closed = or_(Report.status.in_(MODERATED_STATUSES),
+                 and_(Report.status == "published", Report.progress.in_(sorted(CLOSED))))
+    is_open = and_(Report.status == "published", Report.progress.not_in(sorted(CLOSED)))
+    if set(statuses) >= set(STATUSES):
+        return Report.status.in_(LISTED_STATUSES)
+    return closed if statuses == ("closed",) else is_open
 
 
 def find_requests(session: Session, query: RequestQuery) -> list[Report]:
@@ -198,7 +213,7 @@ def find_requests(session: Session, query: RequestQuery) -> list[Report]:
     if query.ids:
         stmt = stmt.where(Report.public_id.in_(query.ids), Report.status.in_(LISTED_STATUSES + ("pending",)))
     else:
-        stmt = stmt.where(Report.status.in_(query.statuses))
+        stmt = stmt.where(_status_clause(query.statuses))
         if query.service_codes:
             stmt = stmt.where(Report.theme_id.in_(select(Theme.id).where(Theme.slug.in_(query.service_codes))))
         stmt = stmt.where(Report.created_at >= query.start, Report.created_at <= query.end)
@@ -225,7 +240,24 @@ def zipcode(report: Report, communes: Mapping[str, dict]) -> str | None:
 
 
 def open311_status(report: Report) -> str:
-    return "open" if report.status in OPEN_STATUSES + ("pending",) else "closed"
+    """`closed` once moderated away, or fixed, declined or a duplicate; `open` otherwise (pending too)."""
+    if report.status in MODERATED_STATUSES or report.status == "withdrawn":
+        return "closed"
+    return "closed" if report.progress in CLOSED else "open"
+
+
+def latest_updates(session: Session, reports: list[Report]) -> dict[int, str]:
+    """Each report's latest non-empty public update text (its `status_notes`)."""
+    from carte.models.followup import ReportUpdate
+
+    if not reports:
+        return {}
+    rows = session.execute(
+        select(ReportUpdate.report_id, ReportUpdate.text)
+        .where(ReportUpdate.report_id.in_([r.id for r in reports]), ReportUpdate.text != "")
+        .order_by(ReportUpdate.report_id, ReportUpdate.created_at, ReportUpdate.id)
+    )
+    return dict(rows.all())  # the last row of each report wins
 
 
 def _description(report: Report) -> str:
@@ -237,19 +269,23 @@ def _description(report: Report) -> str:
     return f"{title}\n\n{text}"
 
 
-def request_json(report: Report, communes: Mapping[str, dict], media_url: str | None = None) -> dict:
-    """One service request, in the spec's field order. Contacts are never part of it."""
+def request_json(report: Report, communes: Mapping[str, dict], media_url: str | None = None, *,
+                 agency: str | None = None, notes: str | None = None) -> dict:
+    """One service request, in the spec's field order, then `extended_attributes`. Contacts are never
+    part of it. `agency` is the responsible body's name; `notes` the latest public update's text."""
+    from carte.open311.updates import extended_status
+
     public = report.status == "published"
     place = report.arrondissement.nom if report.arrondissement else report.commune.nom
     updated = report.updated_at or report.created_at
     return {
         "service_request_id": report.public_id,
         "status": open311_status(report),
-        "status_notes": report.moderation_note,
+        "status_notes": (notes or report.moderation_note) if public else report.moderation_note,
         "service_name": report.theme.label,
         "service_code": report.theme.slug,
         "description": _description(report) if public else None,
-        "agency_responsible": report.commune.nom,
+        "agency_responsible": agency or report.commune.nom,
         "service_notice": None,
         "requested_datetime": w3c(report.created_at),
         "updated_datetime": w3c(updated),
@@ -260,6 +296,7 @@ def request_json(report: Report, communes: Mapping[str, dict], media_url: str | 
         "lat": report.lat,
         "long": report.lon,
         "media_url": media_url if public else None,
+        "extended_attributes": {"progress": report.progress, "status": extended_status(report.progress)},
     }
 
 

@@ -54,19 +54,21 @@ def journal():
 @moderation.get("/themes")
 @role_required("admin")
 def themes():
-    return render_template("admin/themes.html", themes=themes_uc.all_themes(db.session), usage=themes_uc.usage(db.session))
+    routing_choices = [("commune", _("Commune")), ("territory", _("Territoire (EPT)")), ("metropole", _("Métropole"))]
+    return render_template("admin/themes.html", themes=themes_uc.all_themes(db.session), usage=themes_uc.usage(db.session),
+                           routing_choices=routing_choices)
 
 
 @moderation.post("/themes")
 @role_required("admin")
 def create_theme():
-    return _theme_change(lambda: themes_uc.create_theme(db.session, request.form), _("Thème ajouté."))
+    return _theme_change(lambda: themes_uc.create_theme(db.session, request.form, current_user.id), _("Thème ajouté."))
 
 
 @moderation.post("/themes/<int:theme_id>")
 @role_required("admin")
 def update_theme(theme_id: int):
-    return _theme_change(lambda: themes_uc.update_theme(db.session, theme_id, request.form), _("Thème enregistré."))
+    return _theme_change(lambda: themes_uc.update_theme(db.session, theme_id, request.form, current_user.id), _("Thème enregistré."))
 
 
 @moderation.post("/themes/<int:theme_id>/suppression")

@@ -5,6 +5,7 @@ spec's list of `{code, description}` in the same format, with that HTTP status; 
 and methods no route serves are Flask's own 404 and 405 (with `Allow`), formatted the same
 way by the application's error handler (carte.web.errors).
 POST is form-encoded and authenticated by `api_key` (no cookie, so no CSRF token).
+`servicerequestupdates` is the updates extension FixMyStreet uses (carte/open311/updates.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask_limiter.util import get_remote_address
 
 from carte.extensions import db, limiter
 from carte.open311 import service as o311
+from carte.open311 import updates as o311_updates
 from carte.open311.errors import Open311Error
 from carte.open311.formats import FORMATS, render
 from carte.open311.keys import check_key, hash_key
@@ -87,10 +89,7 @@ def service_definition(code: str, fmt: str):
 def list_requests(fmt: str):
     fmt = _format(fmt)
     query = o311.parse_query(request.args, _themes(), datetime.now(timezone.utc))
-    reports = o311.find_requests(db.session, query)
-    media = o311.media_urls(db.session, reports)
-    communes = atlas().communes
-    return _respond(fmt, "service_requests", [o311.request_json(r, communes, media.get(r.id)) for r in reports])
+    return _respond(fmt, "service_requests", _requests_json(o311.find_requests(db.session, query)))
 
 
 @open311.get("/requests/<request_id>.<fmt>")
@@ -99,8 +98,20 @@ def show_request(request_id: str, fmt: str):
     reports = o311.find_requests(db.session, o311.RequestQuery(ids=(request_id,)))
     if not reports:
         raise Open311Error(404, "service_request_id introuvable.")
+    return _respond(fmt, "service_requests", _requests_json(reports))
+
+
+def _requests_json(reports: list) -> list[dict]:
     media = o311.media_urls(db.session, reports)
-    return _respond(fmt, "service_requests", [o311.request_json(reports[0], atlas().communes, media.get(reports[0].id))])
+    notes = o311.latest_updates(db.session, reports)
+    places = atlas()
+    bodies = places.bodies
+    items = []
+    for report in reports:
+        body = bodies.get(bodies.responsible(report.commune_code, report.theme.routing, report.body_code))
+        items.append(o311.request_json(report, places.communes, media.get(report.id),
+                                       agency=body.name if body else None, notes=notes.get(report.id)))
+    return items
 
 
 def _api_key_bucket() -> str:
@@ -131,3 +142,22 @@ def post_request(fmt: str):
     return _respond(fmt, "service_requests", [
         {"service_request_id": report.public_id, "service_notice": notice, "account_id": None}
     ])
+
+
+@open311.get("/servicerequestupdates.<fmt>")
+def list_updates(fmt: str):
+    fmt = _format(fmt)
+    rows = o311_updates.find_updates(db.session, request.args, datetime.now(timezone.utc))
+    return _respond(fmt, "service_request_updates", [o311_updates.update_json(u, public_id) for u, public_id in rows])
+
+
+@open311.post("/servicerequestupdates.<fmt>")
+@limiter.limit(lambda: current_app.config["CARTE_OPEN311_RATE_LIMIT"], key_func=_api_key_bucket)
+def post_update(fmt: str):
+    fmt = _format(fmt)
+    form = request.form if request.form else request.values
+    key = check_key(db.session, form.get("api_key"))
+    if key is None:
+        raise Open311Error(403, "api_key manquante ou invalide.")
+    update = o311_updates.post_request_update(db.session, atlas().bodies, form, key, datetime.now(timezone.utc))
+    return _respond(fmt, "service_request_updates", [{"update_id": str(update.id)}])

@@ -71,6 +71,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("moderation.update_theme", "POST"): ADMINS_POST,
     ("open311.discovery", "GET"): ALL(200),
     ("open311.list_requests", "GET"): ALL(200),
+    ("open311.list_updates", "GET"): ALL(200),
+    ("open311.post_update", "POST"): ALL(200),  # authorised by its api_key's body, never by a session
     ("open311.post_request", "POST"): ALL(200),  # authorised by its api_key, never by a session
     ("open311.service_definition", "GET"): ALL(200),
     ("open311.services", "GET"): ALL(200),
@@ -130,6 +132,8 @@ BODIES = {
     "moderation.update_theme": {"form": {"label": "Thème renommé", "color": "#336699", "active": "1"}},
     "open311.post_request": {"data": {"api_key": "@api_key", "service_code": "mobilite", "lat": "48.8584",
                                       "long": "2.2945", "description": "Feu piéton en panne depuis trois jours."}},
+    "open311.post_update": {"data": {"api_key": "@body_api_key", "service_request_id": "@report", "status": "in_progress",
+                                     "description": "Intervention prévue cette semaine."}},
     "participation.flag_comment": {"json": {"reason": "spam"}},
     "participation.flag_report": {"json": {"reason": "spam"}},
     "participation.post_comment": {"json": {"body": "Je confirme, c'est dangereux le soir."}},
@@ -160,6 +164,7 @@ def world(app, tmp_path) -> dict:
     """One of everything a route can name: report, comment, photo, workshop, themes, API key, staff clients."""
     from carte.models import Theme
     from carte.open311.keys import issue_key
+    from carte.places import get_atlas
 
     app.config.update(CARTE_UPLOAD_DIR=str(tmp_path / "uploads"), CARTE_FLAGS_TO_HIDE=100)
     author = app.test_client()
@@ -183,9 +188,10 @@ def world(app, tmp_path) -> dict:
         db.session.commit()
         theme_ids = [t.id for t in themes]
         api_key = issue_key(db.session, "matrice")
+        body_api_key = issue_key(db.session, "matrice-organisme", "75056", get_atlas(app).bodies)  # the report's body
     return {"report": report, "comment": comment["id"], "photo": photo["id"],
             "workshop": workshops[0], "busy_workshop": workshops[1], "theme": theme_ids[0],
-            "spare_theme": theme_ids[1], "api_key": api_key, "clients": clients}
+            "spare_theme": theme_ids[1], "api_key": api_key, "body_api_key": body_api_key, "clients": clients}
 
 
 def resolve(world: dict, value):

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from carte.errors import CarteError
 from carte.open311.errors import Open311Error
 from carte.open311.formats import to_xml
-from carte.open311.service import LISTED_STATUSES, WINDOW, parse_query
+from carte.open311.service import WINDOW, parse_query
 from carte.reports.filters import ID_MAX, LIMIT_MAX, Vocabulary, parse_filter
 from carte.reports.validation import TAG_MAX, TAGS_MAX, TITLE_MAX, TITLE_MIN, validate_report
 from carte.text import clean_text
@@ -161,7 +161,7 @@ def test_open311_parser_returns_a_bounded_window_or_an_open311_error(args):
         return
     assert query.start.utcoffset() == timedelta(0) and query.end.utcoffset() == timedelta(0)
     assert query.start <= query.end and query.end - query.start <= WINDOW
-    assert set(query.statuses) <= set(LISTED_STATUSES) and set(query.service_codes) <= {"mobilite", "logement"}
+    assert set(query.statuses) <= {"open", "closed"} and set(query.service_codes) <= {"mobilite", "logement"}
 
 
 @PROPERTIES
