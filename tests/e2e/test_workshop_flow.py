@@ -148,6 +148,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     projection.click("#btn-compare")
 
     # Close: the phone is refused with a clear message; the synthesis opens.
+    page.click("#close-workshop-ask")  # closing takes a second, explicit step
     page.click("#close-workshop")
     page.wait_for_url(re.compile(r"/synthese$"))
     expect(page.locator("#synthesis-count")).to_have_text("1")
