@@ -1,0 +1,73 @@
+"""axe-core finds no serious or critical violation on any page, in French and in English, WCAG 2.2 AA
+rules included (target size), at desktop and phone sizes (issue 11, "Keyboard and screen readers")."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import ROOT, serve_app
+from tests.helpers import STAFF_PASSWORD
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+EMAIL = "axe-admin@example.org"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+PUBLIC = ["/", "/accessibilite", "/a", "/a/ZZZZZZ", "/connexion", "/api/v1/docs", "/page-inconnue",
+          "/retrait/lien-inconnu"]
+STAFF = ["/animation", "/animation/ateliers", "/animation/moderation", "/animation/themes", "/animation/journal",
+         "/animation/effacement"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from carte.accounts import create_user
+    from carte.extensions import db
+
+    with serve_app(tmp_path_factory.mktemp("e2e-axe"), CARTE_TILE_URL="", SERVER_NAME=None) as (app, base_url):
+        with app.app_context():
+            create_user(db.session, EMAIL, STAFF_PASSWORD, "admin")
+        yield base_url
+
+
+def serious(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async (tags) => {
+            const result = await window.axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({
+                id: v.id, targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ')),
+            }));
+        }""",
+        TAGS,
+    )
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make setup` (npm ci)")
+    context = browser.new_context(viewport=viewport, locale=lang, bypass_csp=True,
+                                  extra_http_headers={"Accept-Language": lang})
+    context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    found = {}
+    try:
+        for path in PUBLIC:
+            page.goto(site + path)
+            page.wait_for_load_state("networkidle")
+            found[path] = serious(page)
+        page.goto(f"{site}/connexion")
+        page.fill("input[name=email]", EMAIL)
+        page.fill("input[name=password]", STAFF_PASSWORD)
+        page.click("form.staff-form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        for path in STAFF:
+            page.goto(site + path)
+            page.wait_for_load_state("networkidle")
+            found[path] = serious(page)
+        bad = {path: v for path, v in found.items() if v}
+        assert not bad, json.dumps(bad, indent=1)
+    finally:
+        context.close()
