@@ -7,6 +7,7 @@ after a crash (see carte/alerts/sending.py) carries the same id and mail clients
 """
 from __future__ import annotations
 
+import email.policy
 import re
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -17,6 +18,10 @@ from flask_babel import force_locale, gettext as _, lazy_gettext
 
 from carte.alerts import tokens
 from carte.models.alerts import AlertSubscription
+
+# Headers are not folded under 998 characters: the standard library's folding of encoded words
+# doubles a space where it folds (a subject read back with two spaces). Bodies are quoted-printable.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 PROGRESS_LABELS = {
     "submitted": lazy_gettext("Nouveau"),
@@ -83,7 +88,7 @@ def build(subscription: AlertSubscription, kind: str, ref: str, *, subject: str,
         text = render_template(f"alerts/mail/{kind}.txt", **context)
         html = render_template(f"alerts/mail/{kind}.html", **context)
         subject = str(subject)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = subject
     message["From"] = current_app.config["CARTE_MAIL_FROM"]
     message["To"] = formataddr(("", subscription.email))
@@ -93,7 +98,7 @@ def build(subscription: AlertSubscription, kind: str, ref: str, *, subject: str,
     message["List-Unsubscribe"] = f"<{urls['one_click']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = subscription.lang or "fr"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = subscription.lang or "fr"  # after set_content, which drops Content-* headers
     return message

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, gettext as _, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -132,7 +132,8 @@ def _digest(session: Session, subscription: AlertSubscription, now: datetime) ->
 def _digest_message(session: Session, subscription: AlertSubscription, total: int, rows: list[Report], now: datetime):
     with force_locale(subscription.lang):
         what = describe(session, subscription)
-        subject = _("Carte : %(count)s nouveau(x) signalement(s) dans %(what)s", count=total, what=what)
+        subject = ngettext("Carte : %(num)d nouveau signalement dans %(what)s",
+                           "Carte : %(num)d nouveaux signalements dans %(what)s", total, what=what)
         labels = theme_labels(session, subscription.lang)
     names = place_names()
     items = [{"title": r.title, "theme": labels.get(r.theme.slug, r.theme.label), "commune": names.get(r.commune_code, ""),

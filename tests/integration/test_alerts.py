@@ -215,6 +215,7 @@ def test_area_digest_daily_with_themes_and_public_reports_only(app, client, repo
     a_day_later(app)
     sent = send(app)
     assert len(sent) == 1 and "1 signalement" in sent[0]
+    assert inbox.messages[-1]["Subject"] == "Carte : 1 nouveau signalement dans la commune de Saint-Denis (thèmes : Mobilité)"
     digest = text_of(inbox.messages[-1])
     assert "Feu piéton en panne à Saint-Denis" in digest
     assert f"http://carte.test/signalements/{wanted['id']}" in digest
