@@ -15,6 +15,7 @@ from flask_babel import get_locale, gettext as _
 from carte.alerts import subscriptions, tokens
 from carte.alerts.mailer import Mailer, MailerConfigError, parse_smtp_url
 from carte.alerts.sending import describe, send_confirmation
+from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.web.context import json_body, vocabulary
 from carte.web.participation import participation_limit, reject_bots
@@ -70,8 +71,6 @@ def _send_confirmation_now(subscription) -> None:
 @limiter.limit(participation_limit)
 def one_click_unsubscribe(token: str):
     """RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click`, with no cookie and no CSRF token."""
-    from carte.errors import CarteError
-
     found = subscriptions.find(db.session, current_app.config["SECRET_KEY"], tokens.UNSUBSCRIBE, token)
     if found is None:
         if tokens.read(current_app.config["SECRET_KEY"], tokens.UNSUBSCRIBE, token) is None:
