@@ -349,3 +349,21 @@ def test_the_address_is_shown_nowhere(app, client, reports, inbox):
                  "/flux/signalements.atom"):
         body = client.get(path).get_data(as_text=True).lower()
         assert STORED not in body, path
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True, CARTE_PARTICIPATION_RATE_LIMIT="2/minute")
+def test_requests_are_rate_limited_like_other_posts(app, client):
+    for n in range(2):
+        assert client.post("/api/v1/alerts", json={"email": f"n{n}@example.org", "commune": "93066"}).status_code == 202
+    limited = client.post("/api/v1/alerts", json={"email": "n3@example.org", "commune": "93066"})
+    assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
+    assert subscriptions(app) == 2
+
+
+def test_the_link_pages_speak_english(app, client, reports, inbox):
+    report = reports.create(title="Banc cassé")
+    client.post("/api/v1/alerts?lang=en", json={"email": ADDRESS, "report": report["id"]})
+    path = link(inbox.messages[0], "/alertes/confirmer/")
+    page = client.get(path + "?lang=en").get_data(as_text=True)
+    assert "Confirm my subscription" in page and "You will get the news of the report “Banc cassé” by email." in page
+    assert 'lang="en"' in page
