@@ -14,6 +14,8 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TIMEOUT = 30
+# A resident's request waits at most this for the confirmation; send-alerts retries what did not go.
+REQUEST_TIMEOUT = 5
 
 
 class MailerConfigError(ValueError):
@@ -50,16 +52,17 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 class Mailer:
     """`with Mailer(settings) as mailer: mailer.send(message)`; connects on the first message."""
 
-    def __init__(self, settings: SmtpSettings):
+    def __init__(self, settings: SmtpSettings, timeout: float = TIMEOUT):
         self.settings = settings
+        self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.tls:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=ssl.create_default_context())
         else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT)
+            smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
             if s.starttls:
                 smtp.starttls(context=ssl.create_default_context())
         if s.user:

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, gettext as _
 
 from carte.alerts import subscriptions, tokens
-from carte.alerts.mailer import Mailer, MailerConfigError, parse_smtp_url
+from carte.alerts.mailer import REQUEST_TIMEOUT, Mailer, MailerConfigError, parse_smtp_url
 from carte.alerts.sending import describe, send_confirmation
 from carte.errors import CarteError
 from carte.extensions import db, limiter
@@ -29,7 +29,7 @@ def mailer() -> Mailer | None:
     url = current_app.config.get("CARTE_SMTP_URL")
     if not url:
         return None
-    return Mailer(parse_smtp_url(url))
+    return Mailer(parse_smtp_url(url), timeout=REQUEST_TIMEOUT)
 
 
 @alerts.post("/api/v1/alerts")
