@@ -56,6 +56,12 @@ class Config:
     # Workshops: the address phones use in join links and QR codes (a laptop's 127.0.0.1 is useless
     # to them), and the per-device limit on contributions.
     CARTE_PUBLIC_URL = os.environ.get("CARTE_PUBLIC_URL") or None
+    # Alerts by email (carte/alerts/): the SMTP server as a URL (smtp://host:port,
+    # smtp://user:pass@host:587?starttls=1, smtps://user:pass@host:465; empty: requests are kept and
+    # nothing is sent), the sender, and the hours between two digests of a followed area.
+    CARTE_SMTP_URL = os.environ.get("CARTE_SMTP_URL", "")
+    CARTE_MAIL_FROM = os.environ.get("CARTE_MAIL_FROM", "Carte <alertes@carte.example.org>")
+    CARTE_ALERTS_DIGEST_HOURS = _env_int("CARTE_ALERTS_DIGEST_HOURS", 24)
     CARTE_WORKSHOP_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_RATE_LIMIT", "10/minute;60/hour")
     # The same submissions counted per address: a whole room behind one Wi-Fi (about 10 devices' worth).
     CARTE_WORKSHOP_ROOM_RATE_LIMIT = os.environ.get("CARTE_WORKSHOP_ROOM_RATE_LIMIT", "100/minute;600/hour")

@@ -97,4 +97,4 @@ def rows_per_second(rows: int, seconds: float) -> str:
 
 
 # Commands of other areas register themselves on carte_cli when imported.
-from carte import accounts_cli, interop_cli, privacy_cli  # noqa: E402,F401  (create-user; import, export, API keys; erase, backup)
+from carte import accounts_cli, alerts_cli, interop_cli, privacy_cli  # noqa: E402,F401  (create-user; send-alerts; import, export, API keys; erase, backup)

@@ -174,4 +174,4 @@ class DataVersion(db.Model):
 
 # Models of each area live in their own module; importing them here registers them
 # with the metadata (Alembic autogenerate, create_all) and keeps `from carte.models import X`.
-from carte.models import accounts, followup, idempotency, interop, participation, workshops  # noqa: E402,F401
+from carte.models import accounts, alerts, followup, idempotency, interop, participation, workshops  # noqa: E402,F401

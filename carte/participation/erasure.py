@@ -4,7 +4,7 @@ A resident has no account: a person is known by their anonymous contributor id (
 cookie; an admin finds it from one of their reports) or by the email they gave through Open311.
 Everything of theirs goes, in one transaction: their reports (deleted, with the comments, votes
 and photos they carry), their comments elsewhere, their votes, the flags they made, their photo
-files and their contacts. The audit log keeps the counts and a keyed hash of who was erased
+files and their contacts, and (by email) their alert subscriptions. The audit log keeps the counts and a keyed hash of who was erased
 (HMAC with the app's secret, so the log cannot be searched for an email by guessing), never the
 identifier itself.
 """
@@ -19,9 +19,11 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from carte.alerts.subscriptions import erase_email
 from carte.errors import CarteError
 from carte.models import Report
 from carte.models.accounts import AuditLog
+from carte.models.alerts import AlertSubscription
 from carte.models.interop import ReportContact
 from carte.models.participation import Comment, Flag, Photo, Vote
 from carte.participation.photos import photo_files, remove_photo_files
@@ -60,6 +62,7 @@ class ErasureCounts:
     flags: int = 0
     photos: int = 0
     contacts: int = 0
+    subscriptions: int = 0  # email alerts (carte/alerts/), erased by the address
 
     @property
     def total(self) -> int:
@@ -67,7 +70,8 @@ class ErasureCounts:
 
     def summary(self) -> str:
         return (f"{self.reports} signalement(s), {self.comments} commentaire(s), {self.votes} vote(s), "
-                f"{self.flags} signalement(s) de contenu, {self.photos} photo(s), {self.contacts} contact(s)")
+                f"{self.flags} signalement(s) de contenu, {self.photos} photo(s), {self.contacts} contact(s), "
+                f"{self.subscriptions} abonnement(s) aux alertes")
 
 
 def contributor_of_report(session: Session, public_id: str) -> str | None:
@@ -104,6 +108,7 @@ def erase_person(
         flags=_count(session, Flag, flag_where),
         photos=_count(session, Photo, photo_where),
         contacts=_count(session, ReportContact, contact_where),
+        subscriptions=_count(session, AlertSubscription, AlertSubscription.email == person.email) if person.email else 0,
     )
     if dry_run:
         session.rollback()
@@ -124,6 +129,8 @@ def erase_person(
     )))
     session.execute(delete(Photo).where(photo_where))
     session.execute(delete(ReportContact).where(contact_where))
+    if person.email:
+        erase_email(session, person.email)
     session.execute(delete(Comment).where(or_(comment_where, Comment.report_id.in_(report_ids))))
     session.execute(delete(Vote).where(or_(vote_where, Vote.report_id.in_(report_ids))))
     if report_ids:

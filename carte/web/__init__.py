@@ -20,6 +20,8 @@ def page_settings() -> dict:
 
 def register_blueprints(app: Flask) -> None:
     from carte.web.aggregates import aggregates_api
+    from carte.web.alerts import alerts
+    from carte.web.feeds import feeds
     from carte.web.boundary import init_boundary
     from carte.web.api import api
     from carte.web.auth import auth
@@ -49,5 +51,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(erasure)  # /animation/effacement (admins)
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
+    app.register_blueprint(alerts)  # POST /api/v1/alerts, /alertes/confirmer|desabonnement/<token>
+    app.register_blueprint(feeds)  # /flux/signalements.atom, /flux/signalements/<id>.atom
     app.register_blueprint(open311, url_prefix="/open311/v2")
     app.register_blueprint(openapi, url_prefix="/api/v1")  # documents the routes above

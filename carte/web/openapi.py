@@ -229,7 +229,35 @@ class TimelineSchema(Schema):
     series = fields.List(fields.Nested(TimelineSeriesSchema), required=True)
 
 
+# --- alerts by email (carte/web/alerts.py) -------------------------------------------------------
+
+class AlertInputSchema(Schema):
+    email = fields.String(required=True, metadata={"description": "Adresse qui recevra la confirmation puis les alertes ; jamais affichée."})
+    report = fields.String(metadata={"description": "Suivre ce signalement (ses mises à jour, dès qu'elles paraissent)."})
+    commune = fields.String(metadata={"description": "Suivre une commune (code INSEE) : résumé quotidien des nouveaux signalements."})
+    territoire = fields.String(metadata={"description": "Suivre un territoire (SIREN de l'EPT, 75056 pour Paris)."})
+    bbox = fields.List(fields.Float(), validate=validate.Length(equal=4),
+                       metadata={"description": "Suivre une vue de la carte : [minLon, minLat, maxLon, maxLat]."})
+    themes = fields.List(fields.String(), metadata={"description": "Pour une zone : seulement ces thèmes (tous si absent)."})
+
+
+class AlertAcceptedSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["pending"]))
+    message = fields.String(required=True)
+
+
+class OneClickInputSchema(Schema):
+    class Meta:
+        include = {"List-Unsubscribe": fields.String(required=True, validate=validate.OneOf(["One-Click"]))}
+
+
+class UnsubscribedSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["unsubscribed"]))
+
+
 SCHEMAS = {
+    "AlertInput": AlertInputSchema, "AlertAccepted": AlertAcceptedSchema, "OneClickInput": OneClickInputSchema,
+    "Unsubscribed": UnsubscribedSchema,
     "Error": ErrorSchema, "Theme": ThemeSchema, "Themes": ThemesSchema, "Report": ReportSchema,
     "ReportFeature": ReportFeatureSchema, "ReportCollection": ReportCollectionSchema,
     "ClusterFeature": ClusterFeatureSchema,
@@ -489,6 +517,16 @@ ROUTE_DOCS = {
     ("workshop.comparison", "GET"): doc(
         "Les thèmes de l'atelier face au classement métropolitain (animateurs)", tag="ateliers",
         responses={200: AGGREGATE}, errors=(401, 403, 404)),
+    ("alerts.subscribe", "POST"): doc(
+        "Suivre par e-mail un signalement ou une zone (double confirmation)", tag="alertes", body=AlertInputSchema,
+        responses={202: AlertAcceptedSchema}, errors=(400, 403, 404, 415, 422, 429),
+        description="Exactement un de `report`, `commune`, `territoire` ou `bbox`. La réponse est la même que "
+                    "l'adresse soit nouvelle, en attente ou déjà abonnée : seul le lien du message de "
+                    "confirmation active l'abonnement."),
+    ("alerts.one_click_unsubscribe", "POST"): doc(
+        "Désabonnement en un clic (RFC 8058, en-tête List-Unsubscribe des messages)", tag="alertes",
+        body=OneClickInputSchema, body_type="application/x-www-form-urlencoded",
+        responses={200: UnsubscribedSchema}, errors=(404, 429)),
     ("dashboard.chronology", "GET"): doc(
         "Signalements dans le temps, par thème (animateurs)", tag="agrégats", params=FILTER, query=FACILITATOR,
         responses={200: TimelineSchema}, errors=AGGREGATE_ERRORS),

@@ -38,6 +38,12 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("aggregates.similar_places", "GET"): ALL(422),  # public; without ?code= the same 422 for everyone
     ("aggregates.shared_needs", "GET"): ALL(200),
     ("aggregates.territories", "GET"): ALL(200),
+    ("alerts.confirm", "GET"): ALL(404),  # the signed link is the only key: a wrong one opens nothing
+    ("alerts.confirm", "POST"): ALL(404),
+    ("alerts.one_click_unsubscribe", "POST"): ALL(404),
+    ("alerts.subscribe", "POST"): ALL(202),  # never says whether the address is known
+    ("alerts.unsubscribe", "GET"): ALL(404),
+    ("alerts.unsubscribe", "POST"): ALL(404),
     ("api.communes", "GET"): ALL(200),
     ("api.list_reports", "GET"): ALL(200),
     ("api.post_report", "POST"): ALL(201),
@@ -60,6 +66,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("dashboard.workshop_reopen", "POST"): (LOGIN, 403, 303, 403, 303),
     ("erasure.erase", "GET"): ADMINS,
     ("erasure.erase", "POST"): (LOGIN, 403, 403, 403, 200),  # the counts first; erasing takes a second step
+    ("feeds.report_feed", "GET"): ALL(200),
+    ("feeds.reports_feed", "GET"): ALL(200),
     ("language.switch_language", "POST"): ALL(303),
     ("media.photo_file", "GET"): ALL(200),
     ("moderation.create_theme", "POST"): ADMINS_POST,
@@ -121,6 +129,8 @@ ENDPOINT_ARGUMENTS = {
 WORKSHOP_REPORT = {**report_payload(), "theme": "emploi-insertion"}
 # Bodies: "json" for API calls, "form" for HTML forms (a CSRF token is added), "files" for uploads.
 BODIES = {
+    "alerts.subscribe": {"json": {"email": "matrice@example.org", "commune": "93066"}},
+    "alerts.one_click_unsubscribe": {"data": {"List-Unsubscribe": "One-Click"}},
     "api.post_report": {"json": report_payload()},
     "auth.login": {"form": {"email": "personne@example.org", "password": "pas le bon mot de passe"}},
     "erasure.erase": {"form": {"contributor": "inconnu"}},

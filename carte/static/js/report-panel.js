@@ -254,6 +254,8 @@ class ParticipationPanel {
     $("#pp-addphotos-section").hidden = !state.can_add_photos;
     $("#pp-withdraw-section").hidden = !state.can_withdraw;
     this.askWithdrawReport(false, { focus: false });
+    // Hook for follow.js (following by email): it adds its button to the detail.
+    document.dispatchEvent(new CustomEvent("reportshown", { detail: { id: this.current.id, title: report.title } }));
     this.detail.dataset.state = "ready";
   }
 
