@@ -2,6 +2,8 @@
 from flask import Flask, current_app
 from flask_babel import get_locale, lazy_gettext
 
+from carte.web.language import plural_forms
+
 # One credit line for the data sources, shown on every map and in the page footers.
 DATA_CREDITS = lazy_gettext(
     "Limites communales : IGN (Licence Ouverte) ; arrondissements et signalements DansMaRue : "
@@ -38,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
 
     init_boundary(app)  # before the blueprints' own hooks: no NUL reaches them
     app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS
+    app.jinja_env.globals["plural_forms"] = plural_forms
     app.context_processor(page_settings)
     app.register_blueprint(pages)
     app.register_blueprint(api, url_prefix="/api/v1")

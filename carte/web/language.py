@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session
+from flask_babel import ngettext
 
 from carte.auth import safe_next
 
@@ -14,3 +15,9 @@ def switch_language():
     if chosen in current_app.config["CARTE_LANGUAGES"]:
         session["lang"] = chosen
     return redirect(safe_next(request.form.get("next")), code=303)
+
+
+def plural_forms(singular: str, plural: str, count: str) -> dict:
+    """Both forms of a message for the browser (i18n.js picks one with Intl.PluralRules): the
+    singular and plural translations of the request's language, and the parameter that counts."""
+    return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2), "count": count}

@@ -9,7 +9,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("carte/**.py", "python"), ("carte/templates/**.html", "jinja2"), ("carte/templates/**.txt", "jinja2")]
 # CarteError messages (their second argument) and N_-marked constants are shown translated too.
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None, "CarteError": (2,)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None, "CarteError": (2,),
+            "plural_forms": (1, 2)}
 
 
 def extracted_ids() -> set:

@@ -3,17 +3,12 @@
 // "reportshown" event); an area from the header's button: the current view, a commune or a territory,
 // with optional themes. The Atom link of the page head follows the view too. Reads window.carte.
 import { ApiError, request } from "./api.js";
-import { compareNames } from "./i18n.js";
+import { compareNames, translator } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const messages = JSON.parse($("#follow-messages")?.textContent || "{}");
+const t = translator(messages);
 const FEED_PATH = "/flux/signalements.atom";
-
-function t(key, params = {}) {
-  const template = messages[key];
-  if (typeof template !== "string") return key;
-  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
-}
 
 function el(tag, props = {}, text) {
   const node = document.createElement(tag);

@@ -16,13 +16,23 @@ const messages = readJson("carte-messages");
 export const config = readJson("carte-config");
 export const lang = config.lang || document.documentElement.lang || "fr";
 
-// t("saved", {commune: "Saint-Denis"}) -> "Signalement enregistré à Saint-Denis".
-// Unknown keys come back as the key itself, so a missing string is visible but harmless.
-export function t(key, params = {}) {
-  const template = messages[key];
-  if (typeof template !== "string") return key;
-  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+// A translator over one block of messages: t("saved", {commune: "Saint-Denis"}) -> "Signalement
+// enregistré à Saint-Denis". Unknown keys come back as the key itself, so a missing string is
+// visible but harmless. A plural message is {one, other, count} (the server's `plural_forms`):
+// the form follows the language's plural rule for params[count] (« 0 soutien », "0 supporters").
+export function translator(block) {
+  return (key, params = {}) => {
+    let template = block[key];
+    if (template && typeof template === "object" && template.count) {
+      const n = Number(String(params[template.count] ?? "").replace(/[^\d.-]/g, ""));
+      template = template[new Intl.PluralRules(lang).select(n)] ?? template.other;
+    }
+    if (typeof template !== "string") return key;
+    return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
+  };
 }
+
+export const t = translator(messages);
 
 // Error message for a field and code (e.g. "title", "too_short"), or undefined.
 export function errorMessage(field, code) {

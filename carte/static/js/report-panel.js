@@ -2,19 +2,14 @@
 // detail where residents support it, comment, add photos and flag content.
 // Loaded after main.js; reads window.carte (map, reports) and never edits the map's own code.
 import { ApiError, request } from "./api.js";
-import { formatDate } from "./i18n.js";
+import { formatDate, translator } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const messages = JSON.parse($("#participation-messages")?.textContent || "{}");
+const t = translator(messages);
 const LIST_LIMIT = 200;
 
-function t(key, params = {}) {
-  const template = messages[key];
-  if (typeof template !== "string") return key;
-  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
-}
-
-// The server's messages are French; known error codes get the page's own (translated) wording.
+// Known error codes get the page's own wording; others, the server's message (in the page's language).
 function errorText(error) {
   const key = `error_${error?.code}`;
   return key in messages ? messages[key] : error?.message || String(error);
@@ -179,7 +174,7 @@ class ParticipationPanel {
       swatch.setAttribute("aria-hidden", "true");
       const label = el("span", "pp-list__title", p.title);
       const meta = el("span", "pp-list__meta", `${p.theme_label || p.theme} · ${p.commune?.nom || ""} · ${t("counts", { support: p.support || 0 })}`);
-      button.setAttribute("aria-label", t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", support: p.support || 0 }));
+      button.setAttribute("aria-label", t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", counts: t("counts", { support: p.support || 0 }) }));
       button.append(swatch, label, meta);
       button.addEventListener("click", () => this.openReport(button.dataset.reportId, button));
       item.append(button);
@@ -261,7 +256,7 @@ class ParticipationPanel {
 
   renderVotes(votes) {
     this.current.state.votes = votes;
-    const counts = votes.dissent_allowed ? t("counts_dissent", votes) : t("counts", votes);
+    const counts = votes.dissent_allowed ? `${t("counts", votes)}, ${t("dissents", votes)}` : t("counts", votes);
     $("#pp-counts").textContent = counts;
     const support = $("#pp-support");
     const dissent = $("#pp-dissent");
