@@ -122,7 +122,7 @@ def test_resident_supports_and_comments_by_keyboard(resident, server):
     support.focus()
     page.keyboard.press("Enter")
     expect(support).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#pp-counts")).to_have_text("1 soutien(s)")
+    expect(page.locator("#pp-counts")).to_have_text("1 soutien")
 
     page.locator("#pp-comment-body").focus()
     page.keyboard.type("<b>Même constat</b> hier soir.")
@@ -144,7 +144,7 @@ def test_resident_supports_and_comments_by_keyboard(resident, server):
     # A second press withdraws the vote.
     support.click()
     expect(support).to_have_attribute("aria-pressed", "false")
-    expect(page.locator("#pp-counts")).to_have_text("0 soutien(s)")
+    expect(page.locator("#pp-counts")).to_have_text("0 soutien")
 
 
 def test_empty_comment_shows_an_error_next_to_the_field(resident, server):
@@ -342,7 +342,7 @@ def test_a_marker_popup_leads_to_the_report_detail(resident, server):
     page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
     page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
     popup = page.locator(".report-popup", has_text=title)
-    expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien(s)")
+    expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien")
     page.wait_for_timeout(800)  # let the clusters settle: the popup is re-rendered meanwhile
     popup.locator(".report-popup__open").click()
     expect(page.locator("#pp-title")).to_have_text(title)
