@@ -54,13 +54,13 @@ def report_page(public_id: str):
     report = get_report(db.session, public_id)
     status = report.status if report is not None else None
     path = url_for("pages.report_page", public_id=public_id)
-    context = {"state": status, "canonical": absolute_url(path), "og_locale": "en_GB" if str(get_locale()) == "en" else "fr_FR"}
+    context = {"canonical": absolute_url(path), "og_locale": "en_GB" if str(get_locale()) == "en" else "fr_FR"}
     if status == "withdrawn":
         return render_template("pages/report.html", **context, state="withdrawn"), 410
     if status not in ("published", "hidden"):
         return render_template("pages/report.html", **context, state="missing"), 404
     if status == "hidden":
-        return render_template("pages/report.html", **context, report=report)
+        return render_template("pages/report.html", **context, state="hidden", report=report)
     atlas = get_atlas(current_app)
     bodies = atlas.bodies
     english = str(get_locale()) == "en"
@@ -79,7 +79,7 @@ def report_page(public_id: str):
     comments = comments_uc.public_comments(db.session, report)
     commune = atlas.communes.get(report.commune_code, {})
     return render_template(
-        "pages/report.html", **context, report=report, theme_label=theme_label,
+        "pages/report.html", **context, state="published", report=report, theme_label=theme_label,
         commune_name=commune.get("nom", report.commune_code), created=format_datetime(report.created_at, "long"),
         progress_label=PROGRESS_LABELS.get(report.progress or "submitted"), updates=updates,
         comments=[{"hidden": c.status == "hidden", "author": c.author_name, "body": c.body,
