@@ -89,7 +89,7 @@ function start() {
     .communes()
     .then((geojson) => {
       communes = new CommuneCollection(geojson);
-      carte.setCommunes(communes, { fit: !addressView });
+      carte.setCommunes(communes, { fit: !urlState.keepsView });
       form.setCommunes(communes.sortedByName());
       form.locateCommune = (lat, lon) => communes.locate(lat, lon);
     })

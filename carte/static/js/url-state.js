@@ -53,6 +53,11 @@ export class UrlState {
     this.openId = null;
   }
 
+  // An address with a view or a report sets the view itself: the communes' fit must not undo it.
+  get keepsView() {
+    return Boolean(this.initial.view || this.initial.report);
+  }
+
   view() {
     const map = this.carte.map;
     const center = map.getCenter();
