@@ -188,3 +188,30 @@ def test_the_share_link_is_the_report_page(resident, server):
     page.locator("#report-map-link").click()
     page.wait_for_selector("#map[data-state=ready]")
     expect(page.locator("#pp-title")).to_have_text("Arbre tombé sur le trottoir")
+
+
+def test_axe_finds_no_serious_violation_on_the_report_page_and_the_suggestions(browser, server):
+    from tests.e2e.test_participation import axe_violations, new_page
+
+    context, page = new_page(browser, bypass_csp=True)  # axe is injected as an inline script
+    try:
+        _axe_pages(page, server, axe_violations)
+    finally:
+        context.close()
+    page.watch.assert_quiet()
+
+
+def _axe_pages(page, server, axe_violations):
+    rid = create_report(server, "Trottoir défoncé rue Cler", lat=LAT + 0.0009, lon=LON)
+    page.goto(f"{server.base_url}/signalements/{rid}")
+    expect(page.locator("#report-map")).to_have_attribute("data-ready", "true")
+    assert axe_violations(page) == []
+    page.goto(f"{server.base_url}/signalements/inconnu")
+    assert axe_violations(page) == []
+
+    open_map(page, server.base_url)
+    carte = CartePage(page, server.base_url)
+    carte.open_form_at(LAT + 0.0011, LON)
+    carte.fill_report(theme="mobilite", title="Trottoir défoncé")
+    expect(page.locator("#similar-reports")).to_be_visible()
+    assert axe_violations(page, "#report-panel") == []
