@@ -158,6 +158,7 @@ function start() {
   $("#report-without-map").addEventListener("click", (event) => {
     carte.removePin();
     form.openWithoutMap(event.currentTarget);
+    similar.clear(); // suggestions need a pin
   });
 
   const locateButton = $("#locate-me");
