@@ -12,6 +12,7 @@ either its own title, another report's title, or its title with a word added. Ea
 answered, side by side in the same run, in two ways:
   - index: the route itself through the Flask test client (server time, no network): the
     in-memory ReportIndex prefilter, then the candidates' texts read by id;
+  - index (use case alone): the same without HTTP, routing and JSON (like the naive one);
   - naive: the reference without the index: an SQL bbox query on (lon, lat, theme, status)
     reading every candidate's text, then the same Python similarity and ranking.
 Prints p50/p95/max in ms for each, how often both give the same ids, the candidates per query,
@@ -36,7 +37,7 @@ from carte import create_app  # noqa: E402
 from carte.aggregation.similar_reports import degree_box, haversine_m, rank, text_scores  # noqa: E402
 from carte.extensions import db  # noqa: E402
 from carte.models import Report, Theme  # noqa: E402
-from carte.reports.similar import LIMIT, MIN_SIMILARITY, RADIUS_M  # noqa: E402
+from carte.reports.similar import LIMIT, MIN_SIMILARITY, RADIUS_M, SimilarQuery, similar_reports  # noqa: E402
 from carte.web.aggregates import service as aggregates_service  # noqa: E402
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -114,7 +115,7 @@ def run(label: str, url: str, n: int, seed: int) -> None:
     client = app.test_client()
     for q in qs[:5]:  # warm-up: first requests compile templates, open connections
         client.get("/api/v1/reports/similar", query_string={k: q[k] for k in ("lat", "lon", "theme", "title")})
-    fast, slow, same, found, cands = [], [], 0, [], []
+    fast, alone, slow, same, found, cands = [], [], [], 0, [], []
     for q in qs:
         params = {k: q[k] for k in ("lat", "lon", "theme", "title")}
         t = time.perf_counter()
@@ -124,6 +125,10 @@ def run(label: str, url: str, n: int, seed: int) -> None:
         ids = [r["id"] for r in response.get_json()["reports"]]
         found.append(len(ids))
         with app.app_context():
+            query = SimilarQuery(float(q["lat"]), float(q["lon"]), q["theme"], q["title"])
+            t = time.perf_counter()
+            similar_reports(db.session, aggregates_service().index, query, q["theme_id"])
+            alone.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             reference = naive(db.session, float(q["lat"]), float(q["lon"]), q["theme_id"], q["title"])
             slow.append((time.perf_counter() - t) * 1000)
@@ -137,6 +142,7 @@ def run(label: str, url: str, n: int, seed: int) -> None:
     print(f"{len(qs)} queries; answers with 0..5 reports: {np.bincount(found, minlength=6).tolist()}; "
           f"candidates in the box p50 {np.percentile(cands, 50):.0f} p95 {np.percentile(cands, 95):.0f} max {max(cands)}")
     print(f"index (route, test client) ms: {stats(fast)}")
+    print(f"index (use case alone)     ms: {stats(alone)}")
     print(f"naive (SQL bbox + Python)  ms: {stats(slow)}")
     print(f"same ids as the reference: {same}/{len(qs)}")
     print(f"after: {uptime()}")
