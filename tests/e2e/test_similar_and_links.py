@@ -122,6 +122,30 @@ def test_nothing_is_shown_when_nothing_is_alike_and_filing_still_works(resident,
     assert count_reports(server) == before + 1
 
 
+def test_a_failing_suggestion_request_never_blocks_filing(resident, server):
+    page = resident
+    create_report(server, "Bouche d'égout bruyante", lat=LAT - 0.0010, lon=LON)
+    asked = []
+
+    def fail(route):
+        asked.append(route.request.url)
+        route.fulfill(status=500, content_type="application/json",
+                      body='{"error": {"code": "internal_error", "message": "Erreur interne.", "field": null}}')
+
+    page.route("**/api/v1/reports/similar*", fail)
+    before = count_reports(server)
+    open_map(page, server.base_url)
+    carte = CartePage(page, server.base_url)
+    carte.open_form_at(LAT - 0.0011, LON)
+    carte.fill_report(theme="mobilite", title="Bouche d'égout bruyante")
+    page.wait_for_function("() => document.querySelector('#similar-reports')?.dataset.state === 'ready'")
+    assert asked  # the suggestions were asked for, and failed
+    expect(page.locator("#similar-reports")).to_be_hidden()
+    carte.submit()
+    expect(page.locator("#report-panel")).to_be_hidden()
+    assert count_reports(server) == before + 1
+
+
 def test_opening_a_report_pushes_the_address_and_back_and_forward_follow(resident, server):
     page = resident
     rid = create_report(server, "Passage piéton effacé", lat=LAT - 0.0004, lon=LON + 0.0004)
@@ -215,3 +239,23 @@ def _axe_pages(page, server, axe_violations):
     carte.fill_report(theme="mobilite", title="Trottoir défoncé")
     expect(page.locator("#similar-reports")).to_be_visible()
     assert axe_violations(page, "#report-panel") == []
+
+
+def test_the_suggestions_in_english(browser, server):
+    from tests.e2e.test_participation import new_page
+
+    rid = create_report(server, "Lampadaire éteint rue Cler", lat=LAT + 0.0015, lon=LON)
+    context, page = new_page(browser, locale="en-GB")
+    try:
+        open_map(page, server.base_url)
+        carte = CartePage(page, server.base_url)
+        carte.open_form_at(LAT + 0.0016, LON)
+        carte.fill_report(theme="mobilite", title="Lampadaire éteint")
+        box = page.locator("#similar-reports")
+        expect(box.locator("h3")).to_have_text("These reports already exist near here")
+        item = box.locator(f"li[data-report-id='{rid}']")
+        expect(item.locator("button")).to_have_text("I'll support this one instead")
+        expect(item).to_contain_text(re.compile(r"\d+ m away"))
+    finally:
+        context.close()
+    page.watch.assert_quiet()
