@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
 from carte.contributors import contributor_id
@@ -11,10 +11,11 @@ from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import Report, ReportSource
 from carte.reports.map_view import MercatorColumns, map_view, page_view
-from carte.reports.serialize import report_feature, report_json
+from carte.reports.serialize import iso_utc, report_feature, report_json
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report, kept_after_commit
+from carte.reports.similar import MIN_SIMILARITY, RADIUS_M, parse_query, similar_reports
 from carte.storage.reports import active_themes, find_reports, get_report
 from carte.web.aggregates import service as aggregates_service
 from carte.web.context import (
@@ -100,6 +101,25 @@ def list_reports():
     response.content_type = "application/geo+json"
     response.set_etag(etag, weak=True)
     return response
+
+
+@api.get("/reports/similar")  # a static rule: Werkzeug matches it before /reports/<public_id>
+def similar():
+    """The published reports like the one being typed: same theme, within 150 m, similar title."""
+    themes = {t.slug: t for t in active_themes(db.session)}
+    query = parse_query(request.args, themes, atlas())
+    found = similar_reports(db.session, aggregates_service().index, query, themes[query.theme].id)
+    return {
+        "radius_m": RADIUS_M,
+        "min_similarity": MIN_SIMILARITY,
+        "reports": [
+            {"id": r.public_id, "title": r.title, "distance_m": round(r.distance_m, 1),
+             "support_count": r.support_count, "created_at": iso_utc(r.created_at), "progress": r.progress,
+             "similarity": round(r.similarity, 3), "lat": r.lat, "lon": r.lon,
+             "url": url_for("pages.report_page", public_id=r.public_id)}
+            for r in found
+        ],
+    }
 
 
 @api.get("/reports/<public_id>")

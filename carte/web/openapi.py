@@ -385,6 +385,41 @@ class PasserellesSchema(Schema):
                         metadata={"description": "Au plus 50 paires, de la plus semblable à la moins semblable."})
 
 
+# --- similar reports before filing (issue 13) --------------------------------------------------
+
+class SimilarReportSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    distance_m = fields.Float(required=True, metadata={"description": "Distance au point demandé, en mètres (haversine)."})
+    support_count = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    progress = fields.String(required=True, allow_none=True, validate=validate.OneOf(
+        ["submitted", "acknowledged", "in_progress", "fixed", "declined"]))
+    similarity = fields.Float(required=True, metadata={
+        "description": "Cosinus TF-IDF (n-grammes de caractères) du titre tapé avec le titre, ou le titre et la "
+                       "description, du signalement : la similarité des groupes de signalements."})
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    url = fields.String(required=True, metadata={"description": "La page du signalement (/signalements/<id>)."})
+
+
+class SimilarReportsSchema(Schema):
+    radius_m = fields.Float(required=True)
+    min_similarity = fields.Float(required=True)
+    reports = fields.List(fields.Nested(SimilarReportSchema), required=True,
+                          metadata={"description": "Au plus 5, du plus semblable au moins semblable, puis du plus proche."})
+
+SCHEMAS.update({"SimilarReport": SimilarReportSchema, "SimilarReports": SimilarReportsSchema})
+
+SIMILAR_QUERY = (
+    {"name": "lat", "in": "query", "required": True, "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+    {"name": "lon", "in": "query", "required": True, "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+    {"name": "theme", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 40}},
+    {"name": "title", "in": "query", "required": True, "schema": {"type": "string", "minLength": 5, "maxLength": 120},
+     "description": "Le titre en cours de saisie."},
+)
+
+
 # --- building the document ----------------------------------------------------------------------
 
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -446,6 +481,13 @@ ROUTE_DOCS = {
         "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,),
         description="Un signalement masqué par la modération répond aussi 200, mais seulement avec `id`, "
                     "`status: \"hidden\"`, `hidden_label` et `moderation_note` (le motif public), sans son texte."),
+    ("api.similar", "GET"): doc(
+        "Signalements semblables près d'un point, avant d'en déposer un", tag="signalements",
+        query=SIMILAR_QUERY, responses={200: SimilarReportsSchema}, errors=(422,),
+        description="Signalements publiés du même thème à 150 m au plus, dont le texte ressemble au titre tapé "
+                    "(même similarité que les groupes de signalements), au plus 5. Les doublons déclarés sont "
+                    "exclus. Erreurs 422 : lat ou lon manquante ou invalide, point hors de la Métropole "
+                    "(`outside_area`), thème inconnu, titre trop court ou trop long."),
     ("api.post_report", "POST"): doc(
         "Déposer un signalement (point exact, ou commune et lieu en texte)", tag="signalements",
         body=ReportInputSchema, query=IDEMPOTENCY_KEY, responses={201: ReportSchema},

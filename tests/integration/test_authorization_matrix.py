@@ -48,6 +48,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("api.list_reports", "GET"): ALL(200),
     ("api.post_report", "POST"): ALL(201),
     ("api.show_report", "GET"): ALL(200),
+    ("api.similar", "GET"): ALL(422),  # public; without lat/lon/theme/title the same 422 for everyone
     ("api.themes", "GET"): ALL(200),
     ("auth.login", "GET"): (200, 302, 302, 302, 302),  # logged in: straight to `next`
     ("auth.login", "POST"): ALL(401),  # wrong password, whoever asks
@@ -89,6 +90,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("openapi.openapi_json", "GET"): ALL(200),
     ("pages.accessibility", "GET"): ALL(200),
     ("pages.index", "GET"): ALL(200),
+    ("pages.report_page", "GET"): ALL(200),  # public: one page per published report
     ("participation.flag_comment", "POST"): ALL(201),
     ("participation.flag_report", "POST"): ALL(201),
     ("participation.list_comments", "GET"): ALL(200),

@@ -3,6 +3,8 @@ import { api } from "./api.js";
 import { config, t } from "./i18n.js";
 import { CarteMap, CommuneCollection, ReportCollection, reportToFeature } from "./map.js";
 import { ReportForm } from "./report-form.js";
+import { SimilarSuggestions, st } from "./similar.js";
+import { UrlState, parseState } from "./url-state.js";
 
 const REPORT_DEBOUNCE_MS = 250;
 
@@ -46,14 +48,27 @@ function bboxParam(bounds) {
 
 function start() {
   const mapElement = $("#map");
-  const carte = new CarteMap(mapElement, config);
+  // A view in the address (#carte=zoom/lat/lon) wins over the default one and the communes' fit.
+  const addressView = parseState(window.location.href).view;
+  const carte = new CarteMap(mapElement, addressView ? { ...config, center: [addressView.lat, addressView.lon], zoom: addressView.zoom } : config);
   const reports = new ReportCollection();
   carte.setReports(reports);
   const form = new ReportForm($("#report-panel"));
   let communes = null;
 
+  const urlState = new UrlState(carte);
+  urlState.start(() => window.carte?.participation || null);
+  // « Je soutiens plutôt celui-ci »: supported instead of filed; the form closes, the report opens.
+  const similar = new SimilarSuggestions(form);
+  similar.addEventListener("supported", (event) => {
+    form.reset();
+    form.close({ restoreFocus: false });
+    confirm(st("supported"));
+    window.carte.participation?.openReport(event.detail.id);
+  });
+
   // Debugging and end-to-end test hook (like uMap's global): read-only use please.
-  window.carte = { map: carte.map, carte, reports, form, get communes() { return communes; } };
+  window.carte = { map: carte.map, carte, reports, form, similar, urlState, get communes() { return communes; } };
 
   // Legend: open by default on large screens only.
   if (window.matchMedia("(max-width: 48rem)").matches) $("#legend").open = false;
@@ -74,7 +89,7 @@ function start() {
     .communes()
     .then((geojson) => {
       communes = new CommuneCollection(geojson);
-      carte.setCommunes(communes);
+      carte.setCommunes(communes, { fit: !urlState.keepsView });
       form.setCommunes(communes.sortedByName());
       form.locateCommune = (lat, lon) => communes.locate(lat, lon);
     })
@@ -143,6 +158,7 @@ function start() {
   $("#report-without-map").addEventListener("click", (event) => {
     carte.removePin();
     form.openWithoutMap(event.currentTarget);
+    similar.clear(); // suggestions need a pin
   });
 
   const locateButton = $("#locate-me");

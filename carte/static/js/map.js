@@ -496,11 +496,12 @@ export class CarteMap extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  setCommunes(communes) {
+  // `fit: false` keeps the view (one restored from the address, see url-state.js).
+  setCommunes(communes, { fit = true } = {}) {
     this.communes = communes;
     const layer = communes.layer({ attribution: escapeHtml(this.dataAttribution) });
     layer.addTo(this.map);
-    this.map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    if (fit) this.map.fitBounds(layer.getBounds(), { padding: [8, 8] });
     this.element.dataset.communes = String(communes.size);
   }
 

@@ -93,6 +93,7 @@ export class ReportForm extends EventTarget {
         ? t("position_outside", coords)
         : t("position_in", { commune: commune?.properties.nom ?? "…", ...coords });
     if (this.submitted || this.dirty.has("lat")) this._validateField("lat");
+    this._emit("position", { latlng }); // similar.js asks again for the reports near the new point
   }
 
   _setMode(mode) {

@@ -113,22 +113,26 @@ class ParticipationPanel {
   }
 
   close() {
+    const showing = this.isOpen && !this.detail.hidden;
     this.root.hidden = true;
     this.toggle.setAttribute("aria-expanded", "false");
     window.setTimeout(() => this.carte.carte?.invalidate?.(), 0);
     const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : this.toggle;
     target.focus();
     this.current = null;
+    if (showing) document.dispatchEvent(new CustomEvent("carte:report-close")); // url-state.js
   }
 
   // -- list of the reports in view ---------------------------------------------------------
   openList(opener) {
+    const showing = this.isOpen && !this.detail.hidden;
     this.show(opener);
     this.detail.hidden = true;
     this.list.hidden = false;
     this.title.textContent = t("list_title");
     this.renderList();
     this.title.focus();
+    if (showing) document.dispatchEvent(new CustomEvent("carte:report-close")); // url-state.js
   }
 
   featuresInView() {
@@ -210,6 +214,7 @@ class ParticipationPanel {
 
   // -- one report ----------------------------------------------------------------------
   async openReport(id, opener) {
+    document.dispatchEvent(new CustomEvent("carte:report-open", { detail: { id: String(id) } })); // url-state.js
     this.show(opener);
     this.list.hidden = true;
     this.detail.hidden = false;
