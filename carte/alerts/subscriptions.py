@@ -68,10 +68,11 @@ def _themes(value: object, known: set[str]) -> tuple[str, ...]:
         raise CarteError("invalid_type", "themes attend une liste de thèmes.", "themes")
     slugs = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
     if len(slugs) > THEMES_MAX:
-        raise CarteError("too_many", f"{THEMES_MAX} thèmes au plus.", "themes")
+        raise CarteError("too_many", "%(n)s thèmes au plus.", "themes", params={"n": THEMES_MAX})
     unknown = [s for s in slugs if s not in known]
     if unknown:
-        raise CarteError("unknown_theme", f"Valeur inconnue : {', '.join(unknown[:5])}.", "themes")
+        raise CarteError("unknown_theme", "Valeur inconnue : %(values)s.", "themes",
+                         params={"values": ", ".join(unknown[:5])})
     return slugs
 
 
@@ -101,7 +102,7 @@ def parse_target(session: Session, data: dict, *, communes: set[str], territoire
         return Target("area", bbox=_bbox({"bbox": [raw]}), themes=chosen)
     code = clean_text(data[name], name, max_len=9, required=True)
     if code not in (communes if name == "commune" else territoires):
-        raise CarteError(f"unknown_{name}", f"Valeur inconnue : {code}.", name)
+        raise CarteError(f"unknown_{name}", "Valeur inconnue : %(values)s.", name, params={"values": code})
     return Target("area", commune=code if name == "commune" else None,
                   territoire=code if name == "territoire" else None, themes=chosen)
 

@@ -54,3 +54,17 @@ def test_placeholders_survive_translation():
         wanted = set(re.findall(r"\{\w+\}|%\(\w+\)[sd]", ids[0]))
         for string in strings:
             assert set(re.findall(r"\{\w+\}|%\(\w+\)[sd]", string)) == wanted, (ids[0], string)
+
+
+def test_error_messages_are_literal_templates():
+    """A CarteError message is a msgid: values go in `params`, never in an f-string, or the English
+    page would show the French text (carte/errors.py)."""
+    import ast
+
+    found = []
+    for path in (ROOT / "carte").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "CarteError" and len(node.args) > 1:
+                if isinstance(node.args[1], ast.JoinedStr):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
