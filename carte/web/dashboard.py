@@ -75,7 +75,7 @@ def workshop_list():
             )
             return redirect(url_for("dashboard.workshop_detail", code=workshop.code), 303)
         except CarteError as err:
-            errors[err.field or "form"] = err.message
+            errors[err.field or "form"] = err.localized(_)
     status = 422 if errors else 200
     return render_template(
         "dashboard/workshops.html", workshops=workshops.list_workshops(db.session),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from carte.auth import role_required
@@ -37,7 +38,7 @@ def erase():
         person = _person(form)
     except CarteError as err:
         db.session.rollback()
-        return render_template("admin/erasure.html", step="ask", form=form, error=err.message), 422
+        return render_template("admin/erasure.html", step="ask", form=form, error=err.localized(gettext)), 422
     confirmed = form.get("step") == "confirm"
     counts = erase_person(db.session, person, upload_dir=Path(current_app.config["CARTE_UPLOAD_DIR"]),
                           secret=current_app.config["SECRET_KEY"], user_id=current_user.id, dry_run=not confirmed)

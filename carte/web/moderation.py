@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from carte.auth import role_required
+from carte.auth import role_required, safe_next
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.participation import moderation as moderation_uc
@@ -27,19 +27,21 @@ def queue():
 @role_required("moderator")
 def decide(target_type: str, public_id: str):
     action = request.form.get("action", "")
+    # Back where the decision was taken: the queue, or the report's own page.
+    back = safe_next(request.form["next"]) if request.form.get("next") else url_for("moderation.queue")
     try:
         item = moderation_uc.decide(db.session, current_user.id, target_type, public_id, action, request.form.get("reason"))
     except CarteError as err:
         if wants_json() or err.status == 404:
             raise
         db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("moderation.queue")), 303
+        flash(err.localized(_), "error")
+        return redirect(back), 303
     if wants_json():
         return {"id": item.public_id, "status": item.status, "moderation_note": item.moderation_note}
     messages = {"publish": _("Publié."), "hide": _("Masqué."), "reject": _("Rejeté.")}
     flash(messages[action], "success")
-    return redirect(url_for("moderation.queue")), 303
+    return redirect(back), 303
 
 
 @moderation.get("/journal")
@@ -84,7 +86,7 @@ def _theme_change(change, message: str):
         db.session.rollback()
         if wants_json() or err.status == 404:
             raise
-        flash(err.message, "error")
+        flash(err.localized(_), "error")
         return redirect(url_for("moderation.themes")), 303
     flash(message, "success")
     return redirect(url_for("moderation.themes")), 303
