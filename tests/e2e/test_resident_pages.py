@@ -40,9 +40,27 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiled_site(tmp_path_factory):
     """The default tile server, which the browser cannot reach here: every tile fails, as offline."""
+    from carte.accounts import create_user
+    from carte.extensions import db
+    from tests.helpers import STAFF_PASSWORD
+
     with serve_app(tmp_path_factory.mktemp("e2e-tiles")) as (app, base_url):
         assert app.config["CARTE_TILE_URL"]
-        yield {"base_url": base_url, "code": open_workshop(app, "Bobigny")}
+        with app.app_context():
+            create_user(db.session, "hors-ligne@example.org", STAFF_PASSWORD, "facilitator")
+        yield {"base_url": base_url, "code": open_workshop(app, "Bobigny"), "staff": ("hors-ligne@example.org", STAFF_PASSWORD)}
+
+
+def zoom_in_until(page, map_selector: str, locator, clicks: int = 8) -> None:
+    """Zoom in with the map's own button, one level at a time, until `locator` shows: the names
+    appear from zoom 12, whatever zoom the map opened at."""
+    button = page.locator(f"{map_selector} .leaflet-control-zoom-in")
+    for _ in range(clicks):
+        if locator.count():
+            break
+        button.click()
+        page.wait_for_timeout(500)
+    expect(locator.first).to_be_visible()
 
 
 @contextmanager
@@ -168,12 +186,37 @@ def test_without_tiles_the_participant_page_says_so_and_names_the_communes(brows
         page.wait_for_selector("#join-map svg path")  # the outlines, fitted to the Métropole
         labels = page.locator("#join-map .commune-label")
         expect(labels).to_have_count(0)  # the whole Métropole: names would cover it
-        for _ in range(3):
-            page.get_by_role("button", name="Zoom in").click()
-            page.wait_for_timeout(300)
-        expect(labels.first).to_be_visible()
+        zoom_in_until(page, "#join-map", labels)
         names = labels.all_inner_texts()
         assert len(names) >= 2 and all(name.strip() for name in names)
         assert page.locator("#join-map .commune-label :not(span), #join-map .commune-label span *").count() == 0  # text only
         assert watch.blocked  # the tiles were asked for, and refused
+        watch.assert_quiet()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_without_tiles_the_resident_map_names_the_communes(browser, tiled_site, size):
+    with opened(browser, size) as (watch, page):
+        page.goto(f"{tiled_site['base_url']}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        expect(page.locator("#map .commune-label")).to_have_count(0)  # the whole Métropole: names would cover it
+        zoom_in_until(page, "#map", page.locator("#map .commune-label"))
+        names = page.locator("#map .commune-label").all_inner_texts()
+        assert len(names) >= 2 and all(name.strip() for name in names)
+        assert watch.blocked
+        watch.assert_quiet()
+
+
+def test_without_tiles_the_dashboard_says_so_and_names_the_communes(browser, tiled_site):
+    with opened(browser, "desktop") as (watch, page):
+        email, password = tiled_site["staff"]
+        page.goto(f"{tiled_site['base_url']}/connexion")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.click("form.staff-form button[type=submit]")
+        page.goto(f"{tiled_site['base_url']}/animation")
+        expect(page.locator("#dash-map [role=status]")).to_contain_text("Fond de carte indisponible")
+        zoom_in_until(page, "#dash-map", page.locator("#dash-map .commune-label"))
+        assert page.locator("#dash-map .commune-label :not(span), #dash-map .commune-label span *").count() == 0
+        assert watch.blocked
         watch.assert_quiet()

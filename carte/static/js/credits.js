@@ -40,6 +40,20 @@ export function addCommuneLabels(map, geojson, { minZoom = 12 } = {}) {
   return labels;
 }
 
+// Commune names replace the tiles' place names when there are no tiles, or once the first tile
+// fails (an offline workshop laptop): `communes` is the GeoJSON of /api/v1/communes, or a promise of it.
+// `failed`: the tiles already failed before this call.
+export function labelCommunesWithoutTiles(map, tiles, communes, { failed = false } = {}) {
+  let labelled = false;
+  const label = () => {
+    if (labelled) return;
+    labelled = true;
+    Promise.resolve(communes).then((geojson) => addCommuneLabels(map, geojson)).catch(() => {});
+  };
+  if (tiles && !failed) tiles.once("tileerror", label);
+  else label();
+}
+
 // The first tile that fails to load says so once, on the map itself, as text.
 export function noticeWhenTilesFail(map, layer, message) {
   if (!layer || !message) return;

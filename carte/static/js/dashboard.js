@@ -4,7 +4,7 @@
 // drawn on its own (`safely`): one failing part never leaves the others stale.
 // Everything a person reads is built as DOM nodes (never HTML strings).
 import { request } from "./api.js";
-import { addBaseLayers, escapeHtml } from "./credits.js";
+import { addBaseLayers, escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("dashboard");
@@ -88,7 +88,9 @@ function fmt(value, digits = 1) {
 
 // -- map ------------------------------------------------------------------------------------------
 const map = L.map("dash-map", { preferCanvas: true, zoomSnap: 0.5 }).setView([48.8566, 2.3522], 10);
-addBaseLayers(map, root.dataset);
+const tiles = addBaseLayers(map, root.dataset);
+const communesRequest = request("/communes");
+labelCommunesWithoutTiles(map, tiles, communesRequest);
 // Commune outlines sit in a pane of their own below every overlay: without tiles (offline) the
 // heatmap and the zones still float over the communes, not over grey.
 map.createPane("outlines").style.zIndex = "350";
@@ -730,7 +732,7 @@ window.addEventListener("popstate", () => { fillForm(new URLSearchParams(window.
   updateExports(params);
   drawStaticLegends();
   syncLegends();
-  communesGeojson = await request("/communes");
+  communesGeojson = await communesRequest;
   communeNames = Object.fromEntries(communesGeojson.features.map((f) => [f.properties.code, f.properties.nom]));
   outlines.addData(communesGeojson);
   map.fitBounds(L.geoJSON(communesGeojson).getBounds(), { padding: [10, 10] });

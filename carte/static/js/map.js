@@ -1,7 +1,7 @@
 // The map: Leaflet layers for the communes and the reports, and the resident's draggable pin.
 // Data objects (CommuneCollection, ReportCollection) hold plain GeoJSON and build their
 // Leaflet layer only when it is first asked for.
-import { escapeHtml } from "./credits.js";
+import { escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
 
 const L = window.L;
@@ -503,6 +503,7 @@ export class CarteMap extends EventTarget {
     layer.addTo(this.map);
     if (fit) this.map.fitBounds(layer.getBounds(), { padding: [8, 8] });
     this.element.dataset.communes = String(communes.size);
+    labelCommunesWithoutTiles(this.map, this.tiles, communes.geojson, { failed: this.tileErrors > 0 });
   }
 
   setReports(reports) {

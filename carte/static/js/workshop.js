@@ -1,6 +1,6 @@
 // Participants' page of a workshop (/a/<code>): mobile first, a pin on the map or only a commune.
 import { request } from "./api.js";
-import { addBaseLayers, addCommuneLabels } from "./credits.js";
+import { addBaseLayers, labelCommunesWithoutTiles } from "./credits.js";
 import { t } from "./i18n.js";
 
 const root = document.getElementById("join");
@@ -16,28 +16,18 @@ if (form) {
 
   const map = L.map(mapBox, { zoomSnap: 0.5 }).setView([48.8566, 2.3522], 11);
   const tiles = addBaseLayers(map, root.dataset);
-  // Commune names replace the tiles' place names when there are no tiles, or once they fail.
-  let communes = null;
-  let labelled = false;
-  let wantLabels = !tiles;
-  const label = () => {
-    if (labelled || !wantLabels || !communes) return;
-    labelled = true;
-    addCommuneLabels(map, communes);
-  };
-  if (tiles) tiles.once("tileerror", () => { wantLabels = true; label(); });
   // The view the participant chose wins over the fit below when the outlines arrive late.
   let touched = false;
   map.once("dragstart zoomstart", () => { touched = true; });
-  request("/communes").then((geojson) => {
+  const communes = request("/communes");
+  labelCommunesWithoutTiles(map, tiles, communes);
+  communes.then((geojson) => {
     const outlines = L.geoJSON(geojson, { interactive: false, style: { weight: 0.8, color: "#123c69", fillOpacity: 0.05 } }).addTo(map);
     // The room's own territory fills the screen; without one, the whole Métropole does.
     const territoire = root.dataset.territoire;
     const own = territoire ? outlines.getLayers().filter((layer) => layer.feature.properties.territoire_code === territoire) : [];
     const bounds = own.length ? L.featureGroup(own).getBounds() : outlines.getBounds();
     if (bounds.isValid() && !touched && !pin) map.fitBounds(bounds, { padding: [8, 8] });
-    communes = geojson;
-    label();
   }).catch(() => {});
   map.on("click", (event) => {
     if (pin) pin.setLatLng(event.latlng);
