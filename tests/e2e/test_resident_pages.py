@@ -220,3 +220,36 @@ def test_without_tiles_the_dashboard_says_so_and_names_the_communes(browser, til
         assert page.locator("#dash-map .commune-label :not(span), #dash-map .commune-label span *").count() == 0
         assert watch.blocked
         watch.assert_quiet()
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en-GB"])
+def test_on_a_phone_the_header_takes_two_rows_and_nothing_overlaps(browser, tiled_site, locale):
+    """The header was three rows (131 px); the list button sat over the tile notice and the legend,
+    and a confirmation covered the buttons for 10 s."""
+    def boxes_meet(a, b):
+        return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                    or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+    with opened(browser, "phone", locale=locale) as (watch, page):
+        page.goto(f"{tiled_site['base_url']}/")
+        page.wait_for_selector("#map[data-state=ready]")
+        header = page.locator(".site-header").bounding_box()
+        assert header["height"] <= 100, header
+        first_row = [page.locator(s).bounding_box() for s in (".brand", ".language-switch button", ".site-nav a[href='#credits']")]
+        assert all(not boxes_meet(a, b) for i, a in enumerate(first_row) for b in first_row[i + 1:]), first_row
+        for button in page.locator(".site-nav button:visible").all():  # every action reachable by keyboard
+            button.focus()
+            box = button.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box  # scrolled into view when focused
+        expect(page.locator("#map-notice")).to_be_visible()  # the tiles failed
+        toggle = page.locator("#list-toggle").bounding_box()
+        for other in ("#map-notice", "#legend"):
+            assert not boxes_meet(toggle, page.locator(other).bounding_box()), other
+        page.evaluate("""() => { const t = document.querySelector('#confirmation');
+                                 t.textContent = 'Signalement enregistré à Saint-Ouen-sur-Seine (position approximative)';
+                                 t.classList.add('toast--visible'); }""")
+        page.wait_for_timeout(300)  # its transition
+        toast = page.locator("#confirmation").bounding_box()
+        for control in page.locator(".map-region button:visible, .leaflet-control-zoom a, #list-toggle, .site-nav button:visible").all():
+            assert not boxes_meet(toast, control.bounding_box()), control.inner_text()
+        watch.assert_quiet()

@@ -19,12 +19,17 @@ function showNotice(text, { tone = "info", timeout = 0 } = {}) {
   if (timeout) showNotice.timer = setTimeout(() => (notice.hidden = true), timeout);
 }
 
+// On a phone the header's actions scroll sideways: the focused one comes fully into view.
+document.querySelector(".site-nav ul")?.addEventListener("focusin", (event) => {
+  event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+});
+
 function confirm(text) {
   const toast = $("#confirmation");
   toast.textContent = text;
   toast.classList.add("toast--visible");
   clearTimeout(confirm.timer);
-  confirm.timer = setTimeout(() => toast.classList.remove("toast--visible"), 10000);
+  confirm.timer = setTimeout(() => toast.classList.remove("toast--visible"), 6000);
 }
 
 function renderLegend(themes) {
