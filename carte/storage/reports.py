@@ -44,6 +44,8 @@ def apply_filter(stmt: Select, flt: ReportFilter) -> Select:
     if flt.bbox:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         stmt = stmt.where(Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat))
+    if flt.progress:
+        stmt = stmt.where(Report.progress.in_(flt.progress))
     if flt.workshop:
         stmt = stmt.where(Report.workshop_id.in_(select(Workshop.id).where(Workshop.code == flt.workshop)))
     return stmt
@@ -71,3 +73,59 @@ def active_themes(session: Session) -> Sequence[Theme]:
 
 def theme_by_slug(session: Session, slug: str) -> Theme | None:
     return session.scalars(select(Theme).where(Theme.slug == slug)).one_or_none()
+
+
+# -- the civic loop: a body's queue (carte/followup/queue.py) ------------------------------------------
+
+def body_scope(code: str | None, pairs) -> object:
+    """The reports a body answers: reassigned to it by hand, or not reassigned and routed to it
+    (`pairs` from `Bodies.scope`: theme ids and communes, None for all). `code` None: every body."""
+    from sqlalchemy import and_, false, or_, true
+
+    if code is None:
+        return true()
+    routed = [
+        and_(Report.theme_id.in_(themes), Report.commune_code.in_(communes) if communes is not None else true())
+        for themes, communes in pairs
+    ]
+    return or_(Report.body_code == code, and_(Report.body_code.is_(None), or_(*routed) if routed else false()))
+
+
+def find_queue(session: Session, flt: ReportFilter, scope, text: str | None, offset: int, limit: int | None):
+    """A body's reports, newest first, as (rows, total); `limit` None: every row (CSV)."""
+    from sqlalchemy import func, or_
+
+    stmt = apply_filter(select(Report), flt).where(scope)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Report.title.ilike(pattern, escape="\\"), Report.description.ilike(pattern, escape="\\"),
+                              Report.public_id == text))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page = stmt.order_by(Report.id.desc()).offset(offset)
+    if limit is not None:
+        page = page.limit(limit)
+    return session.scalars(page).unique().all(), total
+
+
+def report_updates_count(session: Session, report_ids) -> dict[int, int]:
+    from sqlalchemy import func
+
+    from carte.models.followup import ReportUpdate
+
+    if not report_ids:
+        return {}
+    rows = session.execute(
+        select(ReportUpdate.report_id, func.count()).where(ReportUpdate.report_id.in_(report_ids))
+        .group_by(ReportUpdate.report_id)
+    )
+    return dict(rows.all())
+
+
+def theme_routing(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Theme.id, Theme.routing)).all())
+
+
+def public_id_of(session: Session, report_id: int | None) -> str | None:
+    if report_id is None:
+        return None
+    return session.scalar(select(Report.public_id).where(Report.id == report_id))

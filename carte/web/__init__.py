@@ -25,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.auth import auth
     from carte.web.dashboard import dashboard
     from carte.web.erasure import erasure
+    from carte.web.followup import followup
     from carte.web.language import language
     from carte.web.moderation import moderation
     from carte.web.open311 import open311
@@ -49,5 +50,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(erasure)  # /animation/effacement (admins)
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
+    app.register_blueprint(followup)  # /animation/suivi..., /api/v1/reports/<id>/follow|resolution
     app.register_blueprint(open311, url_prefix="/open311/v2")
     app.register_blueprint(openapi, url_prefix="/api/v1")  # documents the routes above

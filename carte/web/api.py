@@ -111,7 +111,9 @@ def show_report(public_id: str):
                 "moderation_note": report.moderation_note}
     if report is None or report.status != "published":
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
-    return report_json(report)
+    from carte.web.followup import report_followup
+
+    return {**report_json(report), **report_followup(report)}
 
 
 @api.post("/reports")

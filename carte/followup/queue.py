@@ -1,0 +1,95 @@
+"""A body's queue (/animation/suivi): the reports it answers, filtered like the dashboard, paged,
+and exported as CSV.
+
+Which reports a body answers is `Bodies.scope` (its theme routing) plus the reports reassigned to
+it by hand; storage turns that into SQL (`carte.storage.reports.body_scope`). No Flask here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from carte.errors import CarteError
+from carte.followup.bodies import Bodies
+from carte.interop.exporter import export_row, write_csv
+from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
+from carte.storage.reports import body_scope, find_queue, theme_routing
+from carte.text import clean_text
+
+PAGE_SIZE = 50
+PAGE_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    body: str | None  # None: every body (moderators, admins, facilitators)
+    filter: ReportFilter
+    text: str | None = None
+    page: int = 1
+
+
+@dataclass
+class QueuePage:
+    rows: list
+    total: int
+    page: int
+    pages: int
+    body_of: dict  # report id -> responsible body code
+
+
+def parse_queue(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary, bodies: Bodies, *,
+                own_body: str | None, may_choose: bool) -> QueueQuery:
+    """An agent's queue is its body's; staff may pick one (`body`) or see every body."""
+    flt = parse_filter({k: v for k, v in args.items() if k not in ("limit", "cursor", "bbox")}, vocabulary)
+    raw = (args.get("body") or [""])[-1].strip()
+    if not may_choose:
+        body = own_body
+    elif raw:
+        if raw not in bodies:
+            raise CarteError("unknown_body", "Organisme inconnu.", "body")
+        body = raw
+    else:
+        body = None
+    text = clean_text((args.get("q") or [""])[-1], "q", max_len=200) or None
+    raw_page = (args.get("page") or ["1"])[-1]
+    try:
+        page = int(raw_page)
+    except ValueError:
+        raise CarteError("invalid_number", "Nombre entier attendu.", "page") from None
+    if not 1 <= page <= PAGE_MAX:
+        raise CarteError("out_of_range", f"Valeur attendue entre 1 et {PAGE_MAX}.", "page")
+    return QueueQuery(body=body, filter=flt, text=text, page=page)
+
+
+def _scope(session: Session, bodies: Bodies, body: str | None):
+    if body is None:
+        return body_scope(None, ())
+    return body_scope(body, bodies.scope(body, theme_routing(session)))
+
+
+def responsible_body(bodies: Bodies, report) -> str:
+    return bodies.responsible(report.commune_code, report.theme.routing or "commune", report.body_code)
+
+
+def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE) -> QueuePage:
+    rows, total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text,
+                             (query.page - 1) * page_size, page_size)
+    pages = max(1, -(-total // page_size))
+    return QueuePage(list(rows), total, query.page, pages, {r.id: responsible_body(bodies, r) for r in rows})
+
+
+def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",") -> int:
+    """Every report of the queue (no page), with the export's columns and the responsible body;
+    cells that a spreadsheet would run as formulas are neutralised by the shared CSV writer."""
+    rows, _total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text, 0, None)
+
+    def flat():
+        for report in rows:
+            code = responsible_body(bodies, report)
+            body = bodies.get(code)
+            yield {**export_row(report), "body_code": code, "body": body.name if body else code}
+
+    return write_csv(flat(), fp, delimiter=delimiter, bom=True, extra=("body_code", "body"))
