@@ -152,6 +152,8 @@ def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: 
         "is_demo": is_demo, "revision": revision, "workshop_id": None, "moderation_note": None,
         "updated_at": datetime.now(timezone.utc), "support_count": 0, "dissent_count": 0, "comment_count": 0,
         "withdraw_hash": None,
+        # The civic loop (migration 0008): new, routed by its theme, no original.
+        "progress": "submitted", "body_code": None, "duplicate_of_id": None,
     }
     missing = {c.name for c in Report.__table__.columns} - set(columns) - {"id", "geom"}
     if missing:  # a column added to the model must be given a value here, not silently left out
