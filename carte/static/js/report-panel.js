@@ -179,8 +179,14 @@ class ParticipationPanel {
       swatch.setAttribute("aria-hidden", "true");
       const label = el("span", "pp-list__title", p.title);
       const meta = el("span", "pp-list__meta", `${p.theme_label || p.theme} · ${p.commune?.nom || ""} · ${t("counts", { support: p.support || 0 })}`);
-      button.setAttribute("aria-label", t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", support: p.support || 0 }));
+      const fixed = p.progress === "fixed"; // civic loop: fixed reports are muted, with a check mark and a word
+      const name = t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", support: p.support || 0 });
+      button.setAttribute("aria-label", fixed ? `${name} — ${t("fixed")}` : name);
       button.append(swatch, label, meta);
+      if (fixed) {
+        item.classList.add("pp-list__item--fixed");
+        button.append(el("span", "pp-list__fixed", `✓ ${t("fixed")}`));
+      }
       button.addEventListener("click", () => this.openReport(button.dataset.reportId, button));
       item.append(button);
       return item;
@@ -254,6 +260,8 @@ class ParticipationPanel {
     $("#pp-addphotos-section").hidden = !state.can_add_photos;
     $("#pp-withdraw-section").hidden = !state.can_withdraw;
     this.askWithdrawReport(false, { focus: false });
+    // report-timeline.js shows the progress, the updates, « Suivre » and « C'est réglé ».
+    document.dispatchEvent(new CustomEvent("carte:report-shown", { detail: { report, feature: this.current.feature } }));
     this.detail.dataset.state = "ready";
   }
 
