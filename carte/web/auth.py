@@ -50,8 +50,9 @@ def login():
 
 
 def _landing(user, next_url: str) -> str:
-    """Where a login leads without `next`: agents to their body's queue (/animation/suivi)."""
-    if user.role == "agent" and not request.values.get("next"):
+    """Where a login leads without a page to go back to (no `next`, or the home page the login form
+    defaults to): agents to their body's queue (/animation/suivi)."""
+    if user.role == "agent" and next_url == url_for("pages.index"):
         return url_for("followup.queue")
     return next_url
 

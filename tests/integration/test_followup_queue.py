@@ -207,9 +207,16 @@ def test_agents_land_on_their_queue_after_login(app):
         create_user(db.session, "agent-93@example.org", STAFF_PASSWORD, "agent", "93066", get_atlas(app).bodies)
     client = app.test_client()
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
+    # The login form sends `next` = "/" when no page asked for the login, like a browser does.
     response = client.post("/connexion", data={"email": "agent-93@example.org", "password": STAFF_PASSWORD,
-                                               "csrf_token": token})
+                                               "csrf_token": token, "next": "/"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/animation/suivi")
+    # A page that asked for the login comes first.
+    other = app.test_client()
+    token = csrf_token_from(other.get("/connexion").get_data(as_text=True))
+    back = other.post("/connexion", data={"email": "agent-93@example.org", "password": STAFF_PASSWORD,
+                                          "csrf_token": token, "next": "/animation/suivi?progress=fixed"})
+    assert back.headers["Location"].endswith("/animation/suivi?progress=fixed")
     menu = client.get("/animation/suivi").get_data(as_text=True)
     assert 'href="/animation/suivi" aria-current="page"' in menu
     facilitator = app.test_client()
