@@ -120,6 +120,10 @@ class FollowSchema(Schema):
     following = fields.Boolean(required=True)
 
 
+class FollowInputSchema(Schema):
+    """Nothing to say: the contributor cookie names who follows (a body, if any, is ignored)."""
+
+
 class ResolutionInputSchema(Schema):
     answer = fields.String(required=True, validate=validate.OneOf(["confirmed", "not_fixed"]))
 
@@ -291,7 +295,7 @@ SCHEMAS = {
     "Comments": CommentsSchema, "FlagInput": FlagInputSchema, "FlagResult": FlagResultSchema, "Photo": PhotoSchema,
     "Photos": PhotosSchema, "PhotoUpload": PhotoUploadSchema, "Participation": ParticipationSchema,
     "Timeline": TimelineSchema, "Body": BodySchema, "ReportUpdate": ReportUpdateSchema, "Viewer": ViewerSchema,
-    "ReportDetail": ReportDetailSchema, "Follow": FollowSchema, "ResolutionInput": ResolutionInputSchema,
+    "ReportDetail": ReportDetailSchema, "Follow": FollowSchema, "FollowInput": FollowInputSchema, "ResolutionInput": ResolutionInputSchema,
     "Resolution": ResolutionSchema,
 }
 
@@ -477,7 +481,7 @@ ROUTE_DOCS = {
         description="Un signalement masqué par la modération répond aussi 200, mais seulement avec `id`, "
                     "`status: \"hidden\"`, `hidden_label` et `moderation_note` (le motif public), sans son texte."),
     ("followup.follow_report", "POST"): doc(
-        "Suivre un signalement (par le cookie de contribution, sans compte)", tag="suivi",
+        "Suivre un signalement (par le cookie de contribution, sans compte)", tag="suivi", body=FollowInputSchema,
         responses={201: FollowSchema, 200: FollowSchema}, errors=(403, 404, 429),
         description="201 la première fois, 200 ensuite. Qui suit un signalement peut, une fois résolu, répondre "
                     "« C'est réglé » ou « Toujours pas réglé »."),
