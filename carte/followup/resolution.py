@@ -102,3 +102,13 @@ def answer(session: Session, report: Report, contributor: str | None, value: obj
         session.commit()
     return {"answer": value, "progress": report.progress, "confirmations": confirmations(session, report),
             "already": already}
+
+
+def forget_contributor(session: Session, contributor: str, secret: str) -> int:
+    """Erase a person's follows and « C'est réglé » confirmations (GDPR erasure, in its transaction);
+    returns how many rows went. Their « Toujours pas réglé » updates hold no trace of who they were."""
+    follows = session.execute(delete(ReportFollow).where(ReportFollow.contributor == contributor)).rowcount or 0
+    confirmed = session.execute(delete(AuditLog).where(
+        AuditLog.action == CONFIRM_ACTION, AuditLog.reason == contributor_key(secret, contributor)
+    )).rowcount or 0
+    return follows + confirmed

@@ -101,3 +101,21 @@ def test_others_may_not_answer_and_odd_answers_are_refused(app, client, reports)
     assert _answer(client, other, "confirmed").status_code == 403  # the author of another report
     with app.app_context():
         assert db.session.scalars(select(Report.progress).where(Report.public_id == public_id)).one() == "fixed"
+
+
+def test_erasing_a_person_forgets_their_follows_and_confirmations(app, client, reports, tmp_path):
+    from carte.participation.erasure import Person, erase_person
+
+    public_id = reports.create()["id"]
+    _fix(app, public_id)
+    follower = app.test_client()
+    follower.post(f"/api/v1/reports/{public_id}/follow")
+    assert _answer(follower, public_id, "confirmed").get_json()["confirmations"] == 1
+    assert _answer(client, public_id, "confirmed").get_json()["confirmations"] == 2  # the author, who stays
+    with app.app_context():
+        contributor = db.session.scalars(select(ReportFollow.contributor)).one()
+        erase_person(db.session, Person.of(contributor=contributor), upload_dir=tmp_path,
+                     secret=app.config["SECRET_KEY"], user_id=None)
+        assert db.session.scalar(select(func.count()).select_from(ReportFollow)) == 0
+    detail = client.get(f"/api/v1/reports/{public_id}").get_json()
+    assert detail["confirmations"] == 1 and detail["progress"] == "fixed"
