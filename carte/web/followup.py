@@ -124,8 +124,13 @@ def _own_body() -> tuple[str | None, bool]:
     return None, True
 
 
+QUEUE_PARAMETERS = ("body", "theme", "commune", "progress", "since", "until", "q")
+
+
 def _query():
     own, may_choose = _own_body()
+    if not may_choose and not own:  # an agent without a body answers for none (create-user gives one)
+        raise CarteError("no_body", "Ce compte d'agent n'appartient à aucun organisme.", "body", status=403)
     return queue_uc.parse_queue(request.args.to_dict(flat=False), vocabulary(), bodies(), own_body=own,
                                 may_choose=may_choose)
 
@@ -140,8 +145,8 @@ def _body_choices() -> list:
 def queue():
     query = _query()
     page = queue_uc.queue_page(db.session, bodies(), query)
-    args = request.args.to_dict(flat=False)
-    args.pop("page", None)
+    # Only the queue's own parameters go into its links (never url_for's `_external`, `_scheme`...).
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in QUEUE_PARAMETERS}
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
     return render_template(
         "followup/queue.html", page=page, query=query, args=args, themes=active_themes(db.session),

@@ -238,3 +238,24 @@ def test_create_user_makes_an_agent_of_a_body(app):
 
         users = db.session.scalars(select(User)).all()
         assert [(u.email, u.role, u.body_code) for u in users] == [("voirie@example.org", "agent", "93066")]
+
+
+def test_odd_queue_parameters_stay_out_of_its_links(app):
+    moderator = app.test_client()
+    login_as(moderator, app, "moderator")
+    response = moderator.get("/animation/suivi?_external=1&_scheme=javascript&_anchor=x&progress=fixed")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<a class="button" id="queue-csv" href="/animation/suivi.csv?progress=fixed">' in html
+
+
+def test_an_agent_without_a_body_sees_no_queue(app):
+    from carte.models.accounts import User
+
+    agent = app.test_client()
+    user = login_as(agent, app, "agent")
+    with app.app_context():
+        db.session.get(User, user.id).body_code = None
+        db.session.commit()
+    assert agent.get("/animation/suivi").status_code == 403
+    assert agent.get("/animation/suivi.csv").status_code == 403
