@@ -10,13 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from carte.errors import CarteError
 from carte.followup.bodies import Bodies
 from carte.interop.exporter import export_row, write_csv
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
-from carte.storage.reports import body_scope, find_queue, theme_routing
+from carte.storage.reports import body_scope, find_queue, reassigned_reports, reports_by_ids, theme_routing
 from carte.text import clean_text
 
 PAGE_SIZE = 50
@@ -74,9 +75,44 @@ def responsible_body(bodies: Bodies, report) -> str:
     return bodies.responsible(report.commune_code, report.theme.routing or "commune", report.body_code)
 
 
-def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE) -> QueuePage:
-    rows, total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text,
-                             (query.page - 1) * page_size, page_size)
+def body_mask(index, positions: np.ndarray, pairs, reassigned: dict[int, str], body: str) -> np.ndarray:
+    """Which of the index's `positions` a body answers: reassigned to it, or not reassigned and routed
+    to it (`pairs` from `Bodies.scope`). The same rule as `storage.reports.body_scope`, on the columns."""
+    columns = index.columns
+    ids = columns["id"][positions]
+    theme = columns["theme_id"][positions]
+    commune = columns["commune"][positions]
+    routed = np.zeros(len(positions), dtype=bool)
+    for themes, communes in pairs:
+        pair = np.isin(theme, themes)
+        if communes is not None:
+            pair &= np.isin(commune, [index.commune_codes.index(c) for c in communes if c in index.commune_codes])
+        routed |= pair
+    moved = np.fromiter(reassigned.keys(), np.int64, len(reassigned))
+    mine = np.fromiter((i for i, code in reassigned.items() if code == body), np.int64)
+    return (routed & ~np.isin(ids, moved)) | np.isin(ids, mine)
+
+
+def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE,
+               index=None, places=None) -> QueuePage:
+    """One page of the queue, newest first, with its total.
+
+    With the in-memory report index (`index`, synced here, and the aggregation `places`), the
+    selection is a few array masks whatever the body's size; a text search asks the database.
+    """
+    if index is None or query.text:
+        rows, total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text,
+                                 (query.page - 1) * page_size, page_size)
+    else:
+        index.sync(session)
+        positions = index.select(session, query.filter, places)
+        if query.body is not None:
+            pairs = bodies.scope(query.body, theme_routing(session))
+            positions = positions[body_mask(index, positions, pairs, reassigned_reports(session), query.body)]
+        total = len(positions)
+        newest_first = index.columns["id"][positions][::-1]
+        start = (query.page - 1) * page_size
+        rows = reports_by_ids(session, newest_first[start:start + page_size], query.filter.statuses)
     pages = max(1, -(-total // page_size))
     return QueuePage(list(rows), total, query.page, pages, {r.id: responsible_body(bodies, r) for r in rows})
 

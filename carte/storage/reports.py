@@ -129,3 +129,16 @@ def public_id_of(session: Session, report_id: int | None) -> str | None:
     if report_id is None:
         return None
     return session.scalar(select(Report.public_id).where(Report.id == report_id))
+
+
+def reassigned_reports(session: Session) -> dict[int, str]:
+    """Every report reassigned by hand, with its body: few rows, read by the body_code index."""
+    return dict(session.execute(select(Report.id, Report.body_code).where(Report.body_code.is_not(None))).all())
+
+
+def reports_by_ids(session: Session, ids, statuses) -> list[Report]:
+    """These reports newest first, the status checked again (one may have changed since the index's sync)."""
+    if not len(ids):
+        return []
+    stmt = select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
+    return list(session.scalars(stmt.order_by(Report.id.desc())).unique())

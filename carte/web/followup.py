@@ -25,6 +25,7 @@ from carte.models.accounts import AuditLog
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import active_themes, get_report, public_id_of, report_updates_count
 from carte.text import clean_text
+from carte.web.aggregates import service as aggregates_service
 from carte.web.context import atlas, json_body, vocabulary
 from carte.web.errors import wants_json
 
@@ -144,7 +145,8 @@ def _body_choices() -> list:
 @role_required("agent")
 def queue():
     query = _query()
-    page = queue_uc.queue_page(db.session, bodies(), query)
+    aggregates = aggregates_service()  # the in-memory report index, shared with the map and the aggregates
+    page = queue_uc.queue_page(db.session, bodies(), query, index=aggregates.index, places=aggregates.places)
     # Only the queue's own parameters go into its links (never url_for's `_external`, `_scheme`...).
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in QUEUE_PARAMETERS}
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])

@@ -259,3 +259,34 @@ def test_an_agent_without_a_body_sees_no_queue(app):
         db.session.commit()
     assert agent.get("/animation/suivi").status_code == 403
     assert agent.get("/animation/suivi.csv").status_code == 403
+
+
+def test_the_index_and_the_sql_select_the_same_queue(app, reports):
+    """The queue page reads the in-memory index; the CSV and text search read SQL: same scope."""
+    from carte.followup.queue import QueueQuery, queue_page
+    from carte.reports.filters import ReportFilter
+    from carte.web.aggregates import service
+
+    lons = [BASILIQUE_SAINT_DENIS[0], MAIRIE_MONTREUIL[0], 2.2945, 2.3500] * 6
+    lats = [BASILIQUE_SAINT_DENIS[1], MAIRIE_MONTREUIL[1], 48.8584, 48.8600] * 6
+    insert_points(app, lons, lats, ["mobilite", "logement", "mobilite", "emploi-insertion"] * 6)
+    _route(app, "mobilite", "territory")
+    _route(app, "emploi-insertion", "metropole")
+    with app.app_context():
+        rows = db.session.scalars(select(Report).order_by(Report.id)).all()
+        rows[0].body_code, rows[5].body_code, rows[6].body_code = "75056", "93066", "200054781"
+        db.session.commit()
+        bodies = get_atlas(app).bodies
+        aggregates = service()
+        checked = 0
+        for body in ("93066", "75056", "93048", bodies.territory_of["93066"], bodies.territory_of["93048"],
+                     "200054781", None):
+            for flt in (ReportFilter(), ReportFilter(themes=("mobilite",)), ReportFilter(progress=("submitted",))):
+                query = QueueQuery(body=body, filter=flt)
+                by_index = queue_page(db.session, bodies, query, page_size=100, index=aggregates.index,
+                                      places=aggregates.places)
+                by_sql = queue_page(db.session, bodies, query, page_size=100)
+                assert [r.id for r in by_index.rows] == [r.id for r in by_sql.rows], (body, flt)
+                assert by_index.total == by_sql.total
+                checked += by_sql.total
+        assert checked > 50  # the bodies above do hold reports
