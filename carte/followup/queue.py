@@ -17,7 +17,7 @@ from carte.errors import CarteError
 from carte.followup.bodies import Bodies
 from carte.interop.exporter import export_row, write_csv
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
-from carte.storage.reports import body_scope, find_queue, reassigned_reports, reports_by_ids, theme_routing
+from carte.storage.reports import body_scope, find_queue, iter_queue, reassigned_reports, reports_by_ids, theme_routing
 from carte.text import clean_text
 
 PAGE_SIZE = 50
@@ -120,7 +120,7 @@ def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: i
 def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",") -> int:
     """Every report of the queue (no page), with the export's columns and the responsible body;
     cells that a spreadsheet would run as formulas are neutralised by the shared CSV writer."""
-    rows, _total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text, 0, None)
+    rows = iter_queue(session, query.filter, _scope(session, bodies, query.body), query.text)
 
     def flat():
         for report in rows:

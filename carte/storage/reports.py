@@ -91,20 +91,41 @@ def body_scope(code: str | None, pairs) -> object:
     return or_(Report.body_code == code, and_(Report.body_code.is_(None), or_(*routed) if routed else false()))
 
 
-def find_queue(session: Session, flt: ReportFilter, scope, text: str | None, offset: int, limit: int | None):
-    """A body's reports, newest first, as (rows, total); `limit` None: every row (CSV)."""
-    from sqlalchemy import func, or_
+def _queue_statement(flt: ReportFilter, scope, text: str | None) -> Select:
+    from sqlalchemy import or_
 
     stmt = apply_filter(select(Report), flt).where(scope)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Report.title.ilike(pattern, escape="\\"), Report.description.ilike(pattern, escape="\\"),
                               Report.public_id == text))
+    return stmt
+
+
+def find_queue(session: Session, flt: ReportFilter, scope, text: str | None, offset: int, limit: int):
+    """One page of a body's reports, newest first, as (rows, total)."""
+    from sqlalchemy import func
+
+    stmt = _queue_statement(flt, scope, text)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    page = stmt.order_by(Report.id.desc()).offset(offset)
-    if limit is not None:
-        page = page.limit(limit)
-    return session.scalars(page).unique().all(), total
+    rows = session.scalars(stmt.order_by(Report.id.desc()).offset(offset).limit(limit)).unique().all()
+    return rows, total
+
+
+def iter_queue(session: Session, flt: ReportFilter, scope, text: str | None, batch: int = 2000):
+    """Every report of a queue, newest first, read in keyset batches (an export never holds them all)."""
+    from sqlalchemy.orm import selectinload
+
+    stmt = _queue_statement(flt, scope, text).order_by(Report.id.desc()).limit(batch)
+    last_id = None
+    while True:
+        page = stmt if last_id is None else stmt.where(Report.id < last_id)
+        rows = session.scalars(page.options(selectinload(Report.commune))).unique().all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
 
 
 def report_updates_count(session: Session, report_ids) -> dict[int, int]:
@@ -142,3 +163,4 @@ def reports_by_ids(session: Session, ids, statuses) -> list[Report]:
         return []
     stmt = select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
     return list(session.scalars(stmt.order_by(Report.id.desc())).unique())
+
