@@ -93,34 +93,49 @@ def body_mask(index, positions: np.ndarray, pairs, reassigned: dict[int, str], b
     return (routed & ~np.isin(ids, moved)) | np.isin(ids, mine)
 
 
+def _index_ids(session: Session, bodies: Bodies, query: QueueQuery, index, places) -> np.ndarray:
+    """The queue's report ids, newest first, from the in-memory index (synced here)."""
+    index.sync(session)
+    positions = index.select(session, query.filter, places)
+    if query.body is not None:
+        pairs = bodies.scope(query.body, theme_routing(session))
+        positions = positions[body_mask(index, positions, pairs, reassigned_reports(session), query.body)]
+    return index.columns["id"][positions][::-1]
+
+
 def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE,
                index=None, places=None) -> QueuePage:
     """One page of the queue, newest first, with its total.
 
-    With the in-memory report index (`index`, synced here, and the aggregation `places`), the
-    selection is a few array masks whatever the body's size; a text search asks the database.
+    With the in-memory report index (`index` and the aggregation `places`), the selection is a few
+    array masks whatever the body's size; a text search asks the database.
     """
     if index is None or query.text:
         rows, total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text,
                                  (query.page - 1) * page_size, page_size)
     else:
-        index.sync(session)
-        positions = index.select(session, query.filter, places)
-        if query.body is not None:
-            pairs = bodies.scope(query.body, theme_routing(session))
-            positions = positions[body_mask(index, positions, pairs, reassigned_reports(session), query.body)]
-        total = len(positions)
-        newest_first = index.columns["id"][positions][::-1]
+        ids = _index_ids(session, bodies, query, index, places)
+        total = len(ids)
         start = (query.page - 1) * page_size
-        rows = reports_by_ids(session, newest_first[start:start + page_size], query.filter.statuses)
+        rows = reports_by_ids(session, ids[start:start + page_size], query.filter.statuses)
     pages = max(1, -(-total // page_size))
     return QueuePage(list(rows), total, query.page, pages, {r.id: responsible_body(bodies, r) for r in rows})
 
 
-def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",") -> int:
-    """Every report of the queue (no page), with the export's columns and the responsible body;
-    cells that a spreadsheet would run as formulas are neutralised by the shared CSV writer."""
-    rows = iter_queue(session, query.filter, _scope(session, bodies, query.body), query.text)
+def _rows_by_ids(session: Session, ids: np.ndarray, statuses, batch: int = 2000):
+    for start in range(0, len(ids), batch):
+        yield from reports_by_ids(session, ids[start:start + batch], statuses)
+        session.expunge_all()
+
+
+def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",",
+                    index=None, places=None) -> int:
+    """Every report of the queue (no page), newest first, with the export's columns and the responsible
+    body; cells that a spreadsheet would run as formulas are neutralised by the shared CSV writer."""
+    if index is None or query.text:
+        rows = iter_queue(session, query.filter, _scope(session, bodies, query.body), query.text)
+    else:
+        rows = _rows_by_ids(session, _index_ids(session, bodies, query, index, places), query.filter.statuses)
 
     def flat():
         for report in rows:

@@ -164,7 +164,9 @@ def queue_csv():
     query = _query()
     buffer = io.StringIO()
     delimiter = ";" if request.args.get("sep") in (";", "pointvirgule", "semicolon") else ","
-    queue_uc.write_queue_csv(db.session, bodies(), query, buffer, delimiter=delimiter)
+    aggregates = aggregates_service()
+    queue_uc.write_queue_csv(db.session, bodies(), query, buffer, delimiter=delimiter, index=aggregates.index,
+                             places=aggregates.places)
     return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="suivi.csv"'})
 

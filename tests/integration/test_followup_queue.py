@@ -263,7 +263,7 @@ def test_an_agent_without_a_body_sees_no_queue(app):
 
 def test_the_index_and_the_sql_select_the_same_queue(app, reports):
     """The queue page reads the in-memory index; the CSV and text search read SQL: same scope."""
-    from carte.followup.queue import QueueQuery, _scope, queue_page
+    from carte.followup.queue import QueueQuery, _scope, queue_page, write_queue_csv
     from carte.storage.reports import iter_queue
     from carte.reports.filters import ReportFilter
     from carte.web.aggregates import service
@@ -292,5 +292,9 @@ def test_the_index_and_the_sql_select_the_same_queue(app, reports):
                 # The CSV's reading, in small batches, gives the same reports in the same order.
                 streamed = [r.id for r in iter_queue(db.session, flt, _scope(db.session, bodies, body), None, batch=7)]
                 assert streamed == [r.id for r in by_sql.rows]
+                csv_index, csv_sql = io.StringIO(), io.StringIO()
+                write_queue_csv(db.session, bodies, query, csv_index, index=aggregates.index, places=aggregates.places)
+                write_queue_csv(db.session, bodies, query, csv_sql)
+                assert csv_index.getvalue() == csv_sql.getvalue()
                 checked += by_sql.total
         assert checked > 50  # the bodies above do hold reports
