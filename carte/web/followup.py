@@ -15,7 +15,7 @@ from flask_login import current_user
 from carte.auth import ensure_role, role_required
 from carte.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.errors import CarteError
-from carte.extensions import db
+from carte.extensions import db, limiter
 from carte.followup import queue as queue_uc
 from carte.followup import resolution
 from carte.followup.bodies import may_update
@@ -28,6 +28,7 @@ from carte.text import clean_text
 from carte.web.aggregates import service as aggregates_service
 from carte.web.context import atlas, json_body, vocabulary
 from carte.web.errors import wants_json
+from carte.web.participation import participation_limit
 
 followup = Blueprint("followup", __name__)
 
@@ -88,6 +89,7 @@ def _published(public_id: str) -> Report:
 
 
 @followup.post("/api/v1/reports/<public_id>/follow")
+@limiter.limit(participation_limit)
 def follow_report(public_id: str):
     report = _published(public_id)
     contributor = contributor_id(request)
@@ -99,6 +101,7 @@ def follow_report(public_id: str):
 
 
 @followup.delete("/api/v1/reports/<public_id>/follow")
+@limiter.limit(participation_limit)
 def unfollow_report(public_id: str):
     report = _published(public_id)
     resolution.unfollow(db.session, report, signed_contributor_id(request))
@@ -106,6 +109,7 @@ def unfollow_report(public_id: str):
 
 
 @followup.post("/api/v1/reports/<public_id>/resolution")
+@limiter.limit(participation_limit)
 def answer_resolution(public_id: str):
     report = _published(public_id)
     data = json_body()
