@@ -63,8 +63,11 @@ def report_followup(report: Report) -> dict:
     updates = []
     for entry in updates_of(db.session, report):
         body = bodies().get(entry.body_code)
+        text = entry.text
+        if entry.author_kind == "resident" and text == resolution.NOT_FIXED_TEXT:  # our own words: translated
+            text = _("Un habitant signale que ce n'est toujours pas réglé.")
         updates.append({"at": iso_utc(entry.created_at), "progress": entry.progress,
-                        "progress_label": progress_label(entry.progress), "text": entry.text,
+                        "progress_label": progress_label(entry.progress), "text": text,
                         "body": body.name if body else None})
     following = resolution.is_following(db.session, report, contributor)
     return {

@@ -76,6 +76,8 @@ def test_a_follower_says_it_is_not_fixed_and_it_reopens(app, client, reports):
     assert detail["progress"] == "in_progress"
     last = detail["updates"][-1]
     assert (last["progress"], last["body"]) == ("in_progress", None) and "toujours pas réglé" in last["text"]
+    english = client.get(f"/api/v1/reports/{public_id}?lang=en").get_json()["updates"][-1]
+    assert english["text"] == "A resident says it is still not fixed."
     with app.app_context():
         kinds = db.session.scalars(select(ReportUpdate.author_kind).order_by(ReportUpdate.id)).all()
         assert kinds == ["agent", "resident"]

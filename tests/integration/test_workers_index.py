@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import delete, select, update
 
-from carte.followup.updates import PROGRESS
 from carte.extensions import db
+from carte.followup.updates import PROGRESS
 from carte.models import DataVersion, Report
 from carte.storage import report_index
 from carte.storage.report_index import _ANONYMOUS, _COLUMNS, _INDEXED_STATUSES, ReportIndex
