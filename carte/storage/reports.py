@@ -161,9 +161,7 @@ def reports_by_ids(session: Session, ids, statuses) -> list[Report]:
     """These reports newest first, the status checked again (one may have changed since the index's sync)."""
     if not len(ids):
         return []
-    from sqlalchemy.orm import selectinload
-
-    stmt = (select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
-            .options(selectinload(Report.commune)))
+    # Communes load lazily: a many-to-one found in the identity map costs no query after the first.
+    stmt = select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
     return list(session.scalars(stmt.order_by(Report.id.desc())).unique())
 
