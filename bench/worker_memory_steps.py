@@ -4,7 +4,7 @@
     URL=sqlite:////tmp/copy-of-1m.sqlite ...   (CARTE_DATA_DIR: folder with the generated geojson)
 TRACE=1 adds the tracemalloc top lines of the index load. Snapshots are off: the database is only read.
 """
-import ctypes, os, sys, time, gc
+import ctypes, os, sys, time
 sys.path.insert(0, ".")
 def rss():
     for l in open(f"/proc/{os.getpid()}/status"):

@@ -14,7 +14,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from datetime import datetime
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import force_locale, gettext as _, lazy_gettext
+from flask_babel import force_locale, gettext as _
 
 from carte.alerts import tokens
 from carte.models.alerts import AlertSubscription
@@ -23,14 +23,6 @@ from carte.models.alerts import AlertSubscription
 # doubles a space where it folds (a subject read back with two spaces). Bodies are quoted-printable.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
 
-PROGRESS_LABELS = {
-    "submitted": lazy_gettext("Nouveau"),
-    "acknowledged": lazy_gettext("Pris en compte"),
-    "in_progress": lazy_gettext("En cours"),
-    "fixed": lazy_gettext("Résolu"),
-    "declined": lazy_gettext("Non retenu"),
-    "duplicate": lazy_gettext("Doublon"),
-}
 
 
 def public_base() -> str:

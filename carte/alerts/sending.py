@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from carte.alerts import messages
 from carte.alerts.subscriptions import UNCONFIRMED_KEPT, forget_unconfirmed
+from carte.followup.labels import PROGRESS_LABELS
 from carte.models import Report, Theme
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
@@ -100,7 +101,7 @@ def _update_message(session: Session, subscription: AlertSubscription, report: R
     bodies = get_atlas(current_app).bodies
     body = bodies.get(update.body_code)
     with force_locale(subscription.lang):
-        progress = str(messages.PROGRESS_LABELS.get(update.progress, update.progress))
+        progress = str(PROGRESS_LABELS.get(update.progress, update.progress))
         subject = _("Du nouveau sur « %(title)s » : %(progress)s", title=report.title, progress=progress)
     context = {"report": report, "update": update, "progress": progress, "body_name": body.name if body else None,
                "report_url": messages.report_url(report.public_id)}

@@ -35,7 +35,7 @@ FIELDS = (
     "id", "theme", "theme_label", "title", "description", "tags", "lat", "lon",
     "commune_code", "commune", "territoire_code", "arrondissement_code", "location_text",
     "approximate", "status", "source", "source_name", "external_id", "created_at", "updated_at",
-    "licence", "attribution",
+    "progress", "licence", "attribution",
 )
 TAG_SEPARATOR = "|"
 
@@ -64,6 +64,7 @@ def export_row(report) -> dict:
         "external_id": report.external_id,
         "created_at": iso_utc(report.created_at),
         "updated_at": iso_utc(report.updated_at or report.created_at),
+        "progress": report.progress or "submitted",
     }
 
 
@@ -90,22 +91,24 @@ def iter_reports(session: Session, flt: ReportFilter, batch: int = 2000) -> Iter
         session.expunge_all()
 
 
-def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool = True) -> int:
+def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool = True, extra: tuple[str, ...] = ()) -> int:
     """Write reports as CSV (UTF-8; a BOM by default so that spreadsheets read the accents).
 
     `delimiter=";"` gives the variant French spreadsheets expect, with decimal commas: a French
     spreadsheet reads "48.85" as text, not as a number. Tags are joined by `|`.
     Every row carries the licence and attribution columns; text that a spreadsheet would run
-    as a formula is escaped (`csv_cells`, undone by the importer). Returns the number of rows.
+    as a formula is escaped (`csv_cells`, undone by the importer). `extra` names more columns,
+    read from dict rows, written before the licence (the follow-up queue's body). Returns the number of rows.
     """
+    fields = FIELDS[:-2] + tuple(extra) + FIELDS[-2:]
     if bom:
         fp.write("\ufeff")
     writer = csv_cells.writer(fp, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(FIELDS)
+    writer.writerow(fields)
     decimal_comma = delimiter == ";"
     count = 0
     for row in _rows(reports):
-        out = {k: row.get(k) for k in FIELDS}
+        out = {k: row.get(k) for k in fields}
         out["tags"] = TAG_SEPARATOR.join(row.get("tags") or ())
         out["approximate"] = "true" if row.get("approximate") else "false"
         for axis in ("lat", "lon"):
@@ -113,7 +116,7 @@ def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool
             out[axis] = value.replace(".", ",") if decimal_comma else value
         out["licence"] = CREDITS["licence"]
         out["attribution"] = CREDITS["attribution"]
-        writer.writerow(out[k] for k in FIELDS)
+        writer.writerow(out[k] for k in fields)
         count += 1
     return count
 

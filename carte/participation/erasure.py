@@ -139,6 +139,10 @@ def erase_person(
     for report in session.scalars(select(Report).where(Report.id.in_(touched - set(report_ids)))).unique():
         recount_comments(session, report.id)
         recount_votes(session, report)
+    if by_them:  # the civic loop: the reports they follow, the fixes they confirmed
+        from carte.followup.resolution import forget_contributor
+
+        forget_contributor(session, by_them, secret)
     session.add(AuditLog(user_id=user_id, action="erase", target_type="person", target_id=person.subject_hash(secret),
                          reason=counts.summary()))
     session.commit()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from carte.errors import CarteError
+from carte.followup.updates import PROGRESS
 from carte.text import clean_text
 
 LIMIT_DEFAULT, LIMIT_MAX = 500, 5000
@@ -37,6 +38,7 @@ class ReportFilter:
     limit: int = LIMIT_DEFAULT
     cursor: int | None = None
     workshop: str | None = None  # a workshop's join code: only the reports posted in it
+    progress: tuple[str, ...] = ()  # where reports stand (carte.followup.updates.PROGRESS); () = any
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> R
         limit=_int(args, "limit", LIMIT_DEFAULT, 1, LIMIT_MAX) or LIMIT_DEFAULT,
         cursor=_int(args, "cursor", None, 0, ID_MAX),
         workshop=_workshop(args, vocabulary),
+        progress=_known(_values(args, "progress"), PROGRESS, "progress", "progress"),
     )
 
 

@@ -57,6 +57,8 @@ def report_properties(report: Report, atlas=None) -> dict:
         "support": report.support_count or 0,
         "dissent": report.dissent_count or 0,
         "comments": report.comment_count or 0,
+        # Where the report stands (carte/followup/): markers and list items show fixed reports apart.
+        "progress": report.progress or "submitted",
     }
 
 

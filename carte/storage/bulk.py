@@ -105,8 +105,6 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
     receives the rows stored and the seconds spent.
     """
     started = time.perf_counter()
-    bind = session.get_bind()
-    dialect = bind.dialect
     theme_ids = dict(session.execute(select(Theme.slug, Theme.id)).all())
     total = len(rows["lon"])
     session.commit()  # end the read: each chunk's transaction starts with its write
@@ -151,7 +149,9 @@ def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: 
         "contributor": _as_list(rows["contributor"], part) if rows.get("contributor") is not None else None,
         "is_demo": is_demo, "revision": revision, "workshop_id": None, "moderation_note": None,
         "updated_at": datetime.now(timezone.utc), "support_count": 0, "dissent_count": 0, "comment_count": 0,
-        "withdraw_hash": None, "progress": "submitted", "body_code": None, "duplicate_of_id": None,
+        "withdraw_hash": None,
+        # The civic loop (migration 0008): new, routed by its theme, no original.
+        "progress": "submitted", "body_code": None, "duplicate_of_id": None,
     }
     missing = {c.name for c in Report.__table__.columns} - set(columns) - {"id", "geom"}
     if missing:  # a column added to the model must be given a value here, not silently left out

@@ -29,6 +29,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carte.followup.updates import PROGRESS
 from carte.models import Report, ReportTag, Theme
 from carte.models.workshops import Workshop
 from carte.reports.filters import ReportFilter
@@ -39,6 +40,8 @@ STATUSES = ("published", "pending", "hidden", "rejected")
 # Withdrawn reports are indexed (their rows stay) but no filter may ask for them.
 _INDEXED_STATUSES = STATUSES + ("withdrawn",)
 _STATUS_CODE = {s: i for i, s in enumerate(_INDEXED_STATUSES)}
+# Progress of the civic loop (carte/followup/updates.py), one byte a report.
+_PROGRESS_CODE = {p: i for i, p in enumerate(PROGRESS)}
 # Key spans for distinct counting: up to 1024 theme ids and 2**40 contributor codes. Named
 # contributors get dense codes below 2**39; a report without one counts as its own
 # contributor, coded 2**39 + its id, so that its code never changes when it is re-read.
@@ -49,14 +52,15 @@ _ANONYMOUS = 1 << 39
 CHUNK = 50_000
 _COLUMNS = (
     "id", "commune", "theme_id", "status", "created", "contributor", "h3_7", "h3_8", "h3_9", "lat", "lon",
-    "workshop",
+    "workshop", "progress",
 )
 _DTYPES = {
     "id": np.int64, "commune": np.int16, "theme_id": np.int32, "status": np.int8, "created": np.int64,
     "contributor": np.int64, "h3_7": np.int64, "h3_8": np.int64, "h3_9": np.int64,
     "lat": np.float64, "lon": np.float64, "workshop": np.int32,  # workshop id, 0 = none
+    "progress": np.int8,
 }
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: the progress column
 
 
 def _epoch(value: datetime) -> int:
@@ -130,7 +134,7 @@ class ReportIndex:
         t = Report.__table__.c
         stmt = select(
             t.id, t.commune_code, t.theme_id, t.status, epoch_seconds(t.created_at, dialect), t.contributor,
-            t.h3_7, t.h3_8, t.h3_9, t.lat, t.lon, t.workshop_id,
+            t.h3_7, t.h3_8, t.h3_9, t.lat, t.lon, t.workshop_id, t.progress,
         ).order_by(t.id)
         return stmt if since is None else stmt.where(t.revision > since)
 
@@ -163,6 +167,7 @@ class ReportIndex:
             "lat": np.fromiter(cols[9], np.float64, n),
             "lon": np.fromiter(cols[10], np.float64, n),
             "workshop": np.fromiter((w or 0 for w in cols[11]), np.int32, n),
+            "progress": np.fromiter((_PROGRESS_CODE.get(p, 0) for p in cols[12]), np.int8, n),
         }
 
     @staticmethod
@@ -393,6 +398,8 @@ class ReportIndex:
             mask &= (c["lon"] >= min_lon) & (c["lon"] <= max_lon) & (c["lat"] >= min_lat) & (c["lat"] <= max_lat)
         if flt.tags:
             mask &= np.isin(c["id"], self._tagged(session, flt.tags), assume_unique=False)
+        if flt.progress:
+            mask &= np.isin(c["progress"], [_PROGRESS_CODE[p] for p in flt.progress])
         if flt.workshop:
             workshop_id = session.scalar(select(Workshop.id).where(Workshop.code == flt.workshop))
             mask &= c["workshop"] == (workshop_id or -1)

@@ -46,6 +46,8 @@ def apply_filter(stmt: Select, flt: ReportFilter) -> Select:
     if flt.bbox:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         stmt = stmt.where(Report.lon.between(min_lon, max_lon), Report.lat.between(min_lat, max_lat))
+    if flt.progress:
+        stmt = stmt.where(Report.progress.in_(flt.progress))
     if flt.workshop:
         stmt = stmt.where(Report.workshop_id.in_(select(Workshop.id).where(Workshop.code == flt.workshop)))
     return stmt
@@ -96,3 +98,95 @@ def active_themes(session: Session) -> Sequence[Theme]:
 
 def theme_by_slug(session: Session, slug: str) -> Theme | None:
     return session.scalars(select(Theme).where(Theme.slug == slug)).one_or_none()
+
+
+# -- the civic loop: a body's queue (carte/followup/queue.py) ------------------------------------------
+
+def body_scope(code: str | None, pairs) -> object:
+    """The reports a body answers: reassigned to it by hand, or not reassigned and routed to it
+    (`pairs` from `Bodies.scope`: theme ids and communes, None for all). `code` None: every body."""
+    from sqlalchemy import and_, false, or_, true
+
+    if code is None:
+        return true()
+    routed = [
+        and_(Report.theme_id.in_(themes), Report.commune_code.in_(communes) if communes is not None else true())
+        for themes, communes in pairs
+    ]
+    return or_(Report.body_code == code, and_(Report.body_code.is_(None), or_(*routed) if routed else false()))
+
+
+def _queue_statement(flt: ReportFilter, scope, text: str | None) -> Select:
+    from sqlalchemy import or_
+
+    stmt = apply_filter(select(Report), flt).where(scope)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Report.title.ilike(pattern, escape="\\"), Report.description.ilike(pattern, escape="\\"),
+                              Report.public_id == text))
+    return stmt
+
+
+def find_queue(session: Session, flt: ReportFilter, scope, text: str | None, offset: int, limit: int):
+    """One page of a body's reports, newest first, as (rows, total)."""
+    from sqlalchemy import func
+
+    stmt = _queue_statement(flt, scope, text)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.scalars(stmt.order_by(Report.id.desc()).offset(offset).limit(limit)).unique().all()
+    return rows, total
+
+
+def iter_queue(session: Session, flt: ReportFilter, scope, text: str | None, batch: int = 2000):
+    """Every report of a queue, newest first, read in keyset batches (an export never holds them all)."""
+    from sqlalchemy.orm import selectinload
+
+    stmt = _queue_statement(flt, scope, text).order_by(Report.id.desc()).limit(batch)
+    last_id = None
+    while True:
+        page = stmt if last_id is None else stmt.where(Report.id < last_id)
+        rows = session.scalars(page.options(selectinload(Report.commune))).unique().all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def report_updates_count(session: Session, report_ids) -> dict[int, int]:
+    from sqlalchemy import func
+
+    from carte.models.followup import ReportUpdate
+
+    if not report_ids:
+        return {}
+    rows = session.execute(
+        select(ReportUpdate.report_id, func.count()).where(ReportUpdate.report_id.in_(report_ids))
+        .group_by(ReportUpdate.report_id)
+    )
+    return dict(rows.all())
+
+
+def theme_routing(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Theme.id, Theme.routing)).all())
+
+
+def public_id_of(session: Session, report_id: int | None) -> str | None:
+    if report_id is None:
+        return None
+    return session.scalar(select(Report.public_id).where(Report.id == report_id))
+
+
+def reassigned_reports(session: Session) -> dict[int, str]:
+    """Every report reassigned by hand, with its body: few rows, read by the body_code index."""
+    return dict(session.execute(select(Report.id, Report.body_code).where(Report.body_code.is_not(None))).all())
+
+
+def reports_by_ids(session: Session, ids, statuses) -> list[Report]:
+    """These reports newest first, the status checked again (one may have changed since the index's sync)."""
+    if not len(ids):
+        return []
+    # Communes load lazily: a many-to-one found in the identity map costs no query after the first.
+    stmt = select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
+    return list(session.scalars(stmt.order_by(Report.id.desc())).unique())
+

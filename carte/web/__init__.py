@@ -29,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.auth import auth
     from carte.web.dashboard import dashboard
     from carte.web.erasure import erasure
+    from carte.web.followup import followup
     from carte.web.language import language
     from carte.web.moderation import moderation
     from carte.web.open311 import open311
@@ -56,5 +57,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
     app.register_blueprint(alerts)  # POST /api/v1/alerts, /alertes/confirmer|desabonnement/<token>
     app.register_blueprint(feeds)  # /flux/signalements.atom, /flux/signalements/<id>.atom
+    app.register_blueprint(followup)  # /animation/suivi..., /api/v1/reports/<id>/follow|resolution
     app.register_blueprint(open311, url_prefix="/open311/v2")
     app.register_blueprint(openapi, url_prefix="/api/v1")  # documents the routes above

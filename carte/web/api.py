@@ -16,7 +16,7 @@ from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.service import build_report, kept_after_commit
 from carte.reports.similar import MIN_SIMILARITY, RADIUS_M, parse_query, similar_reports
-from carte.storage.reports import active_themes, find_reports, get_report
+from carte.storage.reports import active_themes, get_report
 from carte.web.aggregates import service as aggregates_service
 from carte.web.context import (
     atlas, created_report_response, json_body, premoderation, reference_rows, request_filter,
@@ -131,7 +131,9 @@ def show_report(public_id: str):
                 "moderation_note": report.moderation_note}
     if report is None or report.status != "published":
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
-    return report_json(report)
+    from carte.web.followup import report_followup
+
+    return {**report_json(report), **report_followup(report)}
 
 
 @api.post("/reports")

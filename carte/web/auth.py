@@ -35,18 +35,26 @@ def login():
     form = LoginForm()
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(next_url)
+        return redirect(_landing(current_user, next_url))
     status = 200
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
             login_user(user)
-            return redirect(next_url)
+            return redirect(_landing(user, next_url))
         form.password.errors.append(_("Adresse ou mot de passe incorrect."))
         status = 401
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form, next_url=next_url), status
+
+
+def _landing(user, next_url: str) -> str:
+    """Where a login leads without a page to go back to (no `next`, or the home page the login form
+    defaults to): agents to their body's queue (/animation/suivi)."""
+    if user.role == "agent" and next_url == url_for("pages.index"):
+        return url_for("followup.queue")
+    return next_url
 
 
 @auth.post("/deconnexion")

@@ -17,6 +17,7 @@ from flask_login import current_user
 from carte.auth import role_required
 from carte.errors import CarteError
 from carte.extensions import db
+from carte.followup.updates import PROGRESS
 from carte.interop import csv_cells
 from carte.interop.exporter import CREDITS, iter_reports, write_csv, write_geojson
 from carte.reports.timeline import timeline
@@ -25,6 +26,7 @@ from carte.storage.reports import active_themes
 from carte.web.aggregates import facilitator_view
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, request_filter, vocabulary
+from carte.web.followup import PROGRESS_LABELS
 from carte.web.workshop import join_url, reachable_from_phones, theme_labels
 from carte.workshops import service as workshops
 from carte.workshops.codes import normalise
@@ -48,7 +50,7 @@ def index():
     return render_template(
         "dashboard/index.html", themes=active_themes(db.session), theme_meta=_theme_meta(), communes=communes, territories=_territories(),
         departements=sorted({c["departement"] for c in communes}), workshops=workshops.list_workshops(db.session),
-        statuses=STATUSES,
+        statuses=STATUSES, progress=PROGRESS, progress_labels=PROGRESS_LABELS,
     )
 
 

@@ -9,7 +9,8 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, request, url_for
 from flask_babel import get_locale, gettext as _
 
-from carte.alerts.messages import PROGRESS_LABELS, absolute, report_url
+from carte.alerts.messages import absolute, report_url
+from carte.followup.labels import PROGRESS_LABELS
 from carte.alerts.sending import place_names, theme_labels
 from carte.errors import CarteError
 from carte.extensions import db

@@ -15,12 +15,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from marshmallow import Schema, fields, validate
 
+from carte.followup.updates import PROGRESS
 from carte.models.participation import FLAG_REASONS, VOTE_KINDS
 
 openapi = Blueprint("openapi", __name__)
 
 PREFIX = "/api/v1"
-FILTER = ("theme", "tag", "commune", "territoire", "departement", "since", "until", "bbox")
+FILTER = ("theme", "tag", "commune", "territoire", "departement", "since", "until", "bbox", "progress")
 PAGING = ("limit", "cursor")
 
 
@@ -71,6 +72,9 @@ class ReportPropertiesSchema(Schema):
     support = fields.Integer(metadata={"description": "Soutiens (« moi aussi »)."})
     dissent = fields.Integer()
     comments = fields.Integer()
+    progress = fields.String(validate=validate.OneOf(PROGRESS), metadata={
+        "description": "Où en est le signalement : submitted (Nouveau), acknowledged (Pris en compte), in_progress "
+                       "(En cours), fixed (Résolu), declined (Non retenu), duplicate (Doublon)."})
 
 
 class ReportSchema(ReportPropertiesSchema):
@@ -78,6 +82,59 @@ class ReportSchema(ReportPropertiesSchema):
     lon = fields.Float(required=True)
     withdraw_url = fields.String(metadata={"description": "Dans la réponse 201 seulement, une fois : le lien privé "
                                            "qui retire le signalement (à conserver)."})
+
+
+class BodySchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Code INSEE, SIREN d'un EPT, ou 200054781 (Métropole)."})
+    name = fields.String(required=True)
+
+
+class ReportUpdateSchema(Schema):
+    at = fields.DateTime(required=True)
+    progress = fields.String(required=True, validate=validate.OneOf(PROGRESS))
+    progress_label = fields.String(required=True, metadata={"description": "Dans la langue de la requête."})
+    text = fields.String(required=True)
+    body = fields.String(required=True, allow_none=True,
+                         metadata={"description": "Nom de l'organisme qui a répondu (jamais celui de l'agent) ; "
+                                                  "null pour un habitant (« Toujours pas réglé »)."})
+
+
+class ViewerSchema(Schema):
+    following = fields.Boolean(required=True, metadata={"description": "Ce navigateur suit le signalement."})
+    author = fields.Boolean(required=True, metadata={"description": "Ce navigateur l'a déposé."})
+    may_answer = fields.Boolean(required=True, metadata={
+        "description": "Peut répondre « C'est réglé » / « Toujours pas réglé » (résolu, et auteur ou abonné)."})
+
+
+class ReportDetailSchema(ReportSchema):
+    progress_label = fields.String(metadata={"description": "L'état dans la langue de la requête."})
+    body = fields.Nested(BodySchema, allow_none=True, metadata={"description": "L'organisme responsable."})
+    duplicate_of = fields.String(allow_none=True, metadata={"description": "Le signalement d'origine d'un doublon."})
+    updates = fields.List(fields.Nested(ReportUpdateSchema), metadata={"description": "Du plus ancien au plus récent."})
+    confirmations = fields.Integer(metadata={"description": "Habitants ayant confirmé « C'est réglé »."})
+    viewer = fields.Nested(ViewerSchema)
+
+
+class FollowSchema(Schema):
+    id = fields.String(required=True)
+    following = fields.Boolean(required=True)
+
+
+class FollowInputSchema(Schema):
+    """Nothing to say: the contributor cookie names who follows (a body, if any, is ignored)."""
+
+
+class ResolutionInputSchema(Schema):
+    answer = fields.String(required=True, validate=validate.OneOf(["confirmed", "not_fixed"]))
+
+
+class ResolutionSchema(Schema):
+    id = fields.String(required=True)
+    answer = fields.String(required=True, validate=validate.OneOf(["confirmed", "not_fixed"]))
+    progress = fields.String(required=True, validate=validate.OneOf(PROGRESS))
+    progress_label = fields.String(required=True)
+    confirmations = fields.Integer(required=True)
+    already = fields.Boolean(metadata={"description": "Cette personne avait déjà confirmé (compté une fois)."})
 
 
 class PointSchema(Schema):
@@ -265,7 +322,9 @@ SCHEMAS = {
     "VoteInput": VoteInputSchema, "Votes": VotesSchema, "CommentInput": CommentInputSchema, "Comment": CommentSchema,
     "Comments": CommentsSchema, "FlagInput": FlagInputSchema, "FlagResult": FlagResultSchema, "Photo": PhotoSchema,
     "Photos": PhotosSchema, "PhotoUpload": PhotoUploadSchema, "Participation": ParticipationSchema,
-    "Timeline": TimelineSchema,
+    "Timeline": TimelineSchema, "Body": BodySchema, "ReportUpdate": ReportUpdateSchema, "Viewer": ViewerSchema,
+    "ReportDetail": ReportDetailSchema, "Follow": FollowSchema, "FollowInput": FollowInputSchema, "ResolutionInput": ResolutionInputSchema,
+    "Resolution": ResolutionSchema,
 }
 
 PARAMETERS = {
@@ -277,6 +336,8 @@ PARAMETERS = {
     "since": ("date", "Depuis ce jour inclus (AAAA-MM-JJ ; une date-heure ISO est aussi acceptée)."),
     "until": ("date", "Jusqu'à ce jour inclus (AAAA-MM-JJ)."),
     "bbox": ("string", "minLon,minLat,maxLon,maxLat (WGS84)."),
+    "progress": ("string", "États (submitted, acknowledged, in_progress, fixed, declined, duplicate), séparés par "
+                           "des virgules ou répétés ; un état inconnu : 422 unknown_progress."),
     "limit": ("integer", "Taille de page, de 1 à 5000 (500 par défaut)."),
     "cursor": ("integer", "Curseur renvoyé par la page précédente."),
     "zoom": ("integer", "Niveau de zoom de la carte (0 à 22) : toute la vue, en groupes au-delà du seuil, "
@@ -478,7 +539,8 @@ ROUTE_DOCS = {
         params=FILTER + PAGING + ("zoom",), responses={200: ReportCollectionSchema},
         media_type="application/geo+json"),
     ("api.show_report", "GET"): doc(
-        "Un signalement publié", tag="signalements", responses={200: ReportSchema}, errors=(404,),
+        "Un signalement publié, avec son état, son organisme responsable et ses mises à jour", tag="signalements",
+        responses={200: ReportDetailSchema}, errors=(404,),
         description="Un signalement masqué par la modération répond aussi 200, mais seulement avec `id`, "
                     "`status: \"hidden\"`, `hidden_label` et `moderation_note` (le motif public), sans son texte."),
     ("api.similar", "GET"): doc(
@@ -488,6 +550,19 @@ ROUTE_DOCS = {
                     "(même similarité que les groupes de signalements), au plus 5. Les doublons déclarés sont "
                     "exclus. Erreurs 422 : lat ou lon manquante ou invalide, point hors de la Métropole "
                     "(`outside_area`), thème inconnu, titre trop court ou trop long."),
+    ("followup.follow_report", "POST"): doc(
+        "Suivre un signalement (par le cookie de contribution, sans compte)", tag="suivi", body=FollowInputSchema,
+        responses={201: FollowSchema, 200: FollowSchema}, errors=(403, 404, 429),
+        description="201 la première fois, 200 ensuite. Qui suit un signalement peut, une fois résolu, répondre "
+                    "« C'est réglé » ou « Toujours pas réglé »."),
+    ("followup.unfollow_report", "DELETE"): doc(
+        "Ne plus suivre un signalement", tag="suivi", responses={200: FollowSchema}, errors=(403, 404, 429)),
+    ("followup.answer_resolution", "POST"): doc(
+        "« C'est réglé » ou « Toujours pas réglé » (auteur et abonnés d'un signalement résolu)", tag="suivi",
+        body=ResolutionInputSchema, responses={200: ResolutionSchema}, errors=RESIDENT_POST_ERRORS,
+        description="`not_fixed` rouvre le signalement (in_progress) avec une mise à jour publique ; `confirmed` "
+                    "est compté une fois par personne. Ni auteur ni abonné : 403 not_author_or_follower ; "
+                    "pas résolu : 409 not_fixed."),
     ("api.post_report", "POST"): doc(
         "Déposer un signalement (point exact, ou commune et lieu en texte)", tag="signalements",
         body=ReportInputSchema, query=IDEMPOTENCY_KEY, responses={201: ReportSchema},

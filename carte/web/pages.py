@@ -1,24 +1,16 @@
 """HTML pages for residents."""
 from flask import Blueprint, current_app, render_template, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext
+from flask_babel import format_datetime, get_locale
 
 from carte.extensions import db
 from carte.followup.updates import updates_of
 from carte.participation import comments as comments_uc
 from carte.places import get_atlas
 from carte.storage.reports import get_report
+from carte.followup.labels import PROGRESS_LABELS
 
 pages = Blueprint("pages", __name__)
 
-# What residents read for each `Report.progress` (issue 13).
-PROGRESS_LABELS = {
-    "submitted": lazy_gettext("Nouveau"),
-    "acknowledged": lazy_gettext("Pris en compte"),
-    "in_progress": lazy_gettext("En cours"),
-    "fixed": lazy_gettext("Résolu"),
-    "declined": lazy_gettext("Non retenu"),
-    "duplicate": lazy_gettext("Doublon"),
-}
 OG_DESCRIPTION_MAX = 200
 
 

@@ -47,7 +47,10 @@ def test_created_report_can_be_read_back(reports, client):
     response = client.get(f"/api/v1/reports/{created['id']}")
     assert response.status_code == 200
     created.pop("withdraw_url")  # the private withdrawal link is given once, in the 201 only
-    assert response.get_json() == created
+    detail = response.get_json()
+    assert {k: detail.get(k) for k in created} == created
+    # The detail adds the civic loop's fields (tests/integration/test_followup_api.py).
+    assert set(detail) - set(created) == {"progress_label", "body", "duplicate_of", "updates", "confirmations", "viewer"}
 
 
 def test_unknown_report_is_404_json(client):

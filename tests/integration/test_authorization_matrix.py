@@ -69,6 +69,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("erasure.erase", "POST"): (LOGIN, 403, 403, 403, 200),  # the counts first; erasing takes a second step
     ("feeds.report_feed", "GET"): ALL(200),
     ("feeds.reports_feed", "GET"): ALL(200),
+    # The civic loop. Nobody in the matrix wrote or follows the report when this cell runs: 403 for all.
+    ("followup.answer_resolution", "POST"): ALL(403),
+    ("followup.follow_report", "POST"): ALL(201),  # anyone, by the contributor cookie
+    ("followup.unfollow_report", "DELETE"): ALL(200),
+    # Agents see their own body's queue; facilitators read every body's (they reassign), moderators and
+    # admins answer for every body. The matrix's report is in Paris: the agent (Saint-Denis) may not open it.
+    ("followup.post_report_update", "POST"): (LOGIN, 403, 403, 303, 303),
+    ("followup.queue", "GET"): (LOGIN, 200, 200, 200, 200),
+    ("followup.queue_csv", "GET"): (LOGIN, 200, 200, 200, 200),
+    ("followup.reassign", "POST"): (LOGIN, 403, 303, 303, 303),
+    ("followup.report_page", "GET"): (LOGIN, 403, 200, 200, 200),
     ("language.switch_language", "POST"): ALL(303),
     ("media.photo_file", "GET"): ALL(200),
     ("moderation.create_theme", "POST"): ADMINS_POST,
@@ -136,6 +147,9 @@ BODIES = {
     "api.post_report": {"json": report_payload()},
     "auth.login": {"form": {"email": "personne@example.org", "password": "pas le bon mot de passe"}},
     "erasure.erase": {"form": {"contributor": "inconnu"}},
+    "followup.answer_resolution": {"json": {"answer": "confirmed"}},
+    "followup.post_report_update": {"form": {"progress": "acknowledged", "text": "Transmis au service de la voirie."}},
+    "followup.reassign": {"form": {"body": "75056", "reason": "Relève de la Ville de Paris."}},
     "dashboard.workshop_list": {"form": {"title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes",
                                          "question": "Qu'est-ce qui manque ici ?"}},
     "language.switch_language": {"form": {"lang": "fr", "next": "/"}},

@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from carte.extensions import db
-from carte.models import Report, Theme
+from carte.models import Theme
 from carte.models.participation import Flag, Photo
 from carte.models.workshops import Workshop
 from tests.helpers import TOUR_EIFFEL, csrf_token_from, login_as, report_payload

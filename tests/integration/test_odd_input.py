@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from carte.extensions import db
 from carte.models import Report, Theme
 from carte.models.accounts import AuditLog, User
-from carte.models.interop import ApiKey, ReportContact, ReportMedia
+from carte.models.interop import ReportContact, ReportMedia
 from carte.models.participation import Comment, Flag, Vote
 from carte.models.workshops import Workshop
 from carte.open311.keys import issue_key

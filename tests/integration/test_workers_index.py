@@ -6,6 +6,7 @@ import numpy as np
 from sqlalchemy import delete, select, update
 
 from carte.extensions import db
+from carte.followup.updates import PROGRESS
 from carte.models import DataVersion, Report
 from carte.storage import report_index
 from carte.storage.report_index import _ANONYMOUS, _COLUMNS, _INDEXED_STATUSES, ReportIndex
@@ -111,6 +112,7 @@ def reference_columns(session, index: ReportIndex) -> dict[str, list]:
         "h3_7": [int(h, 16) for h in cols[6]], "h3_8": [int(h, 16) for h in cols[7]],
         "h3_9": [int(h, 16) for h in cols[8]], "lat": list(cols[9]), "lon": list(cols[10]),
         "workshop": [w or 0 for w in cols[11]],
+        "progress": [PROGRESS.index(p) for p in cols[12]],  # the civic loop's progress, by its rank
     }
 
 

@@ -19,7 +19,7 @@ const PALETTE = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
 const NO_DATA = "#f4f4f4";
 // Leaflet.heat's colours, given explicitly so that the legend shows the same ramp.
 const HEAT_GRADIENT = { 0.4: "#3b4cc0", 0.6: "#00b7c7", 0.7: "#6ad33f", 0.8: "#ffd92f", 1: "#d7191c" };
-const FILTERS = ["theme", "tag", "commune", "territoire", "departement", "since", "until", "workshop", "status"];
+const FILTERS = ["theme", "tag", "commune", "territoire", "departement", "since", "until", "workshop", "status", "progress"];
 
 if (window.Chart) {
   Chart.defaults.font.size = 16; // legible when projected

@@ -1,6 +1,6 @@
 // Following by email (and by Atom feed): the dialog that asks for alerts on a report or an area.
 // A report is followed from its detail panel (report-panel.js announces the report it shows with a
-// "reportshown" event); an area from the header's button: the current view, a commune or a territory,
+// "carte:report-shown" event); an area from the header's button: the current view, a commune or a territory,
 // with optional themes. The Atom link of the page head follows the view too. Reads window.carte.
 import { ApiError, request } from "./api.js";
 import { compareNames, translator } from "./i18n.js";
@@ -205,7 +205,7 @@ function start() {
   };
   window.carte.map.on("moveend", syncFeed);
   syncFeed();
-  document.addEventListener("reportshown", (event) => {
+  document.addEventListener("carte:report-shown", (event) => {
     const detail = $("#pp-detail");
     if (detail && event.detail?.id) addReportButton(detail, followDialog, { id: event.detail.id, title: event.detail.title });
   });

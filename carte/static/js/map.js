@@ -252,17 +252,28 @@ export function markerSize(support) {
   return Math.round(24 * (1 + Math.min(1, Math.log2(1 + Math.max(0, support || 0)) / 4)));
 }
 
+// A fixed report (civic loop) is muted with a check mark, and says so to screen readers.
+function reportLabel(p) {
+  return t(p.progress === "fixed" ? "report_label_fixed" : "report_label", { title: p.title, theme: p.theme_label || p.theme });
+}
+
 function reportIcon(p) {
   const size = markerSize(p.support);
+  const fixed = p.progress === "fixed";
   const dot = el("span", "report-marker__dot");
   dot.style.backgroundColor = p.color || "#555";
-  const label = el("span", "visually-hidden", t("report_label", { title: p.title, theme: p.theme_label || p.theme }));
+  const label = el("span", "visually-hidden", reportLabel(p));
   const wrapper = el("span", "report-marker__inner");
   wrapper.style.setProperty("--marker-size", `${size}px`);
   wrapper.append(dot, label);
+  if (fixed) {
+    const check = el("span", "report-marker__check", "✓");
+    check.setAttribute("aria-hidden", "true");
+    wrapper.append(check);
+  }
   return L.divIcon({
     html: wrapper,
-    className: `report-marker${p.approximate ? " report-marker--approx" : ""}`,
+    className: `report-marker${p.approximate ? " report-marker--approx" : ""}${fixed ? " report-marker--fixed" : ""}`,
     iconSize: [size, size],
     iconAnchor: [size / 2, size / 2],
     popupAnchor: [0, -size / 2 + 2],
@@ -410,7 +421,7 @@ export class ReportCollection {
     const p = feature.properties;
     const marker = L.marker([lat, lon], {
       icon: reportIcon(p),
-      title: t("report_label", { title: p.title, theme: p.theme_label || p.theme }),
+      title: reportLabel(p),
       keyboard: true,
       riseOnHover: true,
       themeColor: p.color,

@@ -178,8 +178,14 @@ class ParticipationPanel {
       swatch.setAttribute("aria-hidden", "true");
       const label = el("span", "pp-list__title", p.title);
       const meta = el("span", "pp-list__meta", `${p.theme_label || p.theme} · ${p.commune?.nom || ""} · ${t("counts", { support: p.support || 0 })}`);
-      button.setAttribute("aria-label", t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", counts: t("counts", { support: p.support || 0 }) }));
+      const fixed = p.progress === "fixed"; // civic loop: fixed reports are muted, with a check mark and a word
+      const name = t("open_report", { title: p.title, theme: p.theme_label || p.theme, commune: p.commune?.nom || "", counts: t("counts", { support: p.support || 0 }) });
+      button.setAttribute("aria-label", fixed ? `${name} — ${t("fixed")}` : name);
       button.append(swatch, label, meta);
+      if (fixed) {
+        item.classList.add("pp-list__item--fixed");
+        button.append(el("span", "pp-list__fixed", `✓ ${t("fixed")}`));
+      }
       button.addEventListener("click", () => this.openReport(button.dataset.reportId, button));
       item.append(button);
       return item;
@@ -254,8 +260,11 @@ class ParticipationPanel {
     $("#pp-addphotos-section").hidden = !state.can_add_photos;
     $("#pp-withdraw-section").hidden = !state.can_withdraw;
     this.askWithdrawReport(false, { focus: false });
-    // Hook for follow.js (following by email): it adds its button to the detail.
-    document.dispatchEvent(new CustomEvent("reportshown", { detail: { id: this.current.id, title: report.title } }));
+    // One event for the modules that add to the detail: report-timeline.js (progress, updates, « Suivre »,
+    // « C'est réglé ») and follow.js (following by email).
+    document.dispatchEvent(new CustomEvent("carte:report-shown", {
+      detail: { report, feature: this.current.feature, id: this.current.id, title: report.title },
+    }));
     this.detail.dataset.state = "ready";
   }
 
