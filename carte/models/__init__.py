@@ -82,6 +82,9 @@ class Theme(db.Model):
     # The label in English (migration 0008); None falls back on `label`.
     label_en: Mapped[str | None] = mapped_column(String(80))
 
+    def label_for(self, lang: str | None) -> str:
+        return self.label_en if lang == "en" and self.label_en else self.label
+
 
 class Report(db.Model):
     __tablename__ = "reports"

@@ -34,12 +34,13 @@ def _places(report: Report, atlas) -> tuple[dict, dict, dict | None]:
     )
 
 
-def report_properties(report: Report, atlas=None) -> dict:
+def report_properties(report: Report, atlas=None, lang: str = "fr") -> dict:
+    """`lang` chooses the theme's label (its English one when there is one)."""
     commune, territoire, arrondissement = _places(report, atlas)
     return {
         "id": report.public_id,
         "theme": report.theme.slug,
-        "theme_label": report.theme.label,
+        "theme_label": report.theme.label_for(lang),
         "color": report.theme.color,
         "title": report.title,
         "description": report.description,
@@ -62,15 +63,15 @@ def report_properties(report: Report, atlas=None) -> dict:
     }
 
 
-def report_json(report: Report, atlas=None) -> dict:
-    return {**report_properties(report, atlas), "lat": report.lat, "lon": report.lon}
+def report_json(report: Report, atlas=None, lang: str = "fr") -> dict:
+    return {**report_properties(report, atlas, lang), "lat": report.lat, "lon": report.lon}
 
 
-def report_feature(report: Report, atlas=None) -> dict:
+def report_feature(report: Report, atlas=None, lang: str = "fr") -> dict:
     """`atlas` (a `carte.places.Atlas`) gives the place names without touching the database."""
     return {
         "type": "Feature",
         "id": report.public_id,
         "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]},
-        "properties": report_properties(report, atlas),
+        "properties": report_properties(report, atlas, lang),
     }

@@ -22,13 +22,15 @@ from carte.web.context import (
     atlas, created_report_response, json_body, premoderation, reference_rows, request_filter,
 )
 from carte.web.idempotency import idempotent
+from carte.web.language import ui_lang
 
 api = Blueprint("api", __name__)
 
 
 @api.get("/themes")
 def themes():
-    return {"themes": [{"slug": t.slug, "label": t.label, "color": t.color} for t in active_themes(db.session)]}
+    lang = ui_lang()
+    return {"themes": [{"slug": t.slug, "label": t.label_for(lang), "color": t.color} for t in active_themes(db.session)]}
 
 
 @api.get("/communes")
@@ -85,7 +87,7 @@ def list_reports():
             db.session, aggregates.index, mercator_columns, aggregates.places, flt, zoom,
             current_app.config["CARTE_MAP_POINT_THRESHOLD"],
         )
-        features = view.features if view.clustered else [report_feature(r, atlas_) for r in view.features]
+        features = view.features if view.clustered else [report_feature(r, atlas_, ui_lang()) for r in view.features]
         body = {"type": "FeatureCollection", "total": view.total, "clustered": view.clustered,
                 "features": features, "next_cursor": None}
     else:
@@ -94,7 +96,7 @@ def list_reports():
             "type": "FeatureCollection",
             "total": total,
             "clustered": False,
-            "features": [report_feature(r, atlas_) for r in rows],
+            "features": [report_feature(r, atlas_, ui_lang()) for r in rows],
             "next_cursor": str(next_cursor) if next_cursor is not None else None,
         }
     response = jsonify(body)
@@ -133,7 +135,7 @@ def show_report(public_id: str):
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
     from carte.web.followup import report_followup
 
-    return {**report_json(report), **report_followup(report)}
+    return {**report_json(report, lang=ui_lang()), **report_followup(report)}
 
 
 @api.post("/reports")

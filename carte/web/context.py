@@ -15,6 +15,7 @@ from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.reports.serialize import report_json
 from carte.reports.service import ReferenceRows
 from carte.storage.reports import active_themes
+from carte.web.language import ui_lang
 
 
 def atlas() -> Atlas:
@@ -62,7 +63,7 @@ def created_report_response(report: Report, contributor: str, withdraw_token: st
 
     With `withdraw_token`, the answer carries the private withdrawal link, once: only its hash is kept.
     """
-    payload = report_json(report)
+    payload = report_json(report, lang=ui_lang())
     if withdraw_token:
         payload["withdraw_url"] = withdraw_url(withdraw_token)
     response = jsonify(payload)

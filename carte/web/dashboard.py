@@ -26,11 +26,12 @@ from carte.storage.reports import active_themes
 from carte.web.aggregates import facilitator_view
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, request_filter, vocabulary
-from carte.web.followup import PROGRESS_LABELS
+from carte.followup.labels import PROGRESS_LABELS
 from carte.web.workshop import join_url, reachable_from_phones, theme_labels
 from carte.workshops import service as workshops
 from carte.workshops.codes import normalise
 from carte.workshops.synthesis import folium_map, pdf_from_html, svg_map, synthesis_data
+from carte.web.language import ui_lang
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -40,7 +41,8 @@ def _territories() -> list[tuple[str, str]]:
 
 
 def _theme_meta() -> list[dict]:
-    return [{"slug": t.slug, "label": t.label, "color": t.color} for t in active_themes(db.session)]
+    lang = ui_lang()
+    return [{"slug": t.slug, "label": t.label_for(lang), "color": t.color} for t in active_themes(db.session)]
 
 
 @dashboard.get("/animation")

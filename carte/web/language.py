@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 
 from carte.auth import safe_next
 
@@ -21,3 +21,8 @@ def plural_forms(singular: str, plural: str, count: str) -> dict:
     """Both forms of a message for the browser (i18n.js picks one with Intl.PluralRules): the
     singular and plural translations of the request's language, and the parameter that counts."""
     return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2), "count": count}
+
+
+def ui_lang() -> str:
+    """The request's language code ("fr" or "en")."""
+    return str(get_locale() or "fr")

@@ -8,6 +8,7 @@ from carte.participation import comments as comments_uc
 from carte.places import get_atlas
 from carte.storage.reports import get_report
 from carte.followup.labels import PROGRESS_LABELS
+from carte.web.language import ui_lang
 
 pages = Blueprint("pages", __name__)
 
@@ -55,8 +56,7 @@ def report_page(public_id: str):
         return render_template("pages/report.html", **context, state="hidden", report=report)
     atlas = get_atlas(current_app)
     bodies = atlas.bodies
-    english = str(get_locale()) == "en"
-    theme_label = (report.theme.label_en if english and report.theme.label_en else report.theme.label)
+    theme_label = report.theme.label_for(ui_lang())
     updates = [
         {
             "at": u.created_at,

@@ -20,6 +20,7 @@ from carte.workshops import live
 from carte.workshops.qr import qr_png, qr_svg
 from carte.workshops.codes import LENGTH
 from carte.workshops.service import find_workshop, get_workshop, submit_report
+from carte.web.language import ui_lang
 
 workshop_pages = Blueprint("workshop", __name__)
 
@@ -38,7 +39,8 @@ def reachable_from_phones(url: str) -> bool:
 
 
 def theme_labels() -> dict[str, str]:
-    return {t.slug: t.label for t in active_themes(db.session)}
+    lang = ui_lang()
+    return {t.slug: t.label_for(lang) for t in active_themes(db.session)}
 
 
 def _device_key() -> str:

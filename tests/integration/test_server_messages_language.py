@@ -41,3 +41,16 @@ def _payload():
     from tests.helpers import report_payload
 
     return report_payload()
+
+
+@pytest.mark.parametrize("lang, label", [("fr", "Mobilité"), ("en", "Transport and mobility")])
+def test_theme_labels_follow_the_language(client, reports, lang, label):
+    """Seeded themes have an English label (admins edit it); every answer that names a theme uses it."""
+    themes = {t["slug"]: t["label"] for t in client.get("/api/v1/themes", headers={"Accept-Language": lang}).get_json()["themes"]}
+    assert themes["mobilite"] == label
+    created = client.post("/api/v1/reports", json=_payload(), headers={"Accept-Language": lang}).get_json()
+    assert created["theme"] == "mobilite" and created["theme_label"] == label
+    detail = client.get(f"/api/v1/reports/{created['id']}", headers={"Accept-Language": lang}).get_json()
+    assert detail["theme_label"] == label
+    listed = client.get("/api/v1/reports?bbox=2.0,48.6,2.7,49.1&zoom=16", headers={"Accept-Language": lang}).get_json()
+    assert {f["properties"]["theme_label"] for f in listed["features"] if f["properties"]["theme"] == "mobilite"} == {label}
