@@ -295,3 +295,11 @@ class ReportArrays:
             created_at=pick(self.created_at), h3=pick(self.h3), title=pick(self.title),
             description=pick(self.description),
         )
+
+
+# The issue groups' distances and text threshold, here so that the similar-reports query shares them
+# without loading scikit-learn and scipy at start-up (issue_groups imports both).
+EARTH_RADIUS_M = 6_371_008.8
+RADIUS_M = 150.0
+MIN_SIMILARITY = 0.35
+METRES_PER_DEGREE = 111_195.0  # of latitude; only to bucket reports, distances are haversine

@@ -17,15 +17,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .inputs import Places, ReportArrays
+from .inputs import EARTH_RADIUS_M, METRES_PER_DEGREE, MIN_SIMILARITY, RADIUS_M, Places, ReportArrays
 from .privacy import finish
 from .text import normalise
 
-EARTH_RADIUS_M = 6_371_008.8
-RADIUS_M = 150.0
-MIN_SIMILARITY = 0.35
 MIN_SIZE = 2
-METRES_PER_DEGREE = 111_195.0  # of latitude; only to bucket reports, distances are haversine
 DENSE_TEXTS = 3000  # distinct texts up to which all their cosines are precomputed (36 MB)
 
 

@@ -3,7 +3,7 @@
 The text similarity is the one of the issue groups (``issue_groups``): texts accent-folded,
 lowercased and stripped of French stop words (``text.normalise``), vectorised in character
 n-grams of 3 to 5 letters (``issue_groups.tfidf_matrix``), compared by cosine, and a pair
-counts as alike from ``issue_groups.MIN_SIMILARITY``. The typed title is compared with each
+counts as alike from ``inputs.MIN_SIMILARITY`` (shared with the issue groups). The typed title is compared with each
 report's title and with its title and description together (the text issue groups compare);
 the better of the two counts, so that a long description does not hide a title that says the
 same thing. The vocabulary and IDF are learnt on the query and its candidates only (a few
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .issue_groups import EARTH_RADIUS_M, METRES_PER_DEGREE, MIN_SIMILARITY, RADIUS_M, tfidf_matrix
+from .inputs import EARTH_RADIUS_M, METRES_PER_DEGREE, MIN_SIMILARITY, RADIUS_M
 from .text import normalise
 
 __all__ = ["EARTH_RADIUS_M", "MIN_SIMILARITY", "RADIUS_M", "haversine_m", "degree_box", "text_scores", "rank"]
@@ -51,6 +51,8 @@ def text_scores(query: str, titles: Sequence[str], descriptions: Sequence[str]) 
     full = [normalise(f"{t or ''} {d or ''}") for t, d in zip(titles, descriptions)]
     distinct, inverse = np.unique(np.asarray([q, *own, *full], dtype=object), return_inverse=True)
     inverse = inverse.ravel()
+    from .issue_groups import tfidf_matrix  # scikit-learn loads on the first query, not at start-up
+
     vectors = tfidf_matrix(distinct.tolist())
     cosines = np.asarray((vectors @ vectors[inverse[0]].T).toarray()).ravel()
     per_text = cosines[inverse]
