@@ -370,3 +370,28 @@ def test_markers_grow_with_support(resident, server):
         [quiet, popular],
     )
     assert widths == [24, 36]
+
+
+def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(resident, server):
+    """Tab skipped the popup (it comes after every marker in the page) and Escape did not close it."""
+    title = "Borne à eau qui fuit"
+    rid = create_report(server, title)
+    page = resident
+    page.goto(f"{server.base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+    # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
+    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
+    page.wait_for_timeout(800)  # the clusters settle
+    page.evaluate("() => window.carte.map.closePopup()")
+    marker = page.locator(".report-marker", has_text=title)
+    marker.focus()
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup .report-popup", has_text=title)
+    expect(popup).to_be_visible()
+    expect(popup.locator(".report-popup__open")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    expect(marker).to_be_focused()

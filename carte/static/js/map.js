@@ -491,6 +491,25 @@ export class CarteMap extends EventTarget {
       element.classList.add("map--no-tiles");
     }
 
+    // A marker's popup sits after every marker in the DOM, so Tab skipped it and Escape did nothing:
+    // opened from its marker by keyboard it takes the focus, and Escape gives it back to the marker.
+    this.map.on("popupopen", ({ popup }) => {
+      const marker = popup._source?.getElement?.();
+      const box = popup.getElement();
+      if (marker && document.activeElement === marker) {
+        setTimeout(() => box.querySelector(".leaflet-popup-content button, .leaflet-popup-content a[href]")?.focus(), 0);
+      }
+      if (box.dataset.keyboard) return;
+      box.dataset.keyboard = "true";
+      box.addEventListener("keydown", (event) => {
+        if (event.key !== "Escape") return;
+        event.stopPropagation();
+        const source = popup._source?.getElement?.();
+        this.map.closePopup(popup);
+        source?.focus({ preventScroll: true });
+      });
+    });
+
     this.map.on("click", (event) => this._emit("pick", { latlng: event.latlng }));
     this.map.on("moveend", () => this._emit("moveend", { bounds: this.map.getBounds() }));
     // Enter on the focused map places a pin at its centre (the crosshair shown on focus).
