@@ -158,7 +158,12 @@ function start() {
     carte.removePin();
     window.setTimeout(() => carte.invalidate(), 0);
   });
-  form.addEventListener("open", () => window.setTimeout(() => carte.invalidate(), 0));
+  // One side panel at a time: filing closes the list or detail of the reports in view.
+  form.addEventListener("open", () => {
+    const participation = window.carte?.participation;
+    if (participation?.isOpen) participation.close({ restoreFocus: false });
+    window.setTimeout(() => carte.invalidate(form.panel), 0);
+  });
 
   $("#report-without-map").addEventListener("click", (event) => {
     carte.removePin();
@@ -182,7 +187,7 @@ function start() {
           showNotice(t("outside_area"), { tone: "error" });
           return;
         }
-        carte.map.setView(latlng, Math.max(carte.map.getZoom(), 16));
+        carte.map.setView(latlng, Math.max(carte.map.getZoom(), 16), { animate: false }); // the pin is placed, then kept clear of the form
         pick(latlng);
       },
       (error) => {

@@ -657,7 +657,20 @@ export class CarteMap extends EventTarget {
     this.pin?.getElement()?.focus({ preventScroll: true });
   }
 
-  invalidate() {
-    this.map.invalidateSize();
+  // After a side panel opened or closed. With a pin, the map's left edge stays where it was (no 208 px
+  // shift under the pointer) and the pin is brought into the part of the map that nothing covers:
+  // `cover` is a panel laid over the map (the phone's bottom sheet), whose height is kept clear.
+  // Without one, the centre stays (the list shows the reports around it).
+  invalidate(cover = null) {
+    const pinned = Boolean(this.pin && this.map.hasLayer(this.pin));
+    this.map.invalidateSize({ pan: !pinned });
+    if (!pinned) return;
+    const box = this.element.getBoundingClientRect();
+    let bottom = 40;
+    if (cover && !cover.hidden) {
+      const sheet = cover.getBoundingClientRect();
+      if (sheet.top < box.bottom && sheet.left <= box.left + 1 && sheet.right >= box.right - 1) bottom += box.bottom - sheet.top;
+    }
+    this.map.panInside(this.pin.getLatLng(), { paddingTopLeft: [60, 60], paddingBottomRight: [40, bottom], animate: false });
   }
 }

@@ -107,18 +107,20 @@ class ParticipationPanel {
 
   show(opener) {
     if (!this.isOpen) this.returnFocus = opener || document.activeElement;
+    const form = window.carte?.form; // one side panel at a time
+    if (form?.isOpen) form.close({ restoreFocus: false });
     this.root.hidden = false;
     this.toggle.setAttribute("aria-expanded", "true");
     window.setTimeout(() => this.carte.carte?.invalidate?.(), 0);
   }
 
-  close() {
+  close({ restoreFocus = true } = {}) {
     const showing = this.isOpen && !this.detail.hidden;
     this.root.hidden = true;
     this.toggle.setAttribute("aria-expanded", "false");
     window.setTimeout(() => this.carte.carte?.invalidate?.(), 0);
     const target = this.returnFocus && document.contains(this.returnFocus) ? this.returnFocus : this.toggle;
-    target.focus();
+    if (restoreFocus) target.focus();
     this.current = null;
     if (showing) document.dispatchEvent(new CustomEvent("carte:report-close")); // url-state.js
   }
