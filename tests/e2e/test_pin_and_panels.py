@@ -19,7 +19,7 @@ def inside(point, box, margin=0) -> bool:
     return box["x"] + margin <= x <= box["x"] + box["width"] - margin and box["y"] + margin <= y <= box["y"] + box["height"] - margin
 
 
-def open_map(browser, live_server, **context_options):
+def open_map(browser, live_server, bare=True, **context_options):
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **context_options)
     watch = watch_context(context)
     page = context.new_page()
@@ -27,9 +27,9 @@ def open_map(browser, live_server, **context_options):
     page.goto(f"{live_server}/")
     page.wait_for_selector("#map[data-state=ready]")
     # The demo reports and their clusters would take the clicks: this test is about the pin.
-    page.evaluate("""() => { const c = window.carte.carte;
-        c.reports.layer().remove(); if (c.clusters) c.clusters.layer.remove();
-        c.map.setView([48.8566, 2.3522], 14, {animate: false}); }""")  # every click lands in Paris
+    page.evaluate("""(bare) => { const c = window.carte.carte;
+        if (bare) { c.reports.layer().remove(); if (c.clusters) c.clusters.layer.remove(); }
+        c.map.setView([48.8566, 2.3522], 17, {animate: false}); }""", bare)  # every click lands in Paris
     page.wait_for_timeout(500)  # the view's own requests and redraws
     return context, watch, page
 
@@ -91,3 +91,4 @@ def test_on_a_phone_the_located_pin_stays_above_the_bottom_sheet(browser, live_s
         watch.assert_quiet()
     finally:
         context.close()
+

@@ -24,6 +24,8 @@ document.querySelector(".site-nav ul")?.addEventListener("focusin", (event) => {
   event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
 });
 
+const PROGRESS_CHOICES = { open: "submitted,acknowledged,in_progress", fixed: "fixed" };
+
 function confirm(text) {
   const toast = $("#confirmation");
   toast.textContent = text;
@@ -110,6 +112,7 @@ function start() {
     // The whole view at once: its reports, or above the server's threshold its clusters with
     // their true counts. Nothing is cut: the answer's total is what the view holds.
     const params = { bbox: bboxParam(carte.map.getBounds()), zoom: Math.round(carte.map.getZoom()) };
+    if (PROGRESS_CHOICES[progressFilter.value]) params.progress = PROGRESS_CHOICES[progressFilter.value];
     try {
       const collection = await api.reports(params, { signal: controller.signal });
       carte.showView(collection);
@@ -129,6 +132,12 @@ function start() {
   carte.addEventListener("moveend", () => {
     clearTimeout(reportTimer);
     reportTimer = setTimeout(loadReports, REPORT_DEBOUNCE_MS);
+  });
+  // Where the reports stand (issue 13): all of them, those still open, or those fixed.
+  const progressFilter = $("#progress-filter");
+  progressFilter.addEventListener("change", () => {
+    reports.clear();
+    loadReports();
   });
 
   Promise.allSettled([themesLoaded, communesLoaded]).then(async () => {

@@ -416,6 +416,13 @@ export class ReportCollection {
     return this._markers.get(String(id)) || null;
   }
 
+  // Forgets every report: the filter changed, the next answers fill it again.
+  clear() {
+    this.features.clear();
+    this._markers.clear();
+    this._layer?.clearLayers();
+  }
+
   _marker(id, feature) {
     const [lon, lat] = feature.geometry.coordinates;
     const p = feature.properties;
