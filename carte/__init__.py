@@ -1,7 +1,7 @@
 """Carte: a participatory civic map for the Métropole du Grand Paris."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 
 from carte.auth import init_auth
 from carte.extensions import babel, db, limiter, migrate
@@ -11,6 +11,8 @@ from carte.storage.engine import configure_engine, engine_config
 
 def select_locale() -> str:
     languages = current_app.config["CARTE_LANGUAGES"]
+    if not has_request_context():  # command-line tools speak the default language
+        return languages[0]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

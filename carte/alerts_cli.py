@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from flask_babel import ngettext
 from flask import current_app
 
 from carte.cli import carte_cli
@@ -31,7 +32,9 @@ def send_alerts_command():
     for line in summary.failed:
         click.echo(f"Échec (réessayé au prochain passage) : {line}", err=True)
     if summary.forgotten:
-        click.echo(f"{summary.forgotten} abonnement(s) jamais confirmé(s) oublié(s).")
-    click.echo(f"{len(summary.sent)} message(s) envoyé(s), {len(summary.failed)} échec(s).")
+        click.echo(ngettext("%(num)d abonnement jamais confirmé oublié.", "%(num)d abonnements jamais confirmés oubliés.",
+                            summary.forgotten))
+    click.echo(ngettext("%(num)d message envoyé", "%(num)d messages envoyés", len(summary.sent)) + ", "
+               + ngettext("%(num)d échec.", "%(num)d échecs.", len(summary.failed)))
     if summary.failed:
         raise SystemExit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask_babel import ngettext
 from flask import current_app
 
 from carte.cli import carte_cli
@@ -41,7 +42,9 @@ def purge_contacts_command():
     from carte.participation.erasure import purge_contacts
 
     days = current_app.config["CARTE_CONTACT_RETENTION_DAYS"]
-    click.echo(f"{purge_contacts(db.session, retention_days=days)} contact(s) de plus de {days} jours effacé(s).")
+    purged = purge_contacts(db.session, retention_days=days)
+    click.echo(ngettext("%(num)d contact de plus de %(days)d jours effacé.", "%(num)d contacts de plus de %(days)d jours effacés.",
+                        purged, days=days))
 
 
 @carte_cli.command("backup")

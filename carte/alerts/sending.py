@@ -205,7 +205,8 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
         if not total:
             session.commit()
             continue
-        label = f"résumé de {total} signalement(s) (abonnement {sub_id})"
+        label = ngettext("résumé de %(num)d signalement (abonnement %(id)s)", "résumé de %(num)d signalements (abonnement %(id)s)",
+                         total, id=sub_id)
         _deliver(session, mailer, subscription, "digest", now.strftime("%Y%m%dT%H%M%S"),
                  lambda: _digest_message(session, subscription, total, rows, now), summary, label)
     return summary

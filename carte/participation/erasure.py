@@ -16,6 +16,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, delete, false, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -69,9 +70,17 @@ class ErasureCounts:
         return sum(astuple(self))
 
     def summary(self) -> str:
-        return (f"{self.reports} signalement(s), {self.comments} commentaire(s), {self.votes} vote(s), "
-                f"{self.flags} signalement(s) de contenu, {self.photos} photo(s), {self.contacts} contact(s), "
-                f"{self.subscriptions} abonnement(s) aux alertes")
+        """The counts in words, each with its plural (the request's or the command's language)."""
+        parts = [
+            ngettext("%(num)d signalement", "%(num)d signalements", self.reports),
+            ngettext("%(num)d commentaire", "%(num)d commentaires", self.comments),
+            ngettext("%(num)d vote", "%(num)d votes", self.votes),
+            ngettext("%(num)d signalement de contenu", "%(num)d signalements de contenu", self.flags),
+            ngettext("%(num)d photo", "%(num)d photos", self.photos),
+            ngettext("%(num)d contact", "%(num)d contacts", self.contacts),
+            ngettext("%(num)d abonnement aux alertes", "%(num)d abonnements aux alertes", self.subscriptions),
+        ]
+        return ", ".join(parts)
 
 
 def contributor_of_report(session: Session, public_id: str) -> str | None:
@@ -160,6 +169,8 @@ def purge_contacts(session: Session, *, retention_days: int, now: datetime | Non
     deleted = session.execute(delete(ReportContact).where(expired)).rowcount or 0
     if deleted:
         session.add(AuditLog(user_id=None, action="purge_contacts", target_type="contacts", target_id=str(deleted),
-                             reason=f"{deleted} contact(s) Open311 de plus de {retention_days} jours effacé(s)"))
+                             reason=ngettext("%(num)d contact Open311 de plus de %(days)d jours effacé",
+                                             "%(num)d contacts Open311 de plus de %(days)d jours effacés",
+                                             deleted, days=retention_days)))
     session.commit()
     return deleted

@@ -81,7 +81,7 @@ def test_a_resident_reads_the_timeline_follows_and_confirms_the_fix_by_keyboard(
     expect(status).to_have_text("Merci : votre confirmation est enregistrée.")
     expect(status).to_be_focused()
     expect(page.locator("#pp-resolution")).to_be_hidden()
-    expect(page.locator("#pp-confirmations")).to_have_text("Confirmé réglé par 1 habitant(s)")
+    expect(page.locator("#pp-confirmations")).to_have_text("Confirmé réglé par 1 habitant")
     detail = page.request.get(f"{server.base_url}/api/v1/reports/{public_id}").json()
     assert (detail["progress"], detail["confirmations"]) == ("fixed", 1)
 

@@ -4,16 +4,11 @@
 // once the report is fixed, « C'est réglé » / « Toujours pas réglé » for its author and followers.
 // Every text goes through textContent; status changes are announced in an aria-live region.
 import { request } from "./api.js";
-import { formatDate } from "./i18n.js";
+import { formatDate, translator } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
 const messages = JSON.parse($("#timeline-messages")?.textContent || "{}");
-
-function t(key, params = {}) {
-  const template = messages[key];
-  if (typeof template !== "string") return key;
-  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
-}
+const t = translator(messages);
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
