@@ -31,6 +31,9 @@ def test_the_qr_box_never_covers_the_rankings(browser, staff_server):  # noqa: F
         page.click("#btn-compare")
         assert page.evaluate(COVERED, "#live-ranking li, #live-communes li") == []
         expect(page.locator(".projection__join")).to_be_in_viewport()
+        join, code = page.locator(".projection__join").bounding_box(), page.locator("#projection-code").bounding_box()
+        assert code["x"] + code["width"] <= join["x"] + join["width"] + 1 <= 1366 + 1, (code, join)  # the code is whole
+        expect(page.locator("#live-count-label")).to_have_text("contribution")  # « 0 contribution », not « contributions »
         context.watch.assert_quiet()
     finally:
         context.close()

@@ -30,6 +30,7 @@ const dots = L.layerGroup().addTo(map);
 function render(snapshot) {
   root.dataset.count = String(snapshot.count);
   document.getElementById("live-count").textContent = String(snapshot.count);
+  document.getElementById("live-count-label").textContent = t("contributions", { count: snapshot.count });
   stateLine.textContent = snapshot.status === "closed" ? t("closed") : "";
   const max = Math.max(1, ...snapshot.ranking.map((r) => r.count));
   const ranking = document.getElementById("live-ranking");
