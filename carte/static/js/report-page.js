@@ -1,12 +1,8 @@
 // The small map of a report's own page (/signalements/<id>): centred on the report, one marker.
 // Everything comes from data- attributes on #report-map (no inline script: strict CSP).
-const node = document.getElementById("report-map");
+import { addBaseLayers } from "./credits.js";
 
-function escapeHtml(text) {
-  const span = document.createElement("span");
-  span.textContent = text;
-  return span.innerHTML;
-}
+const node = document.getElementById("report-map");
 
 function start() {
   if (!node || !window.L) return;
@@ -16,11 +12,7 @@ function start() {
   const L = window.L;
   const map = L.map(node, { center: [lat, lon], zoom: 17, minZoom: 11, maxZoom: 19, scrollWheelZoom: false });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  if (node.dataset.tileUrl) {
-    L.tileLayer(node.dataset.tileUrl, { attribution: escapeHtml(node.dataset.tileAttribution || ""), maxZoom: 19 }).addTo(map);
-  } else {
-    node.classList.add("map--no-tiles");
-  }
+  if (!addBaseLayers(map, node.dataset)) node.classList.add("map--no-tiles");
   L.circleMarker([lat, lon], {
     radius: 10,
     color: "#123c69",
