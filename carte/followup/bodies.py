@@ -56,6 +56,10 @@ class Bodies:
         """A report's body: the one it was reassigned to by hand, else its theme's routing in its commune."""
         return reassigned_to or self.routed(commune_code, routing)
 
+    def of_report(self, report) -> str:
+        """`responsible` for a report row (its commune, its theme's routing, its hand reassignment)."""
+        return self.responsible(report.commune_code, report.theme.routing or "commune", report.body_code)
+
     def scope(self, body_code: str, routing_by_theme: Mapping[int, str]) -> list[tuple[tuple[int, ...], tuple[str, ...] | None]]:
         """Which reports a body answers when nobody reassigned them: a list of (theme ids, communes or
         None for all) pairs, for storage to turn into SQL alongside `Report.body_code == body_code`."""

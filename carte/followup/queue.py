@@ -72,10 +72,6 @@ def _scope(session: Session, bodies: Bodies, body: str | None):
     return body_scope(body, bodies.scope(body, theme_routing(session)))
 
 
-def responsible_body(bodies: Bodies, report) -> str:
-    return bodies.responsible(report.commune_code, report.theme.routing or "commune", report.body_code)
-
-
 def body_mask(index, positions: np.ndarray, pairs, reassigned: dict[int, str], body: str) -> np.ndarray:
     """Which of the index's `positions` a body answers: reassigned to it, or not reassigned and routed
     to it (`pairs` from `Bodies.scope`). The same rule as `storage.reports.body_scope`, on the columns."""
@@ -120,7 +116,7 @@ def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: i
         start = (query.page - 1) * page_size
         rows = reports_by_ids(session, ids[start:start + page_size], query.filter.statuses)
     pages = max(1, -(-total // page_size))
-    return QueuePage(list(rows), total, query.page, pages, {r.id: responsible_body(bodies, r) for r in rows})
+    return QueuePage(list(rows), total, query.page, pages, {r.id: bodies.of_report(r) for r in rows})
 
 
 def _rows_by_ids(session: Session, ids: np.ndarray, statuses, batch: int = 2000):
@@ -140,7 +136,7 @@ def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[
 
     def flat():
         for report in rows:
-            code = responsible_body(bodies, report)
+            code = bodies.of_report(report)
             body = bodies.get(code)
             yield {**export_row(report), "body_code": code, "body": body.name if body else code}
 

@@ -119,7 +119,7 @@ def post_request_update(session: Session, bodies, form: Mapping[str, str], key: 
     ).one_or_none()
     if report is None:
         raise Open311Error(404, "service_request_id introuvable.")
-    responsible = bodies.responsible(report.commune_code, report.theme.routing, report.body_code)
+    responsible = bodies.of_report(report)
     if responsible != key.body_code:
         raise Open311Error(403, "Ce signalement relève d'un autre organisme que celui de cette api_key.")
     progress = incoming_progress(form.get("status"), report.progress)

@@ -51,7 +51,7 @@ def report_followup(report: Report) -> dict:
     """The civic loop's part of `GET /api/v1/reports/<id>`: progress, responsible body, updates
     (never who typed them), and what this browser may do (follow, answer « C'est réglé »)."""
     contributor = signed_contributor_id(request)
-    code = queue_uc.responsible_body(bodies(), report)
+    code = bodies().of_report(report)
     updates = []
     for entry in updates_of(db.session, report):
         body = bodies().get(entry.body_code)
@@ -175,7 +175,7 @@ def _report_for_staff(public_id: str) -> tuple[Report, str]:
     report = get_report(db.session, public_id)
     if report is None or report.status not in ("published", "pending", "hidden"):
         abort(404)
-    code = queue_uc.responsible_body(bodies(), report)
+    code = bodies().of_report(report)
     if current_user.role == "agent" and current_user.body_code != code:
         raise CarteError("other_body", "Ce signalement relève d'un autre organisme.", "id", status=403)
     return report, code

@@ -108,7 +108,7 @@ def _requests_json(reports: list) -> list[dict]:
     bodies = places.bodies
     items = []
     for report in reports:
-        body = bodies.get(bodies.responsible(report.commune_code, report.theme.routing, report.body_code))
+        body = bodies.get(bodies.of_report(report))
         items.append(o311.request_json(report, places.communes, media.get(report.id),
                                        agency=body.name if body else None, notes=notes.get(report.id)))
     return items
@@ -123,14 +123,20 @@ def _api_key_bucket() -> str:
     return f"open311-address|{get_remote_address()}"
 
 
-@open311.post("/requests.<fmt>")
-@limiter.limit(lambda: current_app.config["CARTE_OPEN311_RATE_LIMIT"], key_func=_api_key_bucket)
-def post_request(fmt: str):
-    fmt = _format(fmt)
+def _form_and_key():
+    """A POST's fields (form or query string, as GeoReport clients send them) and its valid API key, or 403."""
     form = request.form if request.form else request.values
     key = check_key(db.session, form.get("api_key"))
     if key is None:
         raise Open311Error(403, "api_key manquante ou invalide.")
+    return form, key
+
+
+@open311.post("/requests.<fmt>")
+@limiter.limit(lambda: current_app.config["CARTE_OPEN311_RATE_LIMIT"], key_func=_api_key_bucket)
+def post_request(fmt: str):
+    fmt = _format(fmt)
+    form, key = _form_and_key()
     report = o311.create_request(
         db.session, atlas(), form, key,
         premoderation=premoderation(),
@@ -155,9 +161,6 @@ def list_updates(fmt: str):
 @limiter.limit(lambda: current_app.config["CARTE_OPEN311_RATE_LIMIT"], key_func=_api_key_bucket)
 def post_update(fmt: str):
     fmt = _format(fmt)
-    form = request.form if request.form else request.values
-    key = check_key(db.session, form.get("api_key"))
-    if key is None:
-        raise Open311Error(403, "api_key manquante ou invalide.")
+    form, key = _form_and_key()
     update = o311_updates.post_request_update(db.session, atlas().bodies, form, key, datetime.now(timezone.utc))
     return _respond(fmt, "service_request_updates", [{"update_id": str(update.id)}])

@@ -6,6 +6,7 @@
 import { request } from "./api.js";
 import { addBaseLayers, escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const root = document.getElementById("dashboard");
 const form = document.getElementById("filters");
@@ -26,13 +27,6 @@ if (window.Chart) {
   Chart.defaults.color = "#1a1a1a";
 }
 for (const swatch of document.querySelectorAll(".swatch[data-color]")) swatch.style.backgroundColor = swatch.dataset.color;
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
 
 function safely(part, draw) {
   try {

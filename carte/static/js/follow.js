@@ -2,7 +2,8 @@
 // A report is followed from its detail panel (report-panel.js announces the report it shows with a
 // "carte:report-shown" event); an area from the header's button: the current view, a commune or a territory,
 // with optional themes. The Atom link of the page head follows the view too. Reads window.carte.
-import { ApiError, request } from "./api.js";
+import { request } from "./api.js";
+import { errorText } from "./dom.js";
 import { compareNames, translator } from "./i18n.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -153,9 +154,7 @@ class FollowDialog {
       this.form.dataset.state = "sent";
     } catch (error) {
       $("#follow-status").textContent = "";
-      const known = error instanceof ApiError && `error_${error.code}` in messages;
-      const text = known ? messages[`error_${error.code}`] : error.message || String(error);
-      this.showError(error.field || "follow", text);
+      this.showError(error.field || "follow", errorText(messages, error));
     } finally {
       button.disabled = false;
     }

@@ -3,18 +3,12 @@
 // Leaflet layer only when it is first asked for.
 import { escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
+import { el } from "./dom.js";
 
 const L = window.L;
 
 // Bounding box of the Métropole du Grand Paris, with a margin (south-west, north-east).
 const MGP_BOUNDS = [[48.60, 1.95], [49.10, 2.75]];
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
 
 // ---------------------------------------------------------------------------
 // Point in polygon on GeoJSON rings ([lon, lat] pairs), even-odd rule.

@@ -3,24 +3,12 @@
 // Loaded after main.js; reads window.carte (map, reports) and never edits the map's own code.
 import { ApiError, request } from "./api.js";
 import { formatDate, translator } from "./i18n.js";
+import { el, errorText } from "./dom.js";
 
 const $ = (selector) => document.querySelector(selector);
 const messages = JSON.parse($("#participation-messages")?.textContent || "{}");
 const t = translator(messages);
 const LIST_LIMIT = 200;
-
-// Known error codes get the page's own wording; others, the server's message (in the page's language).
-function errorText(error) {
-  const key = `error_${error?.code}`;
-  return key in messages ? messages[key] : error?.message || String(error);
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
 
 function csrfHeader() {
   const token = document.querySelector('meta[name="csrf-token"]')?.content;
@@ -235,7 +223,7 @@ class ParticipationPanel {
       this.current = { id, feature, report, state };
       this.render();
     } catch (error) {
-      this.title.textContent = errorText(error);
+      this.title.textContent = errorText(messages, error);
       // Nothing to act on: no form of another report, or of a report that is gone, stays live.
       for (const section of this.detail.querySelectorAll(".pp-section")) section.hidden = true;
     }
@@ -339,7 +327,7 @@ class ParticipationPanel {
         $("#pp-comment-body").focus();
       } catch (error) {
         yes.disabled = false;
-        announce(error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(error));
+        announce(error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(messages, error));
       }
     });
     confirmBox.append(question, yes, no);
@@ -372,7 +360,7 @@ class ParticipationPanel {
         announce(t(result.hidden ? "flagged_hidden" : "flagged"));
         details.open = false;
       } catch (error) {
-        announce(errorText(error));
+        announce(errorText(messages, error));
       }
     });
     details.append(form);
@@ -434,7 +422,7 @@ class ParticipationPanel {
       this.renderVotes(votes);
       announce(t(votes.mine ? "voted" : "withdrawn"));
     } catch (error) {
-      this.showError("pp-vote-error", errorText(error));
+      this.showError("pp-vote-error", errorText(messages, error));
     }
   }
 
@@ -466,7 +454,7 @@ class ParticipationPanel {
       else body.focus();
     } catch (error) {
       const field = error.field === "author_name" ? "author_name" : "body";
-      this.showError(`${field}-comment-error`, errorText(error), field === "body" ? body : $("#pp-comment-author"));
+      this.showError(`${field}-comment-error`, errorText(messages, error), field === "body" ? body : $("#pp-comment-author"));
     } finally {
       submit.disabled = false;
     }
@@ -486,7 +474,7 @@ class ParticipationPanel {
       $("#pp-flag-details").open = false;
       announce(t(result.hidden ? "flagged_hidden" : "flagged"));
     } catch (error) {
-      this.showError("reason-flag-error", errorText(error));
+      this.showError("reason-flag-error", errorText(messages, error));
     }
   }
 
@@ -508,7 +496,7 @@ class ParticipationPanel {
       announce(t("report_withdrawn"));
       this.openList();
     } catch (error) {
-      this.showError("pp-withdraw-error", error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(error));
+      this.showError("pp-withdraw-error", error?.code === "not_author" ? t("error_not_author_withdraw") : errorText(messages, error));
     } finally {
       yes.disabled = false;
     }
@@ -537,7 +525,7 @@ class ParticipationPanel {
       this.current.state = state;
       this.render();
     } catch (error) {
-      this.showError("photos-photo-error", errorText(error), input);
+      this.showError("photos-photo-error", errorText(messages, error), input);
     } finally {
       submit.disabled = false;
     }

@@ -5,22 +5,11 @@
 // Every text goes through textContent; status changes are announced in an aria-live region.
 import { request } from "./api.js";
 import { formatDate, translator } from "./i18n.js";
+import { el, errorText } from "./dom.js";
 
 const $ = (selector) => document.querySelector(selector);
 const messages = JSON.parse($("#timeline-messages")?.textContent || "{}");
 const t = translator(messages);
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
-
-function errorText(error) {
-  const key = `error_${error?.code}`;
-  return key in messages ? messages[key] : error?.message || String(error);
-}
 
 class ReportTimeline {
   constructor(root) {
@@ -96,7 +85,7 @@ class ReportTimeline {
       await this.reload();
       this.say(following ? t("unfollowed") : t("followed"));
     } catch (error) {
-      this.say(errorText(error));
+      this.say(errorText(messages, error));
     } finally {
       this.followButton.disabled = false;
     }
@@ -113,7 +102,7 @@ class ReportTimeline {
       // The buttons are gone: focus goes to the message that says what happened.
       this.say(value === "not_fixed" ? t("reopened") : result.already ? t("already_confirmed") : t("confirmed"), { focus: true });
     } catch (error) {
-      this.say(errorText(error), { focus: true });
+      this.say(errorText(messages, error), { focus: true });
     } finally {
       for (const button of buttons) button.disabled = false;
     }

@@ -4,6 +4,8 @@
 // Requests are debounced and aborted when superseded; a failure of this request hides the box
 // and never blocks filing. Every text reaches the DOM through textContent.
 import { ApiError, request } from "./api.js";
+import { el } from "./dom.js";
+import { translator } from "./i18n.js";
 
 const DEBOUNCE_MS = 350;
 const TITLE_MIN = 5;
@@ -11,18 +13,8 @@ const TITLE_MAX = 120;
 
 const messages = JSON.parse(document.getElementById("similar-messages")?.textContent || "{}");
 
-export function st(key, params = {}) {
-  const template = messages[key];
-  if (typeof template !== "string") return key;
-  return template.replace(/\{(\w+)\}/g, (match, name) => (name in params ? String(params[name]) : match));
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
+// The translator of the similar-reports block (main.js and url-state.js use it too).
+export const st = translator(messages);
 
 const number = (n) => new Intl.NumberFormat(document.documentElement.lang || "fr").format(n);
 
