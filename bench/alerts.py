@@ -57,7 +57,7 @@ def main() -> None:
     from carte.alerts.sending import send_due
     from carte.alerts.subscriptions import Target, confirm, subscribe
     from carte.followup.updates import post_update
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.reports.service import create_report
     from carte.storage.setup import prepare_database
     from tests.helpers import report_payload

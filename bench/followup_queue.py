@@ -34,7 +34,7 @@ PASSWORD = "mot de passe du banc d'essai"
 
 def login(app, email: str, role: str, body: str | None):
     from carte.accounts import create_user, find_user
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     with app.app_context():
         if not find_user(db.session, email):
@@ -69,7 +69,7 @@ def main() -> None:
         "CARTE_LOGIN_RATE_LIMIT": "1000/minute", "SECRET_KEY": "banc d'essai",
     })
     with app.app_context():
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
 
         ept = get_atlas(app).bodies.territory_of["93066"]
         db.session.execute(update(Theme).where(Theme.slug == "mobilite").values(routing="territory"))

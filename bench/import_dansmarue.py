@@ -22,7 +22,7 @@ from carte import create_app  # noqa: E402
 from carte.extensions import db  # noqa: E402
 from carte.interop.importer import import_file  # noqa: E402
 from carte.interop.mapping import load_mapping  # noqa: E402
-from carte.places import get_atlas  # noqa: E402
+from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.storage.setup import prepare_database  # noqa: E402
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app("config.Config", {"SQLALCHEMY_DATABASE_URI": url, "CARTE_SOURCES": mirror})
     prepare_database(app)
-    from carte.interop_cli import _arrondissement_polygons
+    from carte.cli.interop import _arrondissement_polygons
 
     mapping = load_mapping(ROOT / "docs" / "examples" / "dansmarue-mapping.yaml")
     with app.app_context():

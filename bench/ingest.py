@@ -155,7 +155,7 @@ def write_csv(data: dict, path: Path) -> None:
 def file_import(app, path: Path) -> float:
     from carte.interop.importer import import_file
     from carte.interop.mapping import Mapping
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     with app.app_context():
         atlas = get_atlas(app)
@@ -215,7 +215,7 @@ def main() -> None:
         sqlite_url = f"sqlite:///{work / 'bench.sqlite'}"
         app = make_app(sqlite_url)
         prepare_database(app)
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
         from carte.synthetic import generate
 
         with app.app_context():

@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     args = parser.parse_args()
     os.environ.setdefault("CARTE_SOURCES", str(ROOT.parent / "shared" / "data"))
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.synthetic import generate
 
     work = Path(tempfile.mkdtemp(prefix="carte-bench-indexes-"))

@@ -30,7 +30,7 @@ from carte.extensions import db  # noqa: E402
 from carte.models import Report  # noqa: E402
 from carte.models.followup import ReportUpdate  # noqa: E402
 from carte.open311.keys import issue_key  # noqa: E402
-from carte.places import get_atlas  # noqa: E402
+from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.storage.setup import prepare_database  # noqa: E402
 
 SAINT_DENIS = (2.3597, 48.9356)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
 
-from carte.auth import init_auth
+from carte.web.access import init_auth
 from carte.extensions import babel, db, limiter, migrate
 from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
@@ -41,7 +41,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
         configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
-    from carte.reports.aggregates import install as install_aggregates
+    from carte.aggregation_service import install as install_aggregates
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
     from carte.web.security import init_security_headers

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from carte.models import Report, ReportSource, Theme
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 from carte.reports.service import build_report
 from carte.storage.versions import bump
 

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from carte.demo import DEMO_TITLES, THEMES
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 
 # Themes spread like the population, and their share of reports.
 POPULATION_THEMES = {"mobilite": 0.22, "espaces-publics-proprete": 0.24, "logement": 0.11, "environnement-nature": 0.09}

@@ -48,7 +48,7 @@ def insert_points(app, lons, lats, themes, titles=None, contributors=None, creat
     import numpy as np
 
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.storage.bulk import insert_reports
 
     lons = np.asarray(lons, dtype=float)
@@ -74,7 +74,7 @@ def uniform_points_in_mgp(app, n: int, seed: int):
     """n uniformly random points inside the MGP, by rejection sampling in its bounding box."""
     import numpy as np
 
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     rng = np.random.default_rng(seed)
     with app.app_context():
@@ -122,7 +122,7 @@ def login_as(client, app, role: str, email: str | None = None, body: str = "9306
     the real login form; return the user."""
     from carte.accounts import create_user
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     email = email or f"{role}-{id(client)}@example.org"
     with app.app_context():

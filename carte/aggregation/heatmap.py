@@ -13,7 +13,7 @@ from typing import Sequence
 import h3
 import numpy as np
 
-from .h3cells import cell_centres, sum_by_cell
+from carte.geo.h3cells import cell_centres, sum_by_cell
 from .privacy import finish
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
-from .h3cells import cell_polygon, cells_geojson, resolution_of, sum_by_cell
+from carte.geo.h3cells import cell_polygon, cells_geojson, resolution_of, sum_by_cell
 from .inputs import Places
 from .privacy import finish
 from .serialise import fnum

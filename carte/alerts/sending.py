@@ -31,7 +31,7 @@ from carte.followup.labels import PROGRESS_LABELS
 from carte.models import Report, Theme
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
-from carte.places import get_atlas
+from carte.geo.atlas import get_atlas
 from carte.reports.filters import ReportFilter
 from carte.storage.reports import apply_filter
 

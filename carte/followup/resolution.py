@@ -1,7 +1,7 @@
 """Residents' side of the civic loop: following a report, and answering « C'est réglé » or
 « Toujours pas réglé » once it is fixed.
 
-Residents have no account: they are their signed contributor cookie (`carte.contributors`).
+Residents have no account: they are their signed contributor cookie (`carte.web.contributors`).
 Who may answer: the report's author (`Report.contributor`) and its followers (`ReportFollow`).
 
 - « Toujours pas réglé » reopens the report as `in_progress` with a public update (author_kind

@@ -433,7 +433,7 @@ def import_file(
     from sqlalchemy import select
 
     from carte.models import Report, Theme
-    from carte.places import Placement
+    from carte.geo.atlas import Placement
     from carte.storage.bulk import deferred_indexes, insert_reports
 
     path = Path(path)

@@ -68,7 +68,7 @@ def report_json(report: Report, atlas=None, lang: str = "fr") -> dict:
 
 
 def report_feature(report: Report, atlas=None, lang: str = "fr") -> dict:
-    """`atlas` (a `carte.places.Atlas`) gives the place names without touching the database."""
+    """`atlas` (a `carte.geo.atlas.Atlas`) gives the place names without touching the database."""
     return {
         "type": "Feature",
         "id": report.public_id,

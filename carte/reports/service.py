@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from carte.errors import CarteError
-from carte.geo.cells import h3_cells
+from carte.geo.h3cells import h3_cells
 from carte.models import Arrondissement, Commune, Report, ReportSource, ReportStatus, ReportTag, Theme
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 from carte.reports.validation import validate_report
 from carte.storage.reports import active_themes, point
 

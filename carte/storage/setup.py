@@ -10,7 +10,7 @@ from carte import demo
 from carte.extensions import db
 from carte.geo.communes import build_data, read_geojson
 from carte.geo.sources import resolve_mirror
-from carte.places import ARRONDISSEMENTS_FILE, COMMUNES_FILE, WEB_FILE, get_atlas
+from carte.geo.atlas import ARRONDISSEMENTS_FILE, COMMUNES_FILE, WEB_FILE, get_atlas
 from carte.storage.engine import optimize
 from carte.storage.places import upsert_places
 

@@ -31,7 +31,10 @@ def register_blueprints(app: Flask) -> None:
     from carte.web.erasure import erasure
     from carte.web.followup import followup
     from carte.web.language import language
+    from carte.web.audit import audit
     from carte.web.moderation import moderation
+    from carte.web.themes import themes
+    from carte.web.workshop_admin import workshop_admin
     from carte.web.open311 import open311
     from carte.web.openapi import openapi
     from carte.web.pages import pages
@@ -51,9 +54,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(withdrawal)  # DELETE /api/v1/reports|comments/<id>, /retrait/<token>
     app.register_blueprint(auth)
     app.register_blueprint(language)
-    app.register_blueprint(moderation)
+    app.register_blueprint(moderation)  # /animation/moderation
+    app.register_blueprint(audit)  # /animation/journal (admins)
+    app.register_blueprint(themes)  # /animation/themes (admins)
     app.register_blueprint(erasure)  # /animation/effacement (admins)
     app.register_blueprint(dashboard)  # /animation, exports, open aggregates
+    app.register_blueprint(workshop_admin)  # /animation/ateliers...: create, close, synthesis
     app.register_blueprint(workshop_pages)  # /a/<code>, /atelier/<code>/..., /api/v1/ateliers/...
     app.register_blueprint(alerts)  # POST /api/v1/alerts, /alertes/confirmer|desabonnement/<token>
     app.register_blueprint(feeds)  # /flux/signalements.atom, /flux/signalements/<id>.atom

@@ -1,4 +1,4 @@
-"""/api/v1/aggregates: thin routes over `carte.reports.aggregates`.
+"""/api/v1/aggregates: thin routes over `carte.aggregation_service`.
 
 Every route takes the same filter parameters as /api/v1/reports. Public figures hide
 counts below CARTE_MIN_PUBLIC_COUNT. Facilitators (logged in) may also ask `exact=1`
@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 
 from carte.aggregation import LEVELS
 from carte.aggregation.inputs import COUNT_UNITS, SIMILAR_LEVELS
-from carte.auth import ensure_role
+from carte.web.access import ensure_role
 from carte.errors import CarteError
 from carte.extensions import db
-from carte.reports.aggregates import STORED_RESOLUTIONS, Aggregates
+from carte.aggregation_service import STORED_RESOLUTIONS, Aggregates
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import STATUSES
 from carte.web.context import atlas, request_filter

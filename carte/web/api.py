@@ -6,7 +6,7 @@ import hashlib
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from carte.contributors import contributor_id
+from carte.web.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import Report, ReportSource

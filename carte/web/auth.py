@@ -10,7 +10,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from carte.accounts import authenticate, end_sessions
-from carte.auth import login_rate_limit, safe_next
+from carte.web.access import login_rate_limit, safe_next
 from carte.extensions import db, limiter
 from carte.text import forbidden_character
 

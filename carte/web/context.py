@@ -5,12 +5,12 @@ from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carte.contributors import remember_contributor
+from carte.web.contributors import remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.models import Report
 from carte.models.workshops import Workshop
-from carte.places import Atlas, get_atlas
+from carte.geo.atlas import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.reports.serialize import report_json
 from carte.reports.service import ReferenceRows
@@ -98,3 +98,8 @@ def json_body() -> object:
     if data is None:
         raise CarteError("invalid_json", "Le corps n'est pas un JSON valide.", None, status=400)
     return data
+
+
+def territories() -> list[tuple[str, str]]:
+    """(code, name) of every territory, by name: the choices of the dashboard's and the workshop form's selects."""
+    return sorted({(c["territoire_code"], c["territoire_nom"]) for c in atlas().communes.values()}, key=lambda t: t[1])

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from carte.auth import ensure_role, role_required
-from carte.contributors import contributor_id, remember_contributor, signed_contributor_id
+from carte.web.access import ensure_role, role_required
+from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.followup import queue as queue_uc

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, request, session
 from flask_babel import get_locale, ngettext
 
-from carte.auth import safe_next
+from carte.web.access import safe_next
 
 language = Blueprint("language", __name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory
 
-from carte.contributors import contributor_id, remember_contributor
+from carte.web.contributors import contributor_id, remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.participation import comments as comments_uc

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from carte.contributors import contributor_id
+from carte.web.contributors import contributor_id
 from carte.extensions import db, limiter
 from carte.participation import withdrawal as withdrawal_uc
 from carte.participation.comments import get_comment

@@ -9,14 +9,14 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 
-from carte.auth import role_required
-from carte.contributors import contributor_id, remember_contributor, signed_contributor_id
+from carte.web.access import role_required
+from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.extensions import db, limiter
 from carte.storage.reports import active_themes
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, created_report_response, json_body, premoderation
 from carte.web.idempotency import idempotent
-from carte.workshops import live
+from carte.workshops import projection as live
 from carte.workshops.qr import qr_png, qr_svg
 from carte.workshops.codes import LENGTH
 from carte.workshops.service import find_workshop, get_workshop, submit_report

@@ -15,7 +15,7 @@ from carte.errors import N_, CarteError
 from carte.models import Report, ReportSource
 from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 from carte.reports.service import build_report
 from carte.text import clean_text
 from carte.workshops.codes import is_valid, new_code, normalise

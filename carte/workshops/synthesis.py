@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from carte.models import Report
 from carte.models.workshops import Workshop
-from carte.workshops.live import workshop_filter
+from carte.workshops.projection import workshop_filter
 
 QUOTES_MAX = 12
 SVG_WIDTH = 640

@@ -20,7 +20,7 @@ def server(tmp_path_factory):
 def create_agent(app, email: str, body: str) -> None:
     from carte.accounts import create_user
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     with app.app_context():
         create_user(db.session, email, PASSWORD, "agent", body, get_atlas(app).bodies)

@@ -26,7 +26,7 @@ def resident(browser, server):
 
 def create_report(app, title: str) -> str:
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.reports.service import create_report as create
     from tests.helpers import report_payload
 

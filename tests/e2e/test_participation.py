@@ -50,7 +50,7 @@ def resident(browser, server):
 
 def create_report(app, title: str, *, pending: bool = False, contributor: str | None = None) -> str:
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.reports.service import create_report as create
     from tests.helpers import report_payload
 
@@ -240,7 +240,7 @@ def test_a_report_hidden_while_listed_opens_as_hidden_with_its_reason_and_no_for
     """The list was loaded before a moderator hid the report: its detail says so, never « introuvable »."""
     from carte.accounts import find_user
     from carte.extensions import db
-    from carte.participation.moderation import decide
+    from carte.moderation.decisions import decide
 
     title = "Affiche avec un numéro de téléphone"
     rid = create_report(server, title)

@@ -41,7 +41,7 @@ def resident(browser, server):
 
 def create_report(app, title: str, **overrides) -> str:
     from carte.extensions import db
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.reports.service import create_report as create
 
     with app.app_context():

@@ -115,7 +115,7 @@ def test_rates_per_10k_match_a_hand_computation(app, client):
     rows = client.get("/api/v1/aggregates/territories?level=commune&theme=logement").get_json()
     by_code = {p["code"]: p for p in rows["places"]}
     with app.app_context():
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
 
         communes = get_atlas(app).communes
     for code, (_lon, _lat, k) in points.items():
@@ -203,7 +203,7 @@ VILLENEUVE, CLICHY = "92078", "93014"  # Boucle Nord de Seine and Grand Paris - 
 
 def population_like_background(app, per_10k=3, seed=4):
     """Reports in every commune in proportion to its population, five themes at random."""
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     rng = np.random.default_rng(seed)
     with app.app_context():
@@ -219,7 +219,7 @@ def population_like_background(app, per_10k=3, seed=4):
 
 
 def plant(app, code, theme, k):
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     with app.app_context():
         lon, lat = get_atlas(app).representative_point(code)
@@ -302,7 +302,7 @@ def test_territories_answer_carries_smoothed_rates_excess_risk_and_breaks(app, c
 def test_contributors_as_the_count_on_the_api(app, client):
     hide_demo_content(app)
     with app.app_context():
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
 
         lon, lat = get_atlas(app).representative_point("93048")
     # ten reports by one person, five by five people

@@ -73,7 +73,7 @@ def test_approximate_report_without_the_map(reports, app):
     assert body["commune"]["code"] == "93048"
     assert body["location_text"] == "Près de la mairie"
     with app.app_context():
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
 
         assert (body["lon"], body["lat"]) == get_atlas(app).representative_point("93048")
 

@@ -57,14 +57,14 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("dashboard.export_reports", "GET"): STAFF,
     ("dashboard.index", "GET"): STAFF,
     ("dashboard.open_aggregates", "GET"): ALL(200),
-    ("dashboard.synthesis", "GET"): STAFF,
-    ("dashboard.synthesis_map", "GET"): STAFF,
-    ("dashboard.synthesis_pdf", "GET"): STAFF,
-    ("dashboard.workshop_close", "POST"): (LOGIN, 403, 303, 403, 303),  # the workshop's creator (the facilitator) or an admin
-    ("dashboard.workshop_detail", "GET"): STAFF,
-    ("dashboard.workshop_list", "GET"): STAFF,
-    ("dashboard.workshop_list", "POST"): (LOGIN, 403, 303, 303, 303),
-    ("dashboard.workshop_reopen", "POST"): (LOGIN, 403, 303, 403, 303),
+    ("workshop_admin.synthesis", "GET"): STAFF,
+    ("workshop_admin.synthesis_map", "GET"): STAFF,
+    ("workshop_admin.synthesis_pdf", "GET"): STAFF,
+    ("workshop_admin.workshop_close", "POST"): (LOGIN, 403, 303, 403, 303),  # the workshop's creator (the facilitator) or an admin
+    ("workshop_admin.workshop_detail", "GET"): STAFF,
+    ("workshop_admin.workshop_list", "GET"): STAFF,
+    ("workshop_admin.workshop_list", "POST"): (LOGIN, 403, 303, 303, 303),
+    ("workshop_admin.workshop_reopen", "POST"): (LOGIN, 403, 303, 403, 303),
     ("erasure.erase", "GET"): ADMINS,
     ("erasure.erase", "POST"): (LOGIN, 403, 403, 403, 200),  # the counts first; erasing takes a second step
     ("feeds.report_feed", "GET"): ALL(200),
@@ -82,13 +82,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("followup.report_page", "GET"): (LOGIN, 403, 200, 200, 200),
     ("language.switch_language", "POST"): ALL(303),
     ("media.photo_file", "GET"): ALL(200),
-    ("moderation.create_theme", "POST"): ADMINS_POST,
+    ("themes.create_theme", "POST"): ADMINS_POST,
     ("moderation.decide", "POST"): (LOGIN, 403, 403, 303, 303),
-    ("moderation.delete_theme", "POST"): ADMINS_POST,
-    ("moderation.journal", "GET"): ADMINS,
+    ("themes.delete_theme", "POST"): ADMINS_POST,
+    ("audit.journal", "GET"): ADMINS,
     ("moderation.queue", "GET"): MODERATORS,
-    ("moderation.themes", "GET"): ADMINS,
-    ("moderation.update_theme", "POST"): ADMINS_POST,
+    ("themes.index", "GET"): ADMINS,
+    ("themes.update_theme", "POST"): ADMINS_POST,
     ("open311.discovery", "GET"): ALL(200),
     ("open311.list_requests", "GET"): ALL(200),
     ("open311.list_updates", "GET"): ALL(200),
@@ -133,7 +133,7 @@ ENDPOINT_ARGUMENTS = {
     "dashboard.export_reports": {"fmt": "csv"},
     "media.photo_file": {"public_id": "@photo"},
     "moderation.decide": {"public_id": "@comment"},
-    "moderation.delete_theme": {"theme_id": "@spare_theme"},
+    "themes.delete_theme": {"theme_id": "@spare_theme"},
     "open311.service_definition": {"code": "mobilite"},
     "participation.flag_comment": {"public_id": "@comment"},
     "withdrawal.withdraw_comment": {"public_id": "@comment"},
@@ -150,12 +150,12 @@ BODIES = {
     "followup.answer_resolution": {"json": {"answer": "confirmed"}},
     "followup.post_report_update": {"form": {"progress": "acknowledged", "text": "Transmis au service de la voirie."}},
     "followup.reassign": {"form": {"body": "75056", "reason": "Relève de la Ville de Paris."}},
-    "dashboard.workshop_list": {"form": {"title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes",
+    "workshop_admin.workshop_list": {"form": {"title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes",
                                          "question": "Qu'est-ce qui manque ici ?"}},
     "language.switch_language": {"form": {"lang": "fr", "next": "/"}},
-    "moderation.create_theme": {"form": {"label": "Thème de la matrice", "color": "#336699", "active": "1"}},
+    "themes.create_theme": {"form": {"label": "Thème de la matrice", "color": "#336699", "active": "1"}},
     "moderation.decide": {"form": {"action": "publish"}},
-    "moderation.update_theme": {"form": {"label": "Thème renommé", "color": "#336699", "active": "1"}},
+    "themes.update_theme": {"form": {"label": "Thème renommé", "color": "#336699", "active": "1"}},
     "open311.post_request": {"data": {"api_key": "@api_key", "service_code": "mobilite", "lat": "48.8584",
                                       "long": "2.2945", "description": "Feu piéton en panne depuis trois jours."}},
     "open311.post_update": {"data": {"api_key": "@body_api_key", "service_request_id": "@report", "status": "in_progress",
@@ -190,7 +190,7 @@ def world(app, tmp_path) -> dict:
     """One of everything a route can name: report, comment, photo, workshop, themes, API key, staff clients."""
     from carte.models import Theme
     from carte.open311.keys import issue_key
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     app.config.update(CARTE_UPLOAD_DIR=str(tmp_path / "uploads"), CARTE_FLAGS_TO_HIDE=100)
     author = app.test_client()
@@ -204,7 +204,7 @@ def world(app, tmp_path) -> dict:
         login_as(clients[role], app, role)
     token = csrf_token_from(clients["facilitator"].get("/animation/ateliers").get_data(as_text=True))
     workshops = [
-        clients["facilitator"].post("/animation/ateliers", data={**BODIES["dashboard.workshop_list"]["form"],
+        clients["facilitator"].post("/animation/ateliers", data={**BODIES["workshop_admin.workshop_list"]["form"],
                                                                  "csrf_token": token}).headers["Location"].rsplit("/", 1)[1]
         for _ in range(2)
     ]

@@ -56,7 +56,7 @@ def test_the_detail_carries_progress_body_and_updates_without_the_agents_name(ap
 def test_the_body_follows_theme_routing_and_reassignment(app, client, reports):
     public_id = _saint_denis(reports)
     with app.app_context():
-        from carte.places import get_atlas
+        from carte.geo.atlas import get_atlas
 
         ept = get_atlas(app).bodies.territory_of["93066"]
         ept_name = get_atlas(app).bodies.get(ept).name

@@ -11,7 +11,7 @@ from carte.extensions import db
 from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from carte.models.followup import ReportUpdate
-from carte.places import get_atlas
+from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, insert_points, login_as
 
 SAINT_DENIS = {"lat": BASILIQUE_SAINT_DENIS[1], "lon": BASILIQUE_SAINT_DENIS[0]}

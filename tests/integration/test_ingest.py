@@ -24,7 +24,7 @@ def bulk_rows(app, n: int, seed: int = 7) -> dict:
     """Columns for insert_reports; each report's tags are derived from its title, to check them afterwards."""
     from datetime import datetime, timezone
 
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     lons, lats = uniform_points_in_mgp(app, n, seed)
     with app.app_context():
@@ -52,7 +52,7 @@ def expected_tags(title: str) -> set[str]:
 
 
 def test_a_bulk_load_while_residents_post_loses_nothing(app, monkeypatch):
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
     from carte.storage.report_index import ReportIndex
 
     rows = bulk_rows(app, BULK_ROWS)
@@ -136,7 +136,7 @@ def test_a_bulk_load_while_residents_post_loses_nothing(app, monkeypatch):
 def test_an_import_after_live_posts_continues_the_ids(app, tmp_path, reports):
     from carte.interop import importer
     from carte.interop.mapping import Mapping
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     for i in range(3):
         reports.create(title=f"Avant {i}")

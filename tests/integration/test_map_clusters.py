@@ -16,7 +16,7 @@ from sqlalchemy import select
 from carte.extensions import db
 from carte.models import Report
 from carte.models.workshops import Workshop
-from carte.places import get_atlas
+from carte.geo.atlas import get_atlas
 from tests.helpers import TOUR_EIFFEL, insert_points, uniform_points_in_mgp
 
 THRESHOLD = 60

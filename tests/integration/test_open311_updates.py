@@ -18,7 +18,7 @@ from carte.models import Report, Theme
 from carte.models.followup import ReportUpdate
 from carte.models.interop import ApiKey
 from carte.open311.keys import issue_key
-from carte.places import get_atlas
+from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL
 
 BASE = "/open311/v2"

@@ -6,7 +6,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from carte.contributors import COOKIE as CONTRIBUTOR_COOKIE
+from carte.web.contributors import COOKIE as CONTRIBUTOR_COOKIE
 from tests.helpers import BASILIQUE_SAINT_DENIS, login_as
 
 SCHEMATHESIS_EXAMPLES = 25  # per operation; derandomized, so every run sends the same requests

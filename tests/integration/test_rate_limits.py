@@ -11,7 +11,7 @@ WORKSHOP_LIMITS = {"RATELIMIT_ENABLED": True, "CARTE_WORKSHOP_RATE_LIMIT": "2/mi
 
 @pytest.mark.config(**WORKSHOP_LIMITS)
 def test_forged_device_cookies_count_against_the_address(app, workshop_code):  # noqa: F811
-    from carte.contributors import COOKIE
+    from carte.web.contributors import COOKIE
 
     statuses = []
     for i in range(4):

@@ -25,10 +25,10 @@ OSM_TILES = "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
 # Pages that must answer 200 HTML to the role (None: anonymous), so that the walk cannot go vacuous.
 EXPECTED_PAGES = {
     None: {"pages.index", "auth.login", "workshop.join", "openapi.docs"},
-    "facilitator": {"dashboard.index", "dashboard.workshop_list", "dashboard.workshop_detail", "dashboard.synthesis",
+    "facilitator": {"dashboard.index", "workshop_admin.workshop_list", "workshop_admin.workshop_detail", "workshop_admin.synthesis",
                     "workshop.projection"},
     "moderator": {"moderation.queue"},
-    "admin": {"moderation.journal", "moderation.themes"},
+    "admin": {"audit.journal", "themes.index"},
 }
 
 

@@ -14,7 +14,7 @@ from carte.demo import seed_themes
 from carte.extensions import db
 from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
-from carte.places import get_atlas
+from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, csrf_token_from, login_as
 
 PLAINE_COMMUNE = "200057867"  # Saint-Denis's EPT (SIREN)

@@ -11,7 +11,7 @@ import pytest
 from carte import synthetic
 from carte.aggregation import CountTable, shared_needs
 from carte.demo import THEMES
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
 

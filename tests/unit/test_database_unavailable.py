@@ -7,7 +7,7 @@ import sqlean
 from psycopg import errors as pg
 from sqlalchemy import create_engine, exc, text
 
-import carte.workshops.live as live
+import carte.workshops.projection as live
 from carte.storage.engine import database_unavailable, unavailable_reason
 
 

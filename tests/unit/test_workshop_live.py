@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-import carte.workshops.live as live
+import carte.workshops.projection as live
 from carte.workshops.codes import ALPHABET, is_valid, new_code, normalise
 
 

@@ -11,7 +11,7 @@ from flask import current_app
 from carte.cli import carte_cli, rows_per_second
 from carte.errors import CarteError
 from carte.extensions import db
-from carte.places import ARRONDISSEMENTS_FILE, get_atlas
+from carte.geo.atlas import ARRONDISSEMENTS_FILE, get_atlas
 
 
 def _arrondissement_polygons() -> dict:

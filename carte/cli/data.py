@@ -1,35 +1,17 @@
-"""`flask --app wsgi carte ...` commands."""
+"""`flask carte build-communes | load-places | seed | remove-demo | generate`: the data and the demo content."""
 from __future__ import annotations
 
 import time
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
-from sqlalchemy.exc import SQLAlchemyError
 
 from carte import demo
+from carte.cli import carte_cli, rows_per_second
 from carte.extensions import db
 from carte.geo.communes import BuildError
-from carte.places import get_atlas
-from carte.storage.engine import database_unavailable, unavailable_reason
+from carte.geo.atlas import get_atlas
 from carte.storage.setup import ensure_data, load_places
-
-
-class CarteGroup(AppGroup):
-    """Commands that meet an unavailable database end on one clear line (exit 1), not a traceback."""
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except SQLAlchemyError as err:
-            if not database_unavailable(err):
-                raise
-            reason = unavailable_reason(err)
-            raise click.ClickException(f"Base de données indisponible (réessayez plus tard) : {reason}") from err
-
-
-carte_cli = CarteGroup("carte", help="Carte: données, base et contenu de démonstration.")
 
 
 @carte_cli.command("build-communes")
@@ -89,12 +71,3 @@ def generate_command(count: int, seed: int):
         f"Débit : {rows_per_second(added, elapsed)} lignes/s en tout ({elapsed:.1f} s) ; "
         f"génération {generated:.1f} s, écriture {stats.seconds:.1f} s ({rows_per_second(added, stats.seconds)} lignes/s)."
     )
-
-
-def rows_per_second(rows: int, seconds: float) -> str:
-    """Rows per second as a plain integer, which scripts (bench/ingest.py) read from the last line."""
-    return f"{rows / seconds:.0f}" if seconds > 0 else "—"
-
-
-# Commands of other areas register themselves on carte_cli when imported.
-from carte import accounts_cli, alerts_cli, interop_cli, privacy_cli  # noqa: E402,F401  (create-user; send-alerts; import, export, API keys; erase, backup)

@@ -20,7 +20,7 @@ from carte.models.accounts import ROLES
 @click.option("--body", "body_code", help="an agent's body: INSEE code, EPT SIREN, or 200054781 for the Métropole")
 def create_user_command(email: str, role: str, body_code: str | None):
     """Create a staff account. The password is prompted, or read from stdin when it is not a terminal."""
-    from carte.places import get_atlas  # the atlas loads shapely: only when a body is named
+    from carte.geo.atlas import get_atlas  # the atlas loads shapely: only when a body is named
 
     bodies = get_atlas(current_app).bodies if body_code else ()
     user = _run(create_user, email, _read_password(), role, body_code, bodies)

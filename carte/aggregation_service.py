@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from carte import aggregation
 from carte.errors import CarteError
 from carte.models import Report, Theme
-from carte.places import Atlas
+from carte.geo.atlas import Atlas
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
 from carte.storage.reports import apply_filter
@@ -360,7 +360,7 @@ def install(app) -> None:
 
     Built here, not on a request's first use, so two threads of a worker never build two.
     """
-    from carte.places import get_atlas
+    from carte.geo.atlas import get_atlas
 
     app.extensions["carte_aggregates"] = Aggregates(
         lambda: get_atlas(app),
