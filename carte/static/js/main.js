@@ -15,6 +15,7 @@ function showNotice(text, { tone = "info", timeout = 0 } = {}) {
   notice.textContent = text;
   notice.dataset.tone = tone;
   notice.hidden = !text;
+  if (text) window.carte?.carte?.keepPopupInSight();
   clearTimeout(showNotice.timer);
   if (timeout) showNotice.timer = setTimeout(() => (notice.hidden = true), timeout);
 }

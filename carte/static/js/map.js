@@ -4,6 +4,7 @@
 import { escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
 import { el } from "./dom.js";
+import { clearOffset } from "./popup-room.js";
 
 const L = window.L;
 
@@ -329,6 +330,68 @@ function serverClusterIcon(feature, colors) {
   return L.divIcon({ html: wrapper, className: "report-cluster report-cluster--server", iconSize: [size, size] });
 }
 
+// What is drawn over the map: a report's popup must not open under any of them.
+const MAP_OVERLAYS = ".leaflet-control, .legend, .map-help, .map-notice, .toast--visible, #list-toggle, .panel";
+
+function overlaysOf(popupNode) {
+  const shown = (n) => !n.hidden && getComputedStyle(n).display !== "none" && n.getClientRects().length > 0;
+  return [...document.querySelectorAll(MAP_OVERLAYS)]
+    .filter((n) => !n.contains(popupNode) && shown(n))
+    .map((n) => n.getBoundingClientRect());
+}
+
+// A report's popup opens seen whole: Leaflet's autoPan (same moment, same position maths as Leaflet 1.9's
+// Popup._adjustPan) with a target that also keeps it clear of the controls, the legend and the help line.
+const SETTLE_MS = 1500;
+const ReportPopup = L.Popup.extend({
+  keepInSight() {
+    this._adjustPan();
+  },
+
+  onAdd(map) {
+    this._openedAt = performance.now();
+    L.Popup.prototype.onAdd.call(this, map);
+  },
+
+  // Just after opening, the map may still move on its own (markercluster centring the marker, the view's
+  // reports loading): look again after each move, and leave the map to the resident after that.
+  getEvents() {
+    const events = L.Popup.prototype.getEvents.call(this);
+    events.moveend = () => {
+      if (this._settling || performance.now() - this._openedAt >= SETTLE_MS) return;
+      this._settling = true; // our own pan ends with a moveend too
+      try {
+        this._adjustPan();
+      } finally {
+        this._settling = false;
+      }
+    };
+    return events;
+  },
+
+  _adjustPan() {
+    if (!this.options.autoPan || !this._map) return;
+    const map = this._map;
+    // Opened as a zoom starts (a marker coming out of its cluster): measure once the zoom is over.
+    if (map._animatingZoom) {
+      map.once("zoomend", () => this._map && this._adjustPan());
+      return;
+    }
+    if (map._panAnim) map._panAnim.stop();
+    const height = this._container.offsetHeight + (parseInt(getComputedStyle(this._container).marginBottom, 10) || 0);
+    const topLeft = L.point(this._containerLeft, -height - this._containerBottom)._add(L.DomUtil.getPosition(this._container));
+    const at = map.layerPointToContainerPoint(topLeft);
+    const frame = map.getContainer().getBoundingClientRect();
+    const left = frame.left + at.x;
+    const top = frame.top + at.y;
+    const box = { left, top, right: left + this._containerWidth, bottom: top + height };
+    const { dx, dy } = clearOffset(box, frame, overlaysOf(this._container));
+    // At once: the map redraws and re-clusters while a popup opens, and each redraw asks again, so an animated
+    // pan would be stopped and restarted a few pixels at a time.
+    if (dx || dy) map.fire("autopanstart").panBy([-dx, -dy], { animate: false });
+  },
+});
+
 export class ServerClusters {
   constructor() {
     this.layer = L.layerGroup();
@@ -427,7 +490,7 @@ export class ReportCollection {
       riseOnHover: true,
       themeColor: p.color,
     });
-    marker.bindPopup(() => reportPopup(feature), { maxWidth: 320, minWidth: 220, className: "report-popup-wrapper" });
+    marker.bindPopup(new ReportPopup({ maxWidth: 320, minWidth: 220, className: "report-popup-wrapper" }).setContent(() => reportPopup(feature)));
     this._markers.set(id, marker);
     return marker;
   }
@@ -523,6 +586,11 @@ export class CarteMap extends EventTarget {
     this.pin = null;
   }
 
+  // Something new was drawn over the map (a notice): the open report popup moves clear of it.
+  keepPopupInSight() {
+    this.map._popup?.keepInSight?.();
+  }
+
   _emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -586,15 +654,30 @@ export class CarteMap extends EventTarget {
     if (!marker) return;
     const show = () => {
       marker.openPopup();
+      marker.getPopup().keepInSight(); // also when it was open already and the marker moved (spiderfied)
       const active = document.activeElement;
       if (focus && (!active || active === document.body || active === this.element || active === marker.getElement()))
         marker.getElement()?.focus({ preventScroll: true });
     };
-    // Re-clustering just after the zoom can take the marker off the map and put it back
-    // (a new element, its popup closed): show it again when that happens.
+    // For a few seconds, what the map does next must not hide it again: re-clustering after the zoom can take
+    // the marker off the map and put it back (a new element, its popup closed), a zoom's end can close its
+    // popup, and newly loaded reports fold a spiderfied marker back into its group (reports at the same
+    // place, e.g. at a commune's centre), which left the focus on <body>.
+    const group = this.reports.layer();
+    const again = () => {
+      if (!marker._map || !marker.getElement()) group.zoomToShowLayer(marker, show);
+      else if (!marker.isPopupOpen()) show();
+    };
+    const events = "animationend unspiderfied";
     marker.on("add", show);
-    setTimeout(() => marker.off("add", show), 3000);
-    this.reports.layer().zoomToShowLayer(marker, show);
+    group.on(events, again);
+    this.map.on("zoomend", again);
+    setTimeout(() => {
+      marker.off("add", show);
+      group.off(events, again);
+      this.map.off("zoomend", again);
+    }, 3000);
+    group.zoomToShowLayer(marker, show);
   }
 
   placePin(latlng, { pan = true } = {}) {
