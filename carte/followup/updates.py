@@ -10,14 +10,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from carte.domain import CLOSED, PROGRESS  # noqa: F401  (re-exported)
 from carte.errors import CarteError
 from carte.models import Report
 from carte.models.followup import ReportUpdate
 from carte.models.participation import Vote
 from carte.text import clean_text
 
-PROGRESS = ("submitted", "acknowledged", "in_progress", "fixed", "declined", "duplicate")
-CLOSED = frozenset({"fixed", "declined", "duplicate"})
 AUTHOR_KINDS = ("agent", "staff", "api", "resident", "system")
 TEXT_MAX = 2000
 

@@ -9,9 +9,9 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from carte.domain import PUBLIC_STATUSES, ReportFilter
 from carte.models import Commune, Report, ReportTag, Theme
 from carte.models.workshops import Workshop
-from carte.reports.filters import PUBLIC_STATUSES, ReportFilter
 
 
 def point(lon: float, lat: float) -> WKTElement:
