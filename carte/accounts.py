@@ -28,6 +28,11 @@ def find_user(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).one_or_none()
 
 
+def user_by_session_token(session: Session, session_token: str) -> User | None:
+    """The user whose login cookie holds this token (rotated on logout: an old cookie finds no one)."""
+    return session.scalars(select(User).where(User.session_token == session_token)).one_or_none()
+
+
 def create_user(
     session: Session, email: str, password: str, role: str, body_code: str | None = None, known_bodies: Collection[str] = ()
 ) -> User:

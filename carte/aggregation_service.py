@@ -22,7 +22,7 @@ from carte.models import Report, Theme
 from carte.geo.atlas import Atlas
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
-from carte.storage.reports import apply_filter
+from carte.storage.reports import apply_filter, theme_slugs_by_id
 
 STORED_RESOLUTIONS = (7, 8, 9)
 ISSUE_GROUPS_MAX_REPORTS = 50_000
@@ -144,7 +144,7 @@ class Aggregates:
 
     @staticmethod
     def _theme_slugs(session: Session) -> dict[int, str]:
-        return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
+        return theme_slugs_by_id(session)
 
     def _counts(self, rows: np.ndarray, themes: dict[int, str]) -> aggregation.CountTable:
         """A (commune, theme) rollup of the selection, with exact distinct contributors per level."""

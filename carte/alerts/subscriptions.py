@@ -22,6 +22,7 @@ from carte.models import Report
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
 from carte.reports.filters import _bbox
+from carte.storage.reports import get_report
 from carte.text import clean_text
 
 EMAIL_MAX = 254
@@ -88,7 +89,7 @@ def parse_target(session: Session, data: dict, *, communes: set[str], territoire
         if data.get("themes"):
             raise CarteError("invalid_themes", "Les thèmes servent à suivre une zone, pas un signalement.", "themes")
         public_id = clean_text(data["report"], "report", max_len=40, required=True)
-        report = session.scalars(select(Report).where(Report.public_id == public_id)).unique().one_or_none()
+        report = get_report(session, public_id)
         if report is None or report.status != "published":
             raise CarteError("not_found", "Signalement introuvable.", "report", status=404)
         return Target("report", report=report)

@@ -167,6 +167,20 @@ def report_updates_count(session: Session, report_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
+def theme_slugs_by_id(session: Session) -> dict[int, str]:
+    """Every theme's slug by id, in id order (the aggregates and the map both number themes so)."""
+    return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
+
+
+def workshop_by_code(session: Session, code: str) -> Workshop | None:
+    return session.scalars(select(Workshop).where(Workshop.code == code)).one_or_none()
+
+
+def workshop_exists(session: Session, code: object) -> bool:
+    """Whether a workshop has this join code (its id only: a filter's check reads no row)."""
+    return session.scalar(select(Workshop.id).where(Workshop.code == code)) is not None
+
+
 def theme_routing(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Theme.id, Theme.routing)).all())
 

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.web.contributors import remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.models import Report
-from carte.models.workshops import Workshop
 from carte.geo.atlas import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.reports.serialize import report_json
 from carte.reports.service import ReferenceRows
-from carte.storage.reports import active_themes
+from carte.storage.reports import active_themes, workshop_exists
 from carte.web.language import ui_lang
 
 
@@ -50,7 +48,7 @@ class WorkshopCodes:
         self.session = session
 
     def __contains__(self, code: object) -> bool:
-        return self.session.scalar(select(Workshop.id).where(Workshop.code == code)) is not None
+        return workshop_exists(self.session, code)
 
 
 def premoderation() -> bool:
