@@ -41,7 +41,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
         configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
-    from carte.aggregation_service import install as install_aggregates
+    from carte.services import install_services
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
     from carte.web.security import init_security_headers
@@ -49,7 +49,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
 
     init_serving(app)
     register_blueprints(app)
-    install_aggregates(app)
+    install_services(app)
     register_error_handlers(app)
     init_security_headers(app)
     app.cli.add_command(carte_cli)

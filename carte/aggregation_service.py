@@ -69,7 +69,8 @@ class Aggregates:
         self._setup_lock = threading.Lock()
         self._ready = False
 
-    def _setup(self) -> None:
+    def setup(self) -> None:
+        """Build the places, the (empty) index and the cell lookup; create_app calls it when the data is there."""
         with self._setup_lock:
             if self._ready:
                 return
@@ -77,27 +78,27 @@ class Aggregates:
                 self._atlas = self._atlas()
             self._places = self._atlas.aggregation_places
             self._index = ReportIndex(self._places.code.tolist(), self._snapshot_dir)
-            self._cell_places = aggregation.cell_places_from_polygons(self._places.code, self._atlas.commune_polygons)
+            self._cell_places = self._atlas.cell_places
             self._ready = True
 
     @property
     def atlas(self) -> Atlas:
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._atlas
 
     @property
     def places(self):
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._places
 
     @property
     def index(self) -> ReportIndex:
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._index
 
     @property
     def cell_places(self):
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._cell_places
 
     def warm(self, session: Session, defaults: bool = True) -> None:
@@ -356,15 +357,20 @@ class Aggregates:
 
 
 def install(app) -> None:
-    """Give the app its one Aggregates service at start-up (built in full on first use or `warm`).
+    """Give the app its one Aggregates service at start-up, after the atlas (`carte.geo.atlas.install`).
 
-    Built here, not on a request's first use, so two threads of a worker never build two.
+    Built here, not on a request's first use, so two threads of a worker never build two. When
+    create_app found no data to load, the service gets the atlas on first use, under its lock.
+    The index itself is read from the database on first use or by `warm` (gunicorn's master).
     """
     from carte.geo.atlas import get_atlas
 
-    app.extensions["carte_aggregates"] = Aggregates(
-        lambda: get_atlas(app),
+    atlas = app.extensions.get("carte_atlas")
+    service = app.extensions["carte_aggregates"] = Aggregates(
+        atlas if atlas is not None else (lambda: get_atlas(app)),
         min_count=app.config["CARTE_MIN_PUBLIC_COUNT"],
         hotspot_resolution=app.config["CARTE_HOTSPOT_RESOLUTION"],
         snapshot_dir=app.config.get("CARTE_INDEX_SNAPSHOT_DIR") or None,
     )
+    if atlas is not None:
+        service.setup()

@@ -7,6 +7,7 @@ the database, and it behaves identically on SpatiaLite and PostGIS.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -57,6 +58,14 @@ class Atlas:
         )
 
     @cached_property
+    def cell_places(self):
+        """The cached H3 cell -> commune codes lookup of hotspots: a pure function of the polygons,
+        so every app sharing this atlas shares it (and its cache)."""
+        from carte.aggregation import cell_places_from_polygons  # hotspots' module: only when aggregates run
+
+        return cell_places_from_polygons(self.aggregation_places.code, self.commune_polygons)
+
+    @cached_property
     def bodies(self) -> Bodies:
         """The responsible bodies (communes, territories, the Métropole) of these communes."""
         return Bodies(self.communes)
@@ -100,16 +109,41 @@ class Atlas:
 
 
 _ATLASES: dict[Path, Atlas] = {}
+_LOADING = threading.Lock()
+
+
+def load_atlas(data_dir: str | Path) -> Atlas:
+    """The atlas of a data folder, loaded once per process.
+
+    Building the locator takes a moment, so apps sharing a data folder (test apps, gunicorn
+    threads) share one atlas; the lock makes two threads asking at once get the same one.
+    Restart the process after rebuilding the data.
+    """
+    data_dir = Path(data_dir).resolve()
+    atlas = _ATLASES.get(data_dir)
+    if atlas is None:
+        with _LOADING:
+            atlas = _ATLASES.get(data_dir)
+            if atlas is None:
+                atlas = _ATLASES[data_dir] = Atlas.load(data_dir)
+    return atlas
+
+
+def install(app) -> None:
+    """Load the app's atlas in create_app, into `app.extensions["carte_atlas"]`.
+
+    Before the data is built (`flask carte build-communes`, a test's first app) there is
+    nothing to load: creating the app must not fail, and `get_atlas` loads it on first use.
+    """
+    try:
+        app.extensions["carte_atlas"] = load_atlas(app.config["CARTE_DATA_DIR"])
+    except MissingData:
+        pass
 
 
 def get_atlas(app) -> Atlas:
-    """The atlas of the app's data folder, loaded once per process on first use.
-
-    Building the locator takes a moment, so apps sharing a data folder (test apps,
-    gunicorn threads) share one atlas. Restart the process after rebuilding the data.
-    """
-    data_dir = Path(app.config["CARTE_DATA_DIR"]).resolve()
-    atlas = _ATLASES.get(data_dir)
+    """The app's atlas: the one create_app loaded, or (data built since) loaded now, under the lock."""
+    atlas = app.extensions.get("carte_atlas")
     if atlas is None:
-        atlas = _ATLASES[data_dir] = Atlas.load(data_dir)
+        atlas = app.extensions["carte_atlas"] = load_atlas(app.config["CARTE_DATA_DIR"])
     return atlas

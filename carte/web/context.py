@@ -22,12 +22,7 @@ def atlas() -> Atlas:
 
 def reference_rows() -> ReferenceRows:
     """The process's cache of themes and place names for the write path (see ReferenceRows)."""
-    rows = current_app.extensions.get("carte_reference_rows")
-    if rows is None:
-        rows = current_app.extensions["carte_reference_rows"] = ReferenceRows(
-            current_app.config["CARTE_THEME_CACHE_SECONDS"]
-        )
-    return rows
+    return current_app.extensions["carte_reference_rows"]
 
 
 def vocabulary() -> Vocabulary:
