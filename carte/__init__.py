@@ -7,6 +7,7 @@ from carte.web.access import init_auth
 from carte.extensions import babel, db, limiter, migrate
 from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
+from carte.web.request_log import init_request_log
 
 
 def select_locale() -> str:
@@ -25,6 +26,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
+    init_request_log(app)
     check_config(app)
     trust_proxies(app)
     rate_limit_storage(app)
