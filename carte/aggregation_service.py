@@ -70,7 +70,7 @@ class Aggregates:
         self._ready = False
 
     def setup(self) -> None:
-        """Build the places, the (empty) index and the cell lookup; create_app calls it when the data is there."""
+        """Take the atlas and build the places and the (empty) index; create_app calls it when the data is there."""
         with self._setup_lock:
             if self._ready:
                 return
@@ -78,7 +78,6 @@ class Aggregates:
                 self._atlas = self._atlas()
             self._places = self._atlas.aggregation_places
             self._index = ReportIndex(self._places.code.tolist(), self._snapshot_dir)
-            self._cell_places = self._atlas.cell_places
             self._ready = True
 
     @property
@@ -98,8 +97,8 @@ class Aggregates:
 
     @property
     def cell_places(self):
-        self._ready or self.setup()
-        return self._cell_places
+        """The atlas's cell lookup, shared by every app on that atlas (built on first use)."""
+        return self.atlas.cell_places
 
     def warm(self, session: Session, defaults: bool = True) -> None:
         """Load the index and build every distinct-contributor order, e.g. before gunicorn forks.

@@ -7,6 +7,7 @@ the database, and it behaves identically on SpatiaLite and PostGIS.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,9 +17,10 @@ from shapely.geometry import shape
 
 from carte.aggregation import Places
 from carte.followup.bodies import Bodies
-
 from carte.geo.communes import read_geojson
 from carte.geo.locate import PlaceLocator
+
+log = logging.getLogger(__name__)
 
 COMMUNES_FILE = "communes.geojson"
 ARRONDISSEMENTS_FILE = "arrondissements.geojson"
@@ -43,6 +45,7 @@ class Atlas:
     arrondissement_locator: PlaceLocator
     web_geojson: bytes
     commune_polygons: list = field(default_factory=list)
+    _cells_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @cached_property
     def aggregation_places(self) -> Places:
@@ -57,13 +60,22 @@ class Atlas:
             population=[r["population"] for r in rows],
         )
 
-    @cached_property
+    @property
     def cell_places(self):
         """The cached H3 cell -> commune codes lookup of hotspots: a pure function of the polygons,
-        so every app sharing this atlas shares it (and its cache)."""
-        from carte.aggregation import cell_places_from_polygons  # hotspots' module: only when aggregates run
+        so every app sharing this atlas shares it (and its cache). Built on the first hotspots, under a
+        lock: its module loads scipy, which command-line tools never need at start-up."""
+        lookup = self.__dict__.get("_cell_places")
+        if lookup is None:
+            with self._cells_lock:
+                lookup = self.__dict__.get("_cell_places")
+                if lookup is None:
+                    from carte.aggregation import cell_places_from_polygons
 
-        return cell_places_from_polygons(self.aggregation_places.code, self.commune_polygons)
+                    lookup = self.__dict__["_cell_places"] = cell_places_from_polygons(
+                        self.aggregation_places.code, self.commune_polygons
+                    )
+        return lookup
 
     @cached_property
     def bodies(self) -> Bodies:
@@ -139,6 +151,8 @@ def install(app) -> None:
         app.extensions["carte_atlas"] = load_atlas(app.config["CARTE_DATA_DIR"])
     except MissingData:
         pass
+    except Exception as exc:  # noqa: BLE001 - unreadable data must not stop `build-communes --force` from repairing it
+        log.warning("atlas not loaded at start-up (%s); loaded on first use", exc)
 
 
 def get_atlas(app) -> Atlas:

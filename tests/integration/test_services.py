@@ -131,3 +131,25 @@ def test_the_lazy_aggregates_are_built_once_under_their_lock(late_data, counted_
     assert placed[0][2] is get_atlas(app)
     assert [p.name for p in counted_loads].count("late") == 1
 
+
+
+def test_the_cell_lookup_is_built_once_for_every_app_on_the_atlas(data_dir):
+    """Built on first use (its module loads scipy, which start-up must not), once, whoever asks."""
+    first, second = make_app("sqlite://", data_dir), make_app("sqlite://", data_dir)
+    lookups = _at_once(4, lambda: first.extensions["carte_aggregates"].cell_places)
+    assert all(lookup is lookups[0] for lookup in lookups)
+    assert second.extensions["carte_aggregates"].cell_places is lookups[0]
+
+
+def test_unreadable_data_does_not_stop_the_app_from_starting(tmp_path, data_dir, caplog):
+    """`flask carte build-communes --force` must be able to start and repair it; the first use then fails."""
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in (ARRONDISSEMENTS_FILE, WEB_FILE):
+        shutil.copyfile(data_dir / name, folder / name)
+    (folder / COMMUNES_FILE).write_text("{not json", encoding="utf-8")
+    app = make_app("sqlite://", folder)
+    assert "carte_atlas" not in app.extensions
+    assert any("atlas not loaded at start-up" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ValueError):
+        get_atlas(app)
