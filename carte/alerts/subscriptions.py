@@ -9,7 +9,6 @@ an address is known.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -23,11 +22,8 @@ from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
 from carte.reports.filters import _bbox
 from carte.storage.reports import get_report
-from carte.text import clean_text
+from carte.text import clean_email, clean_text, is_email
 
-EMAIL_MAX = 254
-# One "@", no spaces, a dotted domain: what can be checked without sending; the confirmation does the rest.
-_EMAIL = re.compile(r"^[^@\s\"<>(),;:\\\[\]]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 RESEND_AFTER = timedelta(hours=1)
 # An address that never confirms is forgotten after this (send-alerts deletes it).
 UNCONFIRMED_KEPT = timedelta(days=7)
@@ -54,8 +50,8 @@ class Target:
 
 
 def check_email(value: object) -> str:
-    email = clean_text(value, "email", max_len=EMAIL_MAX, required=True).lower()
-    if not _EMAIL.match(email):
+    email = clean_email(value, required=True)
+    if not is_email(email):
         raise CarteError("invalid_email", "Adresse e-mail invalide.", "email")
     return email
 

@@ -26,7 +26,7 @@ from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
 from carte.reports.filters import DATE_MAX, DATE_MIN
-from carte.text import clean_text
+from carte.text import clean_text, is_email
 
 JURISDICTION = "grand-paris"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -49,7 +49,6 @@ THEME_KEYWORDS = {
     "education-jeunesse": "école, jeunesse, crèches, activités",
     "securite-tranquillite": "éclairage, sécurité, bruit, carrefours dangereux",
 }
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"\b(7[5]|9[234])\s?(\d{3})\b")
 
 
@@ -385,7 +384,7 @@ def create_request(
     else:
         raise Open311Error(400, "Localisation manquante : lat et long, ou address_string.")
     email = _optional(form, "email", 254)
-    if email and not _EMAIL.match(email):
+    if email and not is_email(email.lower()):
         raise Open311Error(400, "email : adresse invalide.")
     first_name, last_name = _optional(form, "first_name", 80), _optional(form, "last_name", 80)
     media_url = _optional(form, "media_url", 500)
