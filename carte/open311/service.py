@@ -26,6 +26,7 @@ from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
 from carte.reports.filters import DATE_MAX, DATE_MIN
+from carte.storage.reports import active_themes
 from carte.text import clean_text, is_email
 
 JURISDICTION = "grand-paris"
@@ -360,7 +361,7 @@ def create_request(
     """Validate a POSTed request and store it (with its private contact) in one transaction."""
     from carte.reports.service import build_report
 
-    themes = {t.slug: t for t in session.scalars(select(Theme).where(Theme.active.is_(True)))}
+    themes = {t.slug: t for t in active_themes(session)}
     theme = find_service(themes, form.get("service_code"))
     description = _clean(form.get("description"), "description", 2000, multiline=True) or ""
     title = _optional(form, "attribute[title]", 120) or (_title_from(description) if description else "")
