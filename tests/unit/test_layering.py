@@ -14,7 +14,7 @@ import pytest
 CARTE = Path(__file__).resolve().parents[2] / "carte"
 
 # What storage sits on: the models, the shared values, the pure geography, and itself.
-STORAGE_MAY_IMPORT = ("carte.storage", "carte.models", "carte.domain", "carte.errors", "carte.extensions", "carte.geo")
+STORAGE_MAY_IMPORT = ("carte.storage", "carte.models", "carte.domain", "carte.extensions", "carte.geo")
 # setup.py prepares a whole database for `make run` and the tests (migrate, load places, seed the
 # themes and the demo content): it orchestrates, and is the one storage module that calls above.
 STORAGE_EXCEPTIONS = {("setup.py", "carte.demo")}
