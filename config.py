@@ -37,6 +37,8 @@ class Config:
     CARTE_HOTSPOT_RESOLUTION = _env_int("CARTE_HOTSPOT_RESOLUTION", 8)
     # "post" publishes at once, "pre" keeps new reports pending until a moderator decides.
     CARTE_MODERATION = os.environ.get("CARTE_MODERATION", "post")
+    # DEBUG, INFO, WARNING, ERROR; an unknown name means INFO (carte.logging_setup).
+    CARTE_LOG_LEVEL = os.environ.get("CARTE_LOG_LEVEL", "INFO")
     MAX_CONTENT_LENGTH = 64 * 1024
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"

@@ -12,10 +12,17 @@ collector's objects are frozen so that collections in the workers do not copy sh
 
 Environment: WEB_CONCURRENCY (workers, default 2 per CPU), GUNICORN_THREADS (default 4),
 CARTE_PRELOAD (1: load in the master, the default; 0: each worker loads on start),
-CARTE_BIND (default 127.0.0.1:8000; `-b` on the command line wins).
+CARTE_BIND (default 127.0.0.1:8000; `-b` on the command line wins), CARTE_LOG_LEVEL (default INFO).
+
+Logging: gunicorn's master and workers write through Carte's one handler and format
+(`carte.logging_setup`); its own access log stays off, since `carte.request` writes one line per
+request with the request id.
 """
 import gc
 import os
+
+from carte.logging_setup import level_from_env
+from carte.logging_setup import logconfig_dict as carte_logconfig
 
 bind = os.environ.get("CARTE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -25,6 +32,9 @@ preload_app = os.environ.get("CARTE_PRELOAD", "1") not in ("0", "false", "no")
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
+loglevel = level_from_env().lower()
+accesslog = None
+logconfig_dict = carte_logconfig()
 
 
 def _warm(app, log) -> None:

@@ -7,6 +7,7 @@ from carte.web.access import init_auth
 from carte.extensions import babel, db, limiter, migrate
 from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
+from carte.web.request_log import init_request_log
 
 
 def select_locale() -> str:
@@ -25,6 +26,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
     app.config.from_object(config)
     if overrides:
         app.config.update(overrides)
+    init_request_log(app)
     check_config(app)
     trust_proxies(app)
     rate_limit_storage(app)
@@ -41,7 +43,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
         configure_engine(db.engine, app.config)
 
     from carte.cli import carte_cli
-    from carte.aggregation_service import install as install_aggregates
+    from carte.services import install_services
     from carte.web import register_blueprints
     from carte.web.errors import register_error_handlers
     from carte.web.security import init_security_headers
@@ -49,7 +51,7 @@ def create_app(config: str | object = "config.Config", overrides: dict | None = 
 
     init_serving(app)
     register_blueprints(app)
-    install_aggregates(app)
+    install_services(app)
     register_error_handlers(app)
     init_security_headers(app)
     app.cli.add_command(carte_cli)

@@ -1,7 +1,6 @@
 """Use cases of staff accounts: create one, check a login, change a password, deactivate, log out everywhere."""
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 
 from sqlalchemy import func, select
@@ -11,8 +10,8 @@ from werkzeug.security import check_password_hash
 from carte.errors import CarteError
 from carte.models import utcnow
 from carte.models.accounts import ROLES, User
+from carte.text import clean_email, is_email
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 # Compared against when the email is unknown, so that both paths cost one scrypt check.
 _DUMMY_HASH = "scrypt:32768:8:1$0123456789abcdef$" + "0" * 128
@@ -25,15 +24,20 @@ def _check_password(password: str | None) -> None:
 
 
 def find_user(session: Session, email: str) -> User | None:
-    return session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).one_or_none()
+    return session.scalars(select(User).where(func.lower(User.email) == (clean_email(email) or ""))).one_or_none()
+
+
+def user_by_session_token(session: Session, session_token: str) -> User | None:
+    """The user whose login cookie holds this token (rotated on logout: an old cookie finds no one)."""
+    return session.scalars(select(User).where(User.session_token == session_token)).one_or_none()
 
 
 def create_user(
     session: Session, email: str, password: str, role: str, body_code: str | None = None, known_bodies: Collection[str] = ()
 ) -> User:
     """An agent belongs to one body among `known_bodies`; other roles answer for every body, so have none."""
-    email = (email or "").strip().lower()
-    if not EMAIL.match(email):
+    email = clean_email(email) or ""
+    if not is_email(email):
         raise CarteError("invalid_email", "Adresse électronique invalide.", "email")
     if role not in ROLES:
         raise CarteError("invalid_role", "Rôle inconnu : choisissez parmi %(roles)s.", "role",

@@ -22,7 +22,7 @@ from carte.models import Report, Theme
 from carte.geo.atlas import Atlas
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
-from carte.storage.reports import apply_filter
+from carte.storage.reports import apply_filter, theme_slugs_by_id
 
 STORED_RESOLUTIONS = (7, 8, 9)
 ISSUE_GROUPS_MAX_REPORTS = 50_000
@@ -69,7 +69,8 @@ class Aggregates:
         self._setup_lock = threading.Lock()
         self._ready = False
 
-    def _setup(self) -> None:
+    def setup(self) -> None:
+        """Take the atlas and build the places and the (empty) index; create_app calls it when the data is there."""
         with self._setup_lock:
             if self._ready:
                 return
@@ -77,28 +78,27 @@ class Aggregates:
                 self._atlas = self._atlas()
             self._places = self._atlas.aggregation_places
             self._index = ReportIndex(self._places.code.tolist(), self._snapshot_dir)
-            self._cell_places = aggregation.cell_places_from_polygons(self._places.code, self._atlas.commune_polygons)
             self._ready = True
 
     @property
     def atlas(self) -> Atlas:
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._atlas
 
     @property
     def places(self):
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._places
 
     @property
     def index(self) -> ReportIndex:
-        self._ready or self._setup()
+        self._ready or self.setup()
         return self._index
 
     @property
     def cell_places(self):
-        self._ready or self._setup()
-        return self._cell_places
+        """The atlas's cell lookup, shared by every app on that atlas (built on first use)."""
+        return self.atlas.cell_places
 
     def warm(self, session: Session, defaults: bool = True) -> None:
         """Load the index and build every distinct-contributor order, e.g. before gunicorn forks.
@@ -144,7 +144,7 @@ class Aggregates:
 
     @staticmethod
     def _theme_slugs(session: Session) -> dict[int, str]:
-        return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
+        return theme_slugs_by_id(session)
 
     def _counts(self, rows: np.ndarray, themes: dict[int, str]) -> aggregation.CountTable:
         """A (commune, theme) rollup of the selection, with exact distinct contributors per level."""
@@ -356,15 +356,20 @@ class Aggregates:
 
 
 def install(app) -> None:
-    """Give the app its one Aggregates service at start-up (built in full on first use or `warm`).
+    """Give the app its one Aggregates service at start-up, after the atlas (`carte.geo.atlas.install`).
 
-    Built here, not on a request's first use, so two threads of a worker never build two.
+    Built here, not on a request's first use, so two threads of a worker never build two. When
+    create_app found no data to load, the service gets the atlas on first use, under its lock.
+    The index itself is read from the database on first use or by `warm` (gunicorn's master).
     """
     from carte.geo.atlas import get_atlas
 
-    app.extensions["carte_aggregates"] = Aggregates(
-        lambda: get_atlas(app),
+    atlas = app.extensions.get("carte_atlas")
+    service = app.extensions["carte_aggregates"] = Aggregates(
+        atlas if atlas is not None else (lambda: get_atlas(app)),
         min_count=app.config["CARTE_MIN_PUBLIC_COUNT"],
         hotspot_resolution=app.config["CARTE_HOTSPOT_RESOLUTION"],
         snapshot_dir=app.config.get("CARTE_INDEX_SNAPSHOT_DIR") or None,
     )
+    if atlas is not None:
+        service.setup()

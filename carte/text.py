@@ -13,6 +13,11 @@ The rule, for every field:
   `too_long`.
 Format characters (right-to-left override U+202E, zero-width space U+200B, joiners in emoji) are
 text in some languages and are kept: they are displayed through `textContent`, never as HTML.
+
+An email address is cleaned text like any other, then lower-cased and checked by `is_email` (accounts,
+alert subscriptions, Open311 requesters). Passwords are never rewritten: only `forbidden_character`
+applies to them. The importer cuts a long imported value to its field's length instead of refusing it
+(a back office's text is kept in part); everything else of the rule applies to it too.
 """
 from __future__ import annotations
 
@@ -27,6 +32,25 @@ _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufff
 _LINE_ENDS = re.compile(r"\r\n?")
 
 INVALID_CHARACTERS = N_("Ce texte contient des caractères de contrôle ou invisibles non autorisés.")
+
+EMAIL_MAX = 254
+# One "@", a local part of 1-64 characters without spaces, quotes or brackets, and a dotted domain of
+# letters, digits and inner hyphens: what can be checked without sending (a confirmation does the rest).
+_EMAIL = re.compile(
+    r"^[^@\s\"<>(),;:\\\[\]]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
+
+
+def is_email(text: str) -> bool:
+    """Whether a cleaned, lower-cased text looks like an email address."""
+    return bool(_EMAIL.match(text))
+
+
+def clean_email(value: object, field: str = "email", *, required: bool = False) -> str | None:
+    """The cleaned address, lower-cased (None when absent and optional); the caller checks `is_email`
+    and answers in its own words."""
+    text = clean_text(value, field, max_len=EMAIL_MAX, required=required)
+    return text.lower() if text else None
 
 
 def forbidden_character(text: str) -> str | None:

@@ -12,7 +12,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Under `flask db` (and prepare_database) create_app has configured logging already
+# (carte/logging_setup.py): keep that one configuration; plain `alembic` uses alembic.ini's.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

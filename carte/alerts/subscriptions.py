@@ -9,7 +9,6 @@ an address is known.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -22,11 +21,9 @@ from carte.models import Report
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
 from carte.reports.filters import _bbox
-from carte.text import clean_text
+from carte.storage.reports import get_report
+from carte.text import clean_email, clean_text, is_email
 
-EMAIL_MAX = 254
-# One "@", no spaces, a dotted domain: what can be checked without sending; the confirmation does the rest.
-_EMAIL = re.compile(r"^[^@\s\"<>(),;:\\\[\]]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 RESEND_AFTER = timedelta(hours=1)
 # An address that never confirms is forgotten after this (send-alerts deletes it).
 UNCONFIRMED_KEPT = timedelta(days=7)
@@ -53,8 +50,8 @@ class Target:
 
 
 def check_email(value: object) -> str:
-    email = clean_text(value, "email", max_len=EMAIL_MAX, required=True).lower()
-    if not _EMAIL.match(email):
+    email = clean_email(value, required=True)
+    if not is_email(email):
         raise CarteError("invalid_email", "Adresse e-mail invalide.", "email")
     return email
 
@@ -88,7 +85,7 @@ def parse_target(session: Session, data: dict, *, communes: set[str], territoire
         if data.get("themes"):
             raise CarteError("invalid_themes", "Les thèmes servent à suivre une zone, pas un signalement.", "themes")
         public_id = clean_text(data["report"], "report", max_len=40, required=True)
-        report = session.scalars(select(Report).where(Report.public_id == public_id)).unique().one_or_none()
+        report = get_report(session, public_id)
         if report is None or report.status != "published":
             raise CarteError("not_found", "Signalement introuvable.", "report", status=404)
         return Target("report", report=report)

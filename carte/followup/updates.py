@@ -10,14 +10,14 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from carte.domain import CLOSED, PROGRESS  # noqa: F401  (re-exported)
 from carte.errors import CarteError
 from carte.models import Report
 from carte.models.followup import ReportUpdate
 from carte.models.participation import Vote
+from carte.storage.reports import get_report
 from carte.text import clean_text
 
-PROGRESS = ("submitted", "acknowledged", "in_progress", "fixed", "declined", "duplicate")
-CLOSED = frozenset({"fixed", "declined", "duplicate"})
 AUTHOR_KINDS = ("agent", "staff", "api", "resident", "system")
 TEXT_MAX = 2000
 
@@ -40,7 +40,7 @@ def _original(session: Session, report: Report, public_id: object) -> Report:
     """The report that `report` duplicates: published, not `report` itself, and at the root of its chain."""
     if not isinstance(public_id, str) or not public_id:
         raise CarteError("required", "Indiquez le signalement dont celui-ci est le doublon.", "duplicate_of")
-    target = session.scalars(select(Report).where(Report.public_id == public_id)).one_or_none()
+    target = get_report(session, public_id)
     seen = {report.id}
     while target is not None and target.duplicate_of_id is not None and target.id not in seen:
         seen.add(target.id)

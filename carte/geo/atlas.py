@@ -7,6 +7,8 @@ the database, and it behaves identically on SpatiaLite and PostGIS.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,9 +17,10 @@ from shapely.geometry import shape
 
 from carte.aggregation import Places
 from carte.followup.bodies import Bodies
-
 from carte.geo.communes import read_geojson
 from carte.geo.locate import PlaceLocator
+
+log = logging.getLogger(__name__)
 
 COMMUNES_FILE = "communes.geojson"
 ARRONDISSEMENTS_FILE = "arrondissements.geojson"
@@ -42,6 +45,7 @@ class Atlas:
     arrondissement_locator: PlaceLocator
     web_geojson: bytes
     commune_polygons: list = field(default_factory=list)
+    _cells_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @cached_property
     def aggregation_places(self) -> Places:
@@ -55,6 +59,23 @@ class Atlas:
             departement=[r["departement"] for r in rows],
             population=[r["population"] for r in rows],
         )
+
+    @property
+    def cell_places(self):
+        """The cached H3 cell -> commune codes lookup of hotspots: a pure function of the polygons,
+        so every app sharing this atlas shares it (and its cache). Built on the first hotspots, under a
+        lock: its module loads scipy, which command-line tools never need at start-up."""
+        lookup = self.__dict__.get("_cell_places")
+        if lookup is None:
+            with self._cells_lock:
+                lookup = self.__dict__.get("_cell_places")
+                if lookup is None:
+                    from carte.aggregation import cell_places_from_polygons
+
+                    lookup = self.__dict__["_cell_places"] = cell_places_from_polygons(
+                        self.aggregation_places.code, self.commune_polygons
+                    )
+        return lookup
 
     @cached_property
     def bodies(self) -> Bodies:
@@ -100,16 +121,43 @@ class Atlas:
 
 
 _ATLASES: dict[Path, Atlas] = {}
+_LOADING = threading.Lock()
+
+
+def load_atlas(data_dir: str | Path) -> Atlas:
+    """The atlas of a data folder, loaded once per process.
+
+    Building the locator takes a moment, so apps sharing a data folder (test apps, gunicorn
+    threads) share one atlas; the lock makes two threads asking at once get the same one.
+    Restart the process after rebuilding the data.
+    """
+    data_dir = Path(data_dir).resolve()
+    atlas = _ATLASES.get(data_dir)
+    if atlas is None:
+        with _LOADING:
+            atlas = _ATLASES.get(data_dir)
+            if atlas is None:
+                atlas = _ATLASES[data_dir] = Atlas.load(data_dir)
+    return atlas
+
+
+def install(app) -> None:
+    """Load the app's atlas in create_app, into `app.extensions["carte_atlas"]`.
+
+    Before the data is built (`flask carte build-communes`, a test's first app) there is
+    nothing to load: creating the app must not fail, and `get_atlas` loads it on first use.
+    """
+    try:
+        app.extensions["carte_atlas"] = load_atlas(app.config["CARTE_DATA_DIR"])
+    except MissingData:
+        pass
+    except Exception as exc:  # noqa: BLE001 - unreadable data must not stop `build-communes --force` from repairing it
+        log.warning("atlas not loaded at start-up (%s); loaded on first use", exc)
 
 
 def get_atlas(app) -> Atlas:
-    """The atlas of the app's data folder, loaded once per process on first use.
-
-    Building the locator takes a moment, so apps sharing a data folder (test apps,
-    gunicorn threads) share one atlas. Restart the process after rebuilding the data.
-    """
-    data_dir = Path(app.config["CARTE_DATA_DIR"]).resolve()
-    atlas = _ATLASES.get(data_dir)
+    """The app's atlas: the one create_app loaded, or (data built since) loaded now, under the lock."""
+    atlas = app.extensions.get("carte_atlas")
     if atlas is None:
-        atlas = _ATLASES[data_dir] = Atlas.load(data_dir)
+        atlas = app.extensions["carte_atlas"] = load_atlas(app.config["CARTE_DATA_DIR"])
     return atlas

@@ -11,7 +11,6 @@ import csv
 import hashlib
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,8 +20,10 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from carte.errors import CarteError
 from carte.interop import csv_cells
 from carte.interop.mapping import Mapping
+from carte.text import clean_text
 
 TITLE_MAX, DESCRIPTION_MAX, LOCATION_MAX, TAG_MAX, TAGS_MAX, ID_MAX = 120, 2000, 200, 40, 5, 120
 BATCH = 20_000  # rows per transaction, as the bulk loader's chunks
@@ -290,21 +291,24 @@ def _tags(raw) -> list[str]:
     values = raw if isinstance(raw, (list, tuple)) else str(raw).split("|")
     out: list[str] = []
     for tag in values:
-        tag = str(tag).strip()[:TAG_MAX]
+        tag = _clean(tag, TAG_MAX, "mot-clé")
         if tag and tag.casefold() not in (t.casefold() for t in out):
             out.append(tag)
     return out[:TAGS_MAX]
 
 
-# Control characters but tab and newline: removed from imported text.
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _clean(text: str | None, limit: int) -> str | None:
-    if text is None:
+def _clean(value: object, limit: int, label: str, *, multiline: bool = False) -> str | None:
+    """Imported text follows the rule of all user text (carte.text: NFC, controls refused, whitespace
+    trimmed), except that a long value is cut to `limit` characters: a back office's text is kept in part."""
+    if value is None:
         return None
-    text = _CONTROL_CHARS.sub("", str(text)).strip()
-    return text[:limit] or None
+    try:
+        text = clean_text(str(value), label, max_len=FIELD_MAX, multiline=multiline)
+    except CarteError as err:
+        if err.code == "invalid_characters":
+            raise Reject(f"caractères de contrôle refusés : {label}") from None
+        raise Reject(f"champ trop long : {label}") from None
+    return text[:limit].rstrip() or None if text else None
 
 
 def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_date_column: bool) -> Row:
@@ -319,7 +323,7 @@ def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_d
     category_parts = [str(record.get(c) or "") for c in cols.get("theme", ())]
     category = " / ".join(p.strip() for p in category_parts if p.strip())
     theme, mapped = mapping.theme_for([p for p in category_parts if p.strip()], themes)
-    title = _clean(_get(record, cols.get("title", ())), TITLE_MAX)
+    title = _clean(_get(record, cols.get("title", ())), TITLE_MAX, "titre")
     if not title:
         raise Reject("champ obligatoire manquant : titre")
     created_at = datetime.now(timezone.utc)
@@ -349,9 +353,9 @@ def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_d
         lat=lat,
         theme=theme,
         title=title,
-        description=_clean(_get(record, cols.get("description", ())), DESCRIPTION_MAX) or "",
+        description=_clean(_get(record, cols.get("description", ())), DESCRIPTION_MAX, "description", multiline=True) or "",
         created_at=created_at,
-        location_text=_clean(_get(record, cols.get("address", ())), LOCATION_MAX),
+        location_text=_clean(_get(record, cols.get("address", ())), LOCATION_MAX, "adresse"),
         tags=_tags(_get(record, cols.get("tags", ()))),
         declared_arrondissement=declared,
         category=category,

@@ -26,7 +26,8 @@ from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
 from carte.reports.filters import DATE_MAX, DATE_MIN
-from carte.text import clean_text
+from carte.storage.reports import active_themes
+from carte.text import clean_text, is_email
 
 JURISDICTION = "grand-paris"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -49,7 +50,6 @@ THEME_KEYWORDS = {
     "education-jeunesse": "école, jeunesse, crèches, activités",
     "securite-tranquillite": "éclairage, sécurité, bruit, carrefours dangereux",
 }
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"\b(7[5]|9[234])\s?(\d{3})\b")
 
 
@@ -361,7 +361,7 @@ def create_request(
     """Validate a POSTed request and store it (with its private contact) in one transaction."""
     from carte.reports.service import build_report
 
-    themes = {t.slug: t for t in session.scalars(select(Theme).where(Theme.active.is_(True)))}
+    themes = {t.slug: t for t in active_themes(session)}
     theme = find_service(themes, form.get("service_code"))
     description = _clean(form.get("description"), "description", 2000, multiline=True) or ""
     title = _optional(form, "attribute[title]", 120) or (_title_from(description) if description else "")
@@ -385,7 +385,7 @@ def create_request(
     else:
         raise Open311Error(400, "Localisation manquante : lat et long, ou address_string.")
     email = _optional(form, "email", 254)
-    if email and not _EMAIL.match(email):
+    if email and not is_email(email.lower()):
         raise Open311Error(400, "email : adresse invalide.")
     first_name, last_name = _optional(form, "first_name", 80), _optional(form, "last_name", 80)
     media_url = _optional(form, "media_url", 500)

@@ -1,6 +1,7 @@
-"""The filter shared by report listings, exports and aggregates.
+"""Parsing the filter shared by report listings, exports and aggregates.
 
-Routes parse query parameters into one `ReportFilter`; storage turns it into SQL.
+Routes parse query parameters into one `ReportFilter` (the value object lives in
+`carte.domain`, below storage); storage turns it into SQL.
 A filter that cannot be satisfied (unknown theme or commune, malformed date,
 `since` after `until`) is a client error, whereas an empty selection is not.
 So is a value outside what the backends can hold: dates outside [DATE_MIN, DATE_MAX]
@@ -14,31 +15,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from carte.domain import (  # noqa: F401  (re-exported: the filter's home was here)
+    DATE_MAX, DATE_MIN, ID_MAX, LIMIT_DEFAULT, LIMIT_MAX, PROGRESS, PUBLIC_STATUSES, ReportFilter,
+)
 from carte.errors import CarteError
-from carte.followup.updates import PROGRESS
 from carte.text import clean_text
-
-LIMIT_DEFAULT, LIMIT_MAX = 500, 5000
-DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2999, 12, 31)
-ID_MAX = 2**31 - 1
-PUBLIC_STATUSES = ("published",)
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    themes: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    communes: tuple[str, ...] = ()
-    territoires: tuple[str, ...] = ()
-    departements: tuple[str, ...] = ()
-    since: datetime | None = None  # inclusive, UTC
-    until: datetime | None = None  # exclusive, UTC
-    bbox: tuple[float, float, float, float] | None = None
-    statuses: tuple[str, ...] = PUBLIC_STATUSES
-    limit: int = LIMIT_DEFAULT
-    cursor: int | None = None
-    workshop: str | None = None  # a workshop's join code: only the reports posted in it
-    progress: tuple[str, ...] = ()  # where reports stand (carte.followup.updates.PROGRESS); () = any
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,12 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.aggregation.map_clusters import cluster_features, grid_clusters, mercator
-from carte.models import Theme
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
-from carte.storage.reports import plain_reports
+from carte.storage.reports import plain_reports, theme_slugs_by_id
 
 
 @dataclass
@@ -60,10 +58,10 @@ class MercatorColumns:
 
 def theme_slugs(session: Session) -> tuple[np.ndarray, list[str]]:
     """A lookup from theme id to position, and the slugs in that order."""
-    rows = session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all()
-    lookup = np.zeros(max((r.id for r in rows), default=0) + 1, dtype=np.int32)
-    lookup[[r.id for r in rows]] = np.arange(len(rows), dtype=np.int32)
-    return lookup, [r.slug for r in rows]
+    slugs = theme_slugs_by_id(session)
+    lookup = np.zeros(max(slugs, default=0) + 1, dtype=np.int32)
+    lookup[list(slugs)] = np.arange(len(slugs), dtype=np.int32)
+    return lookup, list(slugs.values())
 
 
 def map_view(

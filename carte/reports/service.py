@@ -1,37 +1,22 @@
 """Creating a report: validate, place it in memory, store it in one transaction."""
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-import numpy as np
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
+from carte.domain import new_public_id
 from carte.errors import CarteError
 from carte.geo.h3cells import h3_cells
 from carte.models import Arrondissement, Commune, Report, ReportSource, ReportStatus, ReportTag, Theme
 from carte.geo.atlas import Atlas
 from carte.reports.validation import validate_report
 from carte.storage.reports import active_themes, point
-
-# No 0/o, 1/l/i: ids are read aloud in workshops.
-_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
-
-
-def new_public_ids(n: int) -> list[str]:
-    """Random ids of 10 characters (about 49 bits) from the CSPRNG, generated in bulk."""
-    alphabet = np.frombuffer(_ID_ALPHABET.encode(), dtype=np.uint8)
-    draws = np.frombuffer(secrets.token_bytes(10 * n), dtype=np.uint8) % len(alphabet)
-    return alphabet[draws].view("S10").astype(str).tolist()
-
-
-def new_public_id() -> str:
-    return new_public_ids(1)[0]
 
 
 def build_report(

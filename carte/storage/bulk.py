@@ -19,9 +19,9 @@ import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from carte.domain import new_public_ids
 from carte.geo.h3cells import h3_cells_many
 from carte.models import Report, ReportTag, Theme
-from carte.reports.service import new_public_ids
 from carte.storage import engine as backend
 from carte.storage.engine import after_bulk_insert
 from carte.storage.versions import bump

@@ -29,10 +29,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carte.followup.updates import PROGRESS
+from carte.domain import PROGRESS, ReportFilter
 from carte.models import Report, ReportTag, Theme
 from carte.models.workshops import Workshop
-from carte.reports.filters import ReportFilter
 from carte.storage.engine import epoch_seconds
 from carte.storage.versions import Version, current, database_token
 

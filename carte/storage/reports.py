@@ -9,9 +9,9 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from carte.domain import PUBLIC_STATUSES, ReportFilter
 from carte.models import Commune, Report, ReportTag, Theme
 from carte.models.workshops import Workshop
-from carte.reports.filters import PUBLIC_STATUSES, ReportFilter
 
 
 def point(lon: float, lat: float) -> WKTElement:
@@ -165,6 +165,20 @@ def report_updates_count(session: Session, report_ids) -> dict[int, int]:
         .group_by(ReportUpdate.report_id)
     )
     return dict(rows.all())
+
+
+def theme_slugs_by_id(session: Session) -> dict[int, str]:
+    """Every theme's slug by id, in id order (the aggregates and the map both number themes so)."""
+    return dict(session.execute(select(Theme.id, Theme.slug).order_by(Theme.id)).all())
+
+
+def workshop_by_code(session: Session, code: str) -> Workshop | None:
+    return session.scalars(select(Workshop).where(Workshop.code == code)).one_or_none()
+
+
+def workshop_exists(session: Session, code: object) -> bool:
+    """Whether a workshop has this join code (its id only: a filter's check reads no row)."""
+    return session.scalar(select(Workshop.id).where(Workshop.code == code)) is not None
 
 
 def theme_routing(session: Session) -> dict[int, str]:

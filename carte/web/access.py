@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 
+from carte.accounts import user_by_session_token
 from carte.errors import CarteError
 from carte.extensions import csrf, db, login_manager
 from carte.models.accounts import ROLES, User, role_rank
@@ -67,7 +67,7 @@ def load_user(session_token: str) -> User | None:
     """The cookie holds `User.session_token` (see User.get_id): rotated, the old cookie finds no one."""
     if not isinstance(session_token, str) or not session_token:
         return None
-    user = db.session.scalars(select(User).where(User.session_token == session_token)).one_or_none()
+    user = user_by_session_token(db.session, session_token)
     return user if user is not None and user.is_active else None
 
 

@@ -19,20 +19,14 @@ from carte.extensions import db
 from carte.aggregation_service import STORED_RESOLUTIONS, Aggregates
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import STATUSES
-from carte.web.context import atlas, request_filter
+from carte.web.context import request_filter
 
 aggregates_api = Blueprint("aggregates", __name__)
 
 
 def service() -> Aggregates:
-    aggregates = current_app.extensions.get("carte_aggregates")
-    if aggregates is None:
-        aggregates = current_app.extensions["carte_aggregates"] = Aggregates(
-            atlas(),
-            min_count=current_app.config["CARTE_MIN_PUBLIC_COUNT"],
-            hotspot_resolution=current_app.config["CARTE_HOTSPOT_RESOLUTION"],
-        )
-    return aggregates
+    """The app's one service, built by create_app (`carte.aggregation_service.install`)."""
+    return current_app.extensions["carte_aggregates"]
 
 
 def facilitator_view() -> tuple[ReportFilter, bool]:

@@ -10,7 +10,7 @@ from carte.web.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import Report, ReportSource
-from carte.reports.map_view import MercatorColumns, map_view, page_view
+from carte.reports.map_view import map_view, page_view
 from carte.reports.serialize import iso_utc, report_feature, report_json
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
@@ -60,10 +60,7 @@ def _zoom() -> int | None:
 def _map_state():
     """The report index shared with the aggregates, and the Mercator positions kept beside it."""
     aggregates = aggregates_service()
-    mercator_columns = current_app.extensions.get("carte_map_mercator")
-    if mercator_columns is None:
-        mercator_columns = current_app.extensions["carte_map_mercator"] = MercatorColumns()
-    return aggregates, mercator_columns
+    return aggregates, current_app.extensions["carte_map_mercator"]
 
 
 @api.get("/reports")

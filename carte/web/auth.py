@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from carte.accounts import authenticate, end_sessions
 from carte.web.access import login_rate_limit, safe_next
 from carte.extensions import db, limiter
-from carte.text import forbidden_character
+from carte.text import INVALID_CHARACTERS, forbidden_character
 
 auth = Blueprint("auth", __name__)
 
@@ -20,7 +20,7 @@ auth = Blueprint("auth", __name__)
 def no_control_characters(form, field) -> None:
     """The shared rule of carte.text (NUL, controls, surrogates refused); a password is never rewritten."""
     if field.data and forbidden_character(field.data):
-        raise ValidationError(_("Ce champ contient des caractères de contrôle non autorisés."))
+        raise ValidationError(_(INVALID_CHARACTERS))
 
 
 class LoginForm(FlaskForm):

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte.web.contributors import remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.models import Report
-from carte.models.workshops import Workshop
 from carte.geo.atlas import Atlas, get_atlas
 from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
 from carte.reports.serialize import report_json
 from carte.reports.service import ReferenceRows
-from carte.storage.reports import active_themes
+from carte.storage.reports import active_themes, workshop_exists
 from carte.web.language import ui_lang
 
 
@@ -24,12 +22,7 @@ def atlas() -> Atlas:
 
 def reference_rows() -> ReferenceRows:
     """The process's cache of themes and place names for the write path (see ReferenceRows)."""
-    rows = current_app.extensions.get("carte_reference_rows")
-    if rows is None:
-        rows = current_app.extensions["carte_reference_rows"] = ReferenceRows(
-            current_app.config["CARTE_THEME_CACHE_SECONDS"]
-        )
-    return rows
+    return current_app.extensions["carte_reference_rows"]
 
 
 def vocabulary() -> Vocabulary:
@@ -50,7 +43,7 @@ class WorkshopCodes:
         self.session = session
 
     def __contains__(self, code: object) -> bool:
-        return self.session.scalar(select(Workshop.id).where(Workshop.code == code)) is not None
+        return workshop_exists(self.session, code)
 
 
 def premoderation() -> bool:

@@ -17,6 +17,7 @@ from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
 from carte.geo.atlas import Atlas
 from carte.reports.service import build_report
+from carte.storage.reports import workshop_by_code
 from carte.text import clean_text
 from carte.workshops.codes import is_valid, new_code, normalise
 
@@ -90,7 +91,7 @@ def find_workshop(session: Session, raw_code: str) -> Workshop | None:
     code = normalise(raw_code)
     if not is_valid(code):
         return None
-    return session.scalars(select(Workshop).where(Workshop.code == code)).one_or_none()
+    return workshop_by_code(session, code)
 
 
 def get_workshop(session: Session, raw_code: str) -> Workshop:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,9 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
         master_line = next(i for i, line in enumerate(text.splitlines()) if "report index:" in line)
         first_worker = next(i for i, line in enumerate(text.splitlines()) if "Booting worker" in line)
         assert master_line < first_worker, text
+        # One logging format (carte.logging_setup): gunicorn's own lines, and one line per request with its id.
+        assert re.search(r" INFO \[-\] gunicorn\.error: Booting worker", text), text
+        assert re.search(r" INFO \[[0-9a-f]{32}\] carte\.request: GET /api/v1/aggregates/territories 200 ", text), text
         # The snapshot the master wrote, named after this database's token and version.
         assert [p for p in (tmp_path / "index").iterdir() if p.name.startswith("index-")]
         assert np.load(next((tmp_path / "index").glob("index-*/id.npy"))).size == 300

@@ -102,3 +102,28 @@ def test_query_errors():
     assert err.value.status == 400
     assert parse_w3c("2026-01-01T00:00:00 01:00", "start_date") == datetime(2025, 12, 31, 23, tzinfo=timezone.utc)
     assert timedelta(days=90) == WINDOW
+
+
+def _imported(**fields):
+    record = {"lat": "48.85", "lon": "2.35", "title": "Titre", "theme": "logement", **fields}
+    return parse_row(2, record, Mapping().with_options(["id=", "date="]), THEMES, False)
+
+
+@pytest.mark.parametrize("field, label", [("title", "titre"), ("description", "description"), ("location_text", "adresse"),
+                                          ("tags", "mot-clé")])
+@pytest.mark.parametrize("bad", ["\x00", "\x0b", "\x1b", "\x85", "\ufffe"])
+def test_imported_text_with_control_characters_is_rejected_not_stripped(field, label, bad):
+    with pytest.raises(Reject) as rejected:
+        _imported(**{field: f"Texte{bad}suite"})
+    assert rejected.value.reason == f"caractères de contrôle refusés : {label}"
+
+
+def test_imported_text_follows_the_shared_rule_and_long_values_are_cut():
+    row = _imported(title="  Banc  cass\u0065\u0301\t ", description="Ligne 1\r\nLigne 2  ", location_text="1  rue  X",
+                    tags="a  b|A  B|" + "t" * 60)
+    assert row.title == "Banc cass\u00e9"  # NFC, whitespace collapsed and trimmed
+    assert row.description == "Ligne 1\nLigne 2"
+    assert row.location_text == "1 rue X"
+    assert row.tags == ["a b", "t" * 40]
+    long = _imported(title="Mot " * 40)
+    assert long.title == ("Mot " * 30).rstrip()  # cut to 120 characters, never ending in a space

@@ -49,3 +49,19 @@ def test_absent_or_blank_is_none_or_required(value):
 @pytest.mark.parametrize("value", [42, 1.5, True, ["a"], {"a": 1}, b"bytes"])
 def test_anything_but_a_string_is_invalid_type(value):
     assert code_of(value) == "invalid_type"
+
+
+def test_one_email_rule():
+    from carte.text import clean_email, is_email
+
+    assert clean_email("  Sacha.Secret@Example.ORG ") == "sacha.secret@example.org"
+    assert clean_email("", required=False) is None
+    assert [is_email(e) for e in ("a@example.org", "a.b-c+d@sub.example.fr")] == [True, True]
+    assert not any(is_email(e) for e in ("a b@example.org", "a@example", '"a"@example.org', "a@-x.org",
+                                          "a@ex_ample.org", "a@@example.org", "x" * 65 + "@example.org"))
+    with pytest.raises(CarteError) as caught:
+        clean_email("a\x00@example.org")
+    assert caught.value.code == "invalid_characters"
+    with pytest.raises(CarteError) as caught:
+        clean_email("a" * 250 + "@example.org")
+    assert caught.value.code == "too_long"
