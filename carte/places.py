@@ -15,7 +15,6 @@ from shapely.geometry import shape
 
 from carte.aggregation import Places
 from carte.followup.bodies import Bodies
-
 from carte.geo.communes import read_geojson
 from carte.geo.locate import PlaceLocator
 

@@ -8,7 +8,7 @@ Intensity is count / max count of the layer (0..1], linear, so that Leaflet.heat
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import h3
 import numpy as np

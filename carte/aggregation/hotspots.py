@@ -22,9 +22,9 @@ Either p-value is valid under its own assumptions; the maximum is valid under bo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
 
 import h3
 import numpy as np
@@ -60,7 +60,7 @@ class StudyArea:
         ring: int = 0,
         resolution: int | None = None,
         uniform: bool = False,
-    ) -> "StudyArea":
+    ) -> StudyArea:
         """Study area from the cells holding reports of any theme.
 
         ``cells`` is one cell per report (``counts=None``) or a per-cell rollup of all themes; those

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from carte.errors import CarteError
 from carte.followup.updates import PROGRESS
@@ -94,14 +94,14 @@ def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None
         raise CarteError("invalid_date", "Date invalide (attendu AAAA-MM-JJ).", name) from None
     _check_date_range(parsed if type(parsed) is date else parsed.date(), name)
     if isinstance(parsed, datetime):
-        parsed = parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
     return parsed
 
 
 def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+    start = datetime.combine(value, time.min, tzinfo=UTC)
     return start + timedelta(days=1) if end else start
 
 

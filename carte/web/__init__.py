@@ -23,12 +23,12 @@ def page_settings() -> dict:
 def register_blueprints(app: Flask) -> None:
     from carte.web.aggregates import aggregates_api
     from carte.web.alerts import alerts
-    from carte.web.feeds import feeds
-    from carte.web.boundary import init_boundary
     from carte.web.api import api
     from carte.web.auth import auth
+    from carte.web.boundary import init_boundary
     from carte.web.dashboard import dashboard
     from carte.web.erasure import erasure
+    from carte.web.feeds import feeds
     from carte.web.followup import followup
     from carte.web.language import language
     from carte.web.moderation import moderation

@@ -8,30 +8,27 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from flask import (
-    Blueprint, Response, current_app, redirect, render_template, request, url_for,
-)
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from carte.auth import role_required
 from carte.errors import CarteError
 from carte.extensions import db
+from carte.followup.labels import PROGRESS_LABELS
 from carte.followup.updates import PROGRESS
 from carte.interop import csv_cells
 from carte.interop.exporter import CREDITS, iter_reports, write_csv, write_geojson
 from carte.reports.timeline import timeline
 from carte.storage.report_index import STATUSES
 from carte.storage.reports import active_themes
-from carte.web.aggregates import facilitator_view
-from carte.web.aggregates import service as aggregates
+from carte.web.aggregates import facilitator_view, service as aggregates
 from carte.web.context import atlas, request_filter, vocabulary
-from carte.followup.labels import PROGRESS_LABELS
+from carte.web.language import ui_lang
 from carte.web.workshop import join_url, reachable_from_phones, theme_labels
 from carte.workshops import service as workshops
 from carte.workshops.codes import normalise
 from carte.workshops.synthesis import folium_map, pdf_from_html, svg_map, synthesis_data
-from carte.web.language import ui_lang
 
 dashboard = Blueprint("dashboard", __name__)
 

@@ -15,9 +15,9 @@ from carte.auth import ensure_role, role_required
 from carte.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
-from carte.followup import queue as queue_uc
-from carte.followup import resolution
+from carte.followup import queue as queue_uc, resolution
 from carte.followup.bodies import may_update
+from carte.followup.labels import PROGRESS_LABELS
 from carte.followup.updates import PROGRESS, post_update, updates_of
 from carte.models import Report
 from carte.models.accounts import AuditLog
@@ -28,7 +28,6 @@ from carte.web.aggregates import service as aggregates_service
 from carte.web.context import atlas, json_body, vocabulary
 from carte.web.errors import wants_json
 from carte.web.participation import participation_limit
-from carte.followup.labels import PROGRESS_LABELS
 
 followup = Blueprint("followup", __name__)
 

@@ -10,8 +10,7 @@ from flask_login import current_user
 from carte.auth import role_required, safe_next
 from carte.errors import CarteError
 from carte.extensions import db
-from carte.participation import moderation as moderation_uc
-from carte.participation import themes as themes_uc
+from carte.participation import moderation as moderation_uc, themes as themes_uc
 from carte.participation.moderation import ACTIONS
 from carte.web.errors import wants_json
 

@@ -14,10 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, send_from_dir
 from carte.contributors import contributor_id, remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db, limiter
-from carte.participation import comments as comments_uc
-from carte.participation import flags as flags_uc
-from carte.participation import photos as photos_uc
-from carte.participation import votes as votes_uc
+from carte.participation import comments as comments_uc, flags as flags_uc, photos as photos_uc, votes as votes_uc
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.serialize import iso_utc

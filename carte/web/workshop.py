@@ -5,7 +5,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Response, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
 )
 from flask_limiter.util import get_remote_address
 
@@ -16,11 +24,11 @@ from carte.storage.reports import active_themes
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, created_report_response, json_body, premoderation
 from carte.web.idempotency import idempotent
-from carte.workshops import live
-from carte.workshops.qr import qr_png, qr_svg
-from carte.workshops.codes import LENGTH
-from carte.workshops.service import find_workshop, get_workshop, submit_report
 from carte.web.language import ui_lang
+from carte.workshops import live
+from carte.workshops.codes import LENGTH
+from carte.workshops.qr import qr_png, qr_svg
+from carte.workshops.service import find_workshop, get_workshop, submit_report
 
 workshop_pages = Blueprint("workshop", __name__)
 

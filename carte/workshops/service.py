@@ -5,7 +5,7 @@ Validation happens here, before anything is stored; each use case is one transac
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -185,7 +185,7 @@ def close_workshop(session: Session, workshop: Workshop, *, by: User) -> Worksho
     _ensure_may_manage(workshop, by)
     if workshop.status != CLOSED:
         workshop.status = CLOSED
-        workshop.closed_at = datetime.now(timezone.utc)
+        workshop.closed_at = datetime.now(UTC)
         session.commit()
     return workshop
 
