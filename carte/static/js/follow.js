@@ -72,7 +72,7 @@ class FollowDialog {
         return wrap;
       }));
       this.themesLoaded = true;
-    } catch (error) {
+    } catch {
       // The themes are optional: the area can still be followed whole.
     }
   }

@@ -157,7 +157,7 @@ export class CommuneCollection {
 
   _onKey(event, layer, code, order, position) {
     const index = position.get(code);
-    let next = null;
+    let next;
     switch (event.key) {
       case "ArrowRight":
       case "ArrowDown":
