@@ -35,7 +35,7 @@ test: setup $(DEV_STAMP)
 	exit $$status
 
 # ruff (lint, then the formatting check) and ESLint; every check runs, any failing fails.
-lint: $(DEV_STAMP) $(VENDOR_STAMP)
+lint: system-packages $(DEV_STAMP) $(VENDOR_STAMP)
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=$$?; \
 	$(VENV)/bin/ruff format --check . || status=$$?; \
