@@ -1,5 +1,6 @@
 # Carte: `make run` to serve the app (gunicorn, as in production), `make test` to run the whole suite;
-# `make dev` serves with Flask's development server (reloader and debugger) instead.
+# `make dev` serves with Flask's development server (reloader and debugger) instead, `make lint` checks the code.
+# `run` installs requirements.txt only; `test` and `lint` add requirements-dev.txt.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,8 +14,9 @@ export CARTE_SOURCES
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 APT_PACKAGES := libsqlite3-mod-spatialite redis-server chromium libpango-1.0-0 libpangoft2-1.0-0
 VENDOR_STAMP := carte/static/vendor/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run dev test setup system-packages data db bench clean-demo translations extract-messages
+.PHONY: run dev test lint setup system-packages data db bench clean-demo translations extract-messages
 
 # gthread workers with the settings of gunicorn.conf.py (an equivalent command line until it exists).
 GUNICORN_OPTIONS ?= $(if $(wildcard gunicorn.conf.py),-c gunicorn.conf.py,--worker-class gthread --workers 2 --threads 4)
@@ -25,8 +27,20 @@ run: setup data db
 dev: setup data db
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
-test: setup
-	$(PY) -m pytest
+# The front-end unit tests (Node's own runner, no framework) first, then pytest; both run, either failing fails.
+test: setup $(DEV_STAMP)
+	@status=0; \
+	node --test tests/js/*.test.mjs || status=$$?; \
+	$(PY) -m pytest || status=$$?; \
+	exit $$status
+
+# ruff (lint, then the formatting check) and ESLint; every check runs, any failing fails.
+lint: system-packages $(DEV_STAMP) $(VENDOR_STAMP)
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=$$?; \
+	$(VENV)/bin/ruff format --check . || status=$$?; \
+	npx --no-install eslint . || status=$$?; \
+	exit $$status
 
 setup: system-packages $(VENV)/.installed $(VENDOR_STAMP) translations
 
@@ -54,6 +68,11 @@ $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+# Test and lint tools, on top of what runs the app.
+$(DEV_STAMP): requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
 $(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs

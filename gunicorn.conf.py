@@ -21,8 +21,7 @@ request with the request id.
 import gc
 import os
 
-from carte.logging_setup import level_from_env
-from carte.logging_setup import logconfig_dict as carte_logconfig
+from carte.logging_setup import level_from_env, logconfig_dict as carte_logconfig
 
 bind = os.environ.get("CARTE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"

@@ -18,7 +18,7 @@ import socket
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,13 +85,13 @@ def main() -> None:
         report_ids = []
         for i in range(args.reports):
             c = communes[i % len(communes)]
-            lon, lat = c["rep_point"] if "rep_point" in c else (2.35, 48.86)
+            lon, lat = c.get("rep_point", (2.35, 48.86))
             payload = report_payload(title=f"Signalement de banc {i}", theme=themes[i % 3], lon=lon + rng.uniform(-0.002, 0.002),
                                      lat=lat + rng.uniform(-0.002, 0.002), tags=[])
             report_ids.append(create_report(db.session, atlas, payload, contributor=f"bench{i % 50}").id)
         print(f"{args.reports} reports in {time.perf_counter() - started:.1f} s")
         from carte.models import Report
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for i in range(args.areas):
             c = communes[i % len(communes)]
             kind = i % 3

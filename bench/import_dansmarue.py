@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 from carte import create_app  # noqa: E402
 from carte.extensions import db  # noqa: E402
+from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.interop.importer import import_file  # noqa: E402
 from carte.interop.mapping import load_mapping  # noqa: E402
-from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.storage.setup import prepare_database  # noqa: E402
 
 

@@ -35,8 +35,10 @@ from sqlalchemy import select, text  # noqa: E402
 from carte import create_app  # noqa: E402
 from carte.extensions import db  # noqa: E402
 from carte.models import Report, Theme  # noqa: E402
-from carte.storage import bulk  # noqa: E402
-from carte.storage import engine as backend  # noqa: E402
+from carte.storage import (
+    bulk,  # noqa: E402
+    engine as backend,  # noqa: E402
+)
 from carte.storage.setup import prepare_database  # noqa: E402
 
 
@@ -51,7 +53,7 @@ def cpu_model() -> str:
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def make_app(url: str):
@@ -153,9 +155,9 @@ def write_csv(data: dict, path: Path) -> None:
 
 
 def file_import(app, path: Path) -> float:
+    from carte.geo.atlas import get_atlas
     from carte.interop.importer import import_file
     from carte.interop.mapping import Mapping
-    from carte.geo.atlas import get_atlas
 
     with app.app_context():
         atlas = get_atlas(app)

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,10 +27,10 @@ from sqlalchemy import insert, select  # noqa: E402
 
 from carte import create_app  # noqa: E402
 from carte.extensions import db  # noqa: E402
+from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.models import Report  # noqa: E402
 from carte.models.followup import ReportUpdate  # noqa: E402
 from carte.open311.keys import issue_key  # noqa: E402
-from carte.geo.atlas import get_atlas  # noqa: E402
 from carte.storage.setup import prepare_database  # noqa: E402
 
 SAINT_DENIS = (2.3597, 48.9356)
@@ -58,7 +58,7 @@ def main() -> None:
             response = client.post("/api/v1/reports", json={"theme": "mobilite", "title": f"Signalement {n}",
                                                             "description": "Banc d'essai.", "lat": lat, "lon": lon})
             assert response.status_code == 201, response.get_json()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with app.app_context():
             ids = list(db.session.scalars(select(Report.id)))
             public_ids = list(db.session.scalars(select(Report.public_id)))

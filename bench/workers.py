@@ -43,7 +43,7 @@ FILTERED = tuple(p + ("&" if "?" in p else "?") + "theme=mobilite" for p in ENDP
 
 
 def load() -> str:
-    return "load %.2f %.2f %.2f" % os.getloadavg()
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def memory(pid: int) -> tuple[float, float]:
@@ -81,7 +81,7 @@ def get(url: str) -> tuple[float, int]:
 
 def scenario(label: str, cwd: Path, cmd: list[str], env: dict, workers: int, port: int) -> None:
     env = {**os.environ, **env, "WEB_CONCURRENCY": str(workers), "PYTHONUNBUFFERED": "1"}
-    log = open(Path(tempfile.gettempdir()) / f"bench-workers-{port}.log", "w")
+    log = open(Path(tempfile.gettempdir()) / f"bench-workers-{port}.log", "w")  # noqa: SIM115 (closed in the finally below)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd + ["-b", f"127.0.0.1:{port}", "-w", str(workers)], cwd=cwd, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -93,7 +93,7 @@ def scenario(label: str, cwd: Path, cmd: list[str], env: dict, workers: int, por
                 break
             except OSError:
                 if proc.poll() is not None or time.perf_counter() - started > 600:
-                    raise SystemExit(f"{label}: gunicorn did not start, see {log.name}")
+                    raise SystemExit(f"{label}: gunicorn did not start, see {log.name}") from None
                 time.sleep(0.1)
         ready = time.perf_counter() - started
         # Let every worker finish booting (without preload they load their index on start).
@@ -167,7 +167,7 @@ def main() -> None:
                         help="any of reference, preload, snapshot, load (index read time, side by side)")
     parser.add_argument("--workdir", default=None, help="where the SpatiaLite copy goes (default: a temp dir)")
     args = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
     print(f"machine: nproc {os.cpu_count()}, {cpu}; {load()}")
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-workers-"))

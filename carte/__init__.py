@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session
 
-from carte.web.access import init_auth
 from carte.extensions import babel, db, limiter, migrate
 from carte.startup import check_config, rate_limit_storage, trust_proxies
 from carte.storage.engine import configure_engine, engine_config
+from carte.web.access import init_auth
 from carte.web.request_log import init_request_log
 
 

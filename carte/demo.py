@@ -6,8 +6,8 @@ import random
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from carte.models import Report, ReportSource, Theme
 from carte.geo.atlas import Atlas
+from carte.models import Report, ReportSource, Theme
 from carte.reports.service import build_report
 from carte.storage.versions import bump
 

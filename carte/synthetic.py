@@ -19,7 +19,7 @@ that generation stays far faster than insertion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def _theme_communes(rng: np.random.Generator, codes: list[str], population: np.n
 
 def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> SyntheticReports:
     rng = np.random.default_rng(seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     slugs = [t[0] for t in THEMES]
     codes = sorted(atlas.communes)
     population = np.array([atlas.communes[c]["population"] for c in codes], dtype=float)
@@ -185,7 +185,7 @@ def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> Sy
     )
     base = np.datetime64(now.replace(tzinfo=None), "us")
     created_np = base - (seconds * 1e6).astype("timedelta64[us]")
-    created = [d.replace(tzinfo=timezone.utc) for d in created_np.astype(datetime)]
+    created = [d.replace(tzinfo=UTC) for d in created_np.astype(datetime)]
 
     # Contributors live in the commune they report in. 40 % of reports come from people who post
     # once; the others from the commune's regulars (one per REGULARS_PER inhabitants), the j-th

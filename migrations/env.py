@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 from geoalchemy2 import alembic_helpers
 
 # this is the Alembic Config object, which provides

@@ -1,6 +1,8 @@
 """A small helper object for repeated test steps (as in Flask's tutorial)."""
 from __future__ import annotations
 
+from datetime import UTC
+
 TOUR_EIFFEL = (2.2945, 48.8584)  # Paris 7e
 BASILIQUE_SAINT_DENIS = (2.3597, 48.9356)  # Saint-Denis
 MAIRIE_MONTREUIL = (2.4410, 48.8620)  # Montreuil
@@ -43,7 +45,7 @@ SAINT_OUEN_PARIS_18_BORDER = (2.3400, 48.9015)  # boulevard périphérique, Pari
 
 def insert_points(app, lons, lats, themes, titles=None, contributors=None, created=None, tags=None) -> int:
     """Store many reports at once through the bulk loader (communes computed from the points)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import numpy as np
 
@@ -63,7 +65,7 @@ def insert_points(app, lons, lats, themes, titles=None, contributors=None, creat
             "arrondissement": np.where(communes == "75056", atlas.arrondissement_locator.locate_many(lons, lats), None),
             "theme": list(themes) if not isinstance(themes, str) else [themes] * n,
             "title": list(titles) if titles is not None else ["Signalement de test"] * n,
-            "created_at": created or [datetime(2026, 6, 1, 12, tzinfo=timezone.utc)] * n,
+            "created_at": created or [datetime(2026, 6, 1, 12, tzinfo=UTC)] * n,
             "contributor": list(contributors) if contributors is not None else [f"c{i}" for i in range(n)],
             "tags": tags or [()] * n,
         }

@@ -10,7 +10,7 @@ precision the legend shows and deduplicated, so that a legend never reads « 1,6
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

@@ -8,12 +8,13 @@ Intensity is count / max count of the layer (0..1], linear, so that Leaflet.heat
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import h3
 import numpy as np
 
 from carte.geo.h3cells import cell_centres, sum_by_cell
+
 from .privacy import finish
 
 

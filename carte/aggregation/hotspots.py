@@ -22,9 +22,9 @@ Either p-value is valid under its own assumptions; the maximum is valid under bo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Mapping, Sequence
 
 import h3
 import numpy as np
@@ -32,6 +32,7 @@ from scipy import sparse, stats
 from scipy.sparse.csgraph import connected_components
 
 from carte.geo.h3cells import cell_polygon, cells_geojson, resolution_of, sum_by_cell
+
 from .inputs import Places
 from .privacy import finish
 from .serialise import fnum
@@ -60,7 +61,7 @@ class StudyArea:
         ring: int = 0,
         resolution: int | None = None,
         uniform: bool = False,
-    ) -> "StudyArea":
+    ) -> StudyArea:
         """Study area from the cells holding reports of any theme.
 
         ``cells`` is one cell per report (``counts=None``) or a per-cell rollup of all themes; those

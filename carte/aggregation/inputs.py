@@ -8,9 +8,9 @@ of slugs (or by slug).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -208,7 +208,7 @@ class CountTable:
             object.__setattr__(self, "contributor", np.asarray(self.contributor))
 
     @classmethod
-    def from_reports(cls, reports: "ReportArrays") -> "CountTable":
+    def from_reports(cls, reports: ReportArrays) -> CountTable:
         """Raw reports as a count table: one row per report, count 1, exact distinct contributors."""
         n = len(reports)
         return cls(reports.commune, reports.theme, np.ones(n, dtype=np.int64), reports.themes, reports.contributor)
@@ -285,7 +285,7 @@ class ReportArrays:
     def __len__(self) -> int:
         return len(self.id)
 
-    def subset(self, mask: np.ndarray) -> "ReportArrays":
+    def subset(self, mask: np.ndarray) -> ReportArrays:
         def pick(a):
             return None if a is None else a[mask]
 

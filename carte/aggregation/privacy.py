@@ -10,7 +10,7 @@ which carry ``"suppressed": false`` nowhere and are not passed through here.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 MIN_COUNT = 3
 

@@ -23,7 +23,7 @@ is too); passerelles ask more: the theme is significant (``excess_significant``)
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import email.policy
 import re
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from datetime import datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import force_locale, gettext as _

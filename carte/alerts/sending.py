@@ -17,7 +17,7 @@ the next run (at least once rather than lost), with the same Message-ID so mail 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _, ngettext
@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from carte.alerts import messages
 from carte.alerts.subscriptions import UNCONFIRMED_KEPT, forget_unconfirmed
 from carte.followup.labels import PROGRESS_LABELS
+from carte.geo.atlas import get_atlas
 from carte.models import Report, Theme
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
-from carte.geo.atlas import get_atlas
 from carte.reports.filters import ReportFilter
 from carte.storage.reports import apply_filter
 
@@ -165,7 +165,7 @@ def _deliver(session: Session, mailer, subscription: AlertSubscription, kind: st
 
 
 def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSummary:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     summary = RunSummary()
     digest_every = timedelta(hours=current_app.config["CARTE_ALERTS_DIGEST_HOURS"])
 
@@ -191,7 +191,7 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
             subscription.last_update_id = update.id
             label = f"mise à jour {update.id} du signalement {report.public_id} (abonnement {sub_id})"
             if not _deliver(session, mailer, subscription, "update", str(update.id),
-                            lambda u=update: _update_message(session, subscription, report, u, now), summary, label):
+                            lambda u=update, s=subscription, r=report: _update_message(session, s, r, u, now), summary, label):
                 break
             subscription = session.get(AlertSubscription, sub_id)
 
@@ -208,5 +208,5 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
         label = ngettext("résumé de %(num)d signalement (abonnement %(id)s)", "résumé de %(num)d signalements (abonnement %(id)s)",
                          total, id=sub_id)
         _deliver(session, mailer, subscription, "digest", now.strftime("%Y%m%dT%H%M%S"),
-                 lambda: _digest_message(session, subscription, total, rows, now), summary, label)
+                 lambda s=subscription, n=total, r=rows: _digest_message(session, s, n, r, now), summary, label)
     return summary

@@ -10,7 +10,7 @@ an address is known.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -107,7 +107,7 @@ def parse_target(session: Session, data: dict, *, communes: set[str], territoire
 def subscribe(session: Session, email: str, target: Target, lang: str, *,
               now: datetime | None = None) -> AlertSubscription | None:
     """Record the request; the subscription whose confirmation is to be sent now, or None (nothing to send)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     found = session.scalars(select(AlertSubscription).where(
         AlertSubscription.email == email, AlertSubscription.target_key == target.key)).first()
     if found is not None:
@@ -145,7 +145,7 @@ def confirm(session: Session, subscription: AlertSubscription, *, now: datetime 
     """Start the alerts from now: later updates of the report, reports posted in the area from now on."""
     if subscription.confirmed_at is not None:
         return
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     subscription.confirmed_at = now
     subscription.last_digest_at = now
     if subscription.report_id is not None:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import click
-from flask_babel import ngettext
 from flask import current_app
+from flask_babel import ngettext
 
 from carte.cli import carte_cli
 from carte.extensions import db
@@ -12,7 +12,7 @@ from carte.extensions import db
 @carte_cli.command("send-alerts")
 def send_alerts_command():
     """Send what is due: confirmations, report updates at once, daily digests of areas. Idempotent."""
-    from carte.alerts.mailer import MailerConfigError, parse_smtp_url, Mailer
+    from carte.alerts.mailer import Mailer, MailerConfigError, parse_smtp_url
     from carte.alerts.sending import send_due
 
     url = current_app.config.get("CARTE_SMTP_URL")

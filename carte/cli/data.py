@@ -9,8 +9,8 @@ from flask import current_app
 from carte import demo
 from carte.cli import carte_cli, rows_per_second
 from carte.extensions import db
-from carte.geo.communes import BuildError
 from carte.geo.atlas import get_atlas
+from carte.geo.communes import BuildError
 from carte.storage.setup import ensure_data, load_places
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask_babel import ngettext
 from flask import current_app
+from flask_babel import ngettext
 
 from carte.cli import carte_cli
 from carte.errors import CarteError

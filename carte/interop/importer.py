@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -251,7 +251,7 @@ def parse_date(raw: str) -> datetime:
     text = str(raw).strip()
     try:
         if len(text) == 10 and text[4] == "-":  # a day: noon UTC, so that it stays that day in Paris
-            value = datetime.combine(date.fromisoformat(text), time(12), tzinfo=timezone.utc)
+            value = datetime.combine(date.fromisoformat(text), time(12), tzinfo=UTC)
         else:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -264,10 +264,10 @@ def parse_date(raw: str) -> datetime:
         else:
             raise Reject("date illisible") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     if not 1990 <= value.year <= 2100:
         raise Reject("date illisible")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _arrondissement_code(raw) -> str | None:
@@ -326,7 +326,7 @@ def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_d
     title = _clean(_get(record, cols.get("title", ())), TITLE_MAX, "titre")
     if not title:
         raise Reject("champ obligatoire manquant : titre")
-    created_at = datetime.now(timezone.utc)
+    created_at = datetime.now(UTC)
     if has_date_column:
         raw_date = _get(record, cols["date"])
         if raw_date is None:
@@ -436,8 +436,8 @@ def import_file(
     """
     from sqlalchemy import select
 
-    from carte.models import Report, Theme
     from carte.geo.atlas import Placement
+    from carte.models import Report, Theme
     from carte.storage.bulk import deferred_indexes, insert_reports
 
     path = Path(path)

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -130,7 +130,7 @@ def find_service(themes: Mapping[str, Theme], code: str | None, *, status: int =
 def w3c(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def parse_w3c(raw: str, field: str) -> datetime:
@@ -146,8 +146,8 @@ def parse_w3c(raw: str, field: str) -> datetime:
     if not DATE_MIN <= value.date() <= DATE_MAX:
         raise Open311Error(400, f"{field} : date attendue entre {DATE_MIN.isoformat()} et {DATE_MAX.isoformat()}.")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,7 +141,7 @@ def post_request_update(session: Session, bodies, form: Mapping[str, str], key: 
                            f"{err.field} : {err.message}" if err.field else err.message) from None
     if at is not None:
         # The back office's own date, never in the future nor before the report itself.
-        created = report.created_at if report.created_at.tzinfo else report.created_at.replace(tzinfo=timezone.utc)
+        created = report.created_at if report.created_at.tzinfo else report.created_at.replace(tzinfo=UTC)
         update.created_at = min(max(at, created), now)
         session.commit()
     return update

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import astuple, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask_babel import ngettext
@@ -164,7 +164,7 @@ def purge_contacts(session: Session, *, retention_days: int, now: datetime | Non
 
     A contact without a date (none should exist: the model and migration 0006 set one) counts as expired.
     """
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     expired = or_(ReportContact.created_at < cutoff, ReportContact.created_at.is_(None))
     deleted = session.execute(delete(ReportContact).where(expired)).rowcount or 0
     if deleted:

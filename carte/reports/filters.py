@@ -13,11 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
-from carte.domain import (  # noqa: F401  (re-exported: the filter's home was here)
-    DATE_MAX, DATE_MIN, ID_MAX, LIMIT_DEFAULT, LIMIT_MAX, PROGRESS, PUBLIC_STATUSES, ReportFilter,
-)
+from carte.domain import DATE_MAX, DATE_MIN, ID_MAX, LIMIT_DEFAULT, LIMIT_MAX, PROGRESS, PUBLIC_STATUSES, ReportFilter  # noqa: F401  (re-exported: the filter's home was here)
 from carte.errors import CarteError
 from carte.text import clean_text
 
@@ -75,14 +73,14 @@ def _day(args: Mapping[str, Sequence[str]], name: str) -> date | datetime | None
         raise CarteError("invalid_date", "Date invalide (attendu AAAA-MM-JJ).", name) from None
     _check_date_range(parsed if type(parsed) is date else parsed.date(), name)
     if isinstance(parsed, datetime):
-        parsed = parsed.replace(tzinfo=parsed.tzinfo or timezone.utc).astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
     return parsed
 
 
 def _as_bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    start = datetime.combine(value, time.min, tzinfo=timezone.utc)
+    start = datetime.combine(value, time.min, tzinfo=UTC)
     return start + timedelta(days=1) if end else start
 
 

@@ -1,9 +1,8 @@
 """Reports as JSON and GeoJSON: the only shape the API and exports give out."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from carte.models import Report
 
@@ -12,7 +11,7 @@ def iso_utc(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a "Z", as JSON clients expect (stored timestamps are aware UTC)."""
     if value is None:
         return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _places(report: Report, atlas) -> tuple[dict, dict, dict | None]:

@@ -12,9 +12,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from carte.domain import new_public_id
 from carte.errors import CarteError
+from carte.geo.atlas import Atlas
 from carte.geo.h3cells import h3_cells
 from carte.models import Arrondissement, Commune, Report, ReportSource, ReportStatus, ReportTag, Theme
-from carte.geo.atlas import Atlas
 from carte.reports.validation import validate_report
 from carte.storage.reports import active_themes, point
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import repeat
 
 import numpy as np
@@ -148,7 +148,7 @@ def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: 
         "external_id": _as_list(rows["external_id"], part) if rows.get("external_id") else None,
         "contributor": _as_list(rows["contributor"], part) if rows.get("contributor") is not None else None,
         "is_demo": is_demo, "revision": revision, "workshop_id": None, "moderation_note": None,
-        "updated_at": datetime.now(timezone.utc), "support_count": 0, "dissent_count": 0, "comment_count": 0,
+        "updated_at": datetime.now(UTC), "support_count": 0, "dissent_count": 0, "comment_count": 0,
         "withdraw_hash": None,
         # The civic loop (migration 0008): new, routed by its theme, no original.
         "progress": "submitted", "body_code": None, "duplicate_of_id": None,

@@ -8,9 +8,9 @@ from flask_migrate import upgrade
 
 from carte import demo
 from carte.extensions import db
+from carte.geo.atlas import ARRONDISSEMENTS_FILE, COMMUNES_FILE, WEB_FILE, get_atlas
 from carte.geo.communes import build_data, read_geojson
 from carte.geo.sources import resolve_mirror
-from carte.geo.atlas import ARRONDISSEMENTS_FILE, COMMUNES_FILE, WEB_FILE, get_atlas
 from carte.storage.engine import optimize
 from carte.storage.places import upsert_places
 

@@ -23,24 +23,24 @@ def page_settings() -> dict:
 def register_blueprints(app: Flask) -> None:
     from carte.web.aggregates import aggregates_api
     from carte.web.alerts import alerts
-    from carte.web.feeds import feeds
-    from carte.web.boundary import init_boundary
     from carte.web.api import api
+    from carte.web.audit import audit
     from carte.web.auth import auth
+    from carte.web.boundary import init_boundary
     from carte.web.dashboard import dashboard
     from carte.web.erasure import erasure
+    from carte.web.feeds import feeds
     from carte.web.followup import followup
     from carte.web.language import language
-    from carte.web.audit import audit
     from carte.web.moderation import moderation
-    from carte.web.themes import themes
-    from carte.web.workshop_admin import workshop_admin
     from carte.web.open311 import open311
     from carte.web.openapi import openapi
     from carte.web.pages import pages
     from carte.web.participation import media, participation
+    from carte.web.themes import themes
     from carte.web.withdrawal import withdrawal
     from carte.web.workshop import workshop_pages
+    from carte.web.workshop_admin import workshop_admin
 
     init_boundary(app)  # before the blueprints' own hooks: no NUL reaches them
     app.jinja_env.globals["DATA_CREDITS"] = DATA_CREDITS

@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 
 from carte.aggregation import LEVELS
 from carte.aggregation.inputs import COUNT_UNITS, SIMILAR_LEVELS
-from carte.web.access import ensure_role
+from carte.aggregation_service import STORED_RESOLUTIONS, Aggregates
 from carte.errors import CarteError
 from carte.extensions import db
-from carte.aggregation_service import STORED_RESOLUTIONS, Aggregates
 from carte.reports.filters import ReportFilter
 from carte.storage.report_index import STATUSES
+from carte.web.access import ensure_role
 from carte.web.context import request_filter
 
 aggregates_api = Blueprint("aggregates", __name__)

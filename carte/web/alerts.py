@@ -7,7 +7,7 @@ new, waiting for its confirmation or already confirmed. Pages show what is follo
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale, gettext as _
@@ -61,7 +61,7 @@ def _send_confirmation_now(subscription) -> None:
         return
     try:
         with sender:
-            send_confirmation(db.session, sender, subscription, datetime.now(timezone.utc))
+            send_confirmation(db.session, sender, subscription, datetime.now(UTC))
     except Exception:  # noqa: BLE001 (kept for send-alerts; the resident's answer does not change)
         log.exception("alerts: confirmation not sent now (send-alerts will retry)")
         db.session.rollback()

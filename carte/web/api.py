@@ -6,21 +6,19 @@ import hashlib
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from carte.web.contributors import contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.models import Report, ReportSource
-from carte.reports.map_view import map_view, page_view
-from carte.reports.serialize import iso_utc, report_feature, report_json
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
+from carte.reports.map_view import map_view, page_view
+from carte.reports.serialize import iso_utc, report_feature, report_json
 from carte.reports.service import build_report, kept_after_commit
 from carte.reports.similar import MIN_SIMILARITY, RADIUS_M, parse_query, similar_reports
 from carte.storage.reports import active_themes, get_report
 from carte.web.aggregates import service as aggregates_service
-from carte.web.context import (
-    atlas, created_report_response, json_body, premoderation, reference_rows, request_filter,
-)
+from carte.web.context import atlas, created_report_response, json_body, premoderation, reference_rows, request_filter
+from carte.web.contributors import contributor_id
 from carte.web.idempotency import idempotent
 from carte.web.language import ui_lang
 
@@ -71,9 +69,7 @@ def list_reports():
     zoom = _zoom()
     aggregates, mercator_columns = _map_state()
     version = aggregates.index.sync(db.session)
-    etag = "map-{}-{}-{}".format(
-        version.generation, version.version, hashlib.sha256(request.query_string).hexdigest()[:20]
-    )
+    etag = f"map-{version.generation}-{version.version}-{hashlib.sha256(request.query_string).hexdigest()[:20]}"
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)

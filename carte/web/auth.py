@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from carte.accounts import authenticate, end_sessions
-from carte.web.access import login_rate_limit, safe_next
 from carte.extensions import db, limiter
 from carte.text import INVALID_CHARACTERS, forbidden_character
+from carte.web.access import login_rate_limit, safe_next
 
 auth = Blueprint("auth", __name__)
 

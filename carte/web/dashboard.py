@@ -8,25 +8,22 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from flask import (
-    Blueprint, Response, render_template, request,
-)
+from flask import Blueprint, Response, render_template, request
 
-from carte.web.access import role_required
 from carte.errors import CarteError
 from carte.extensions import db
+from carte.followup.labels import PROGRESS_LABELS
 from carte.followup.updates import PROGRESS
 from carte.interop import csv_cells
 from carte.interop.exporter import CREDITS, iter_reports, write_csv, write_geojson
 from carte.reports.timeline import timeline
 from carte.storage.report_index import STATUSES
 from carte.storage.reports import active_themes
-from carte.web.aggregates import facilitator_view
-from carte.web.aggregates import service as aggregates
+from carte.web.access import role_required
+from carte.web.aggregates import facilitator_view, service as aggregates
 from carte.web.context import atlas, request_filter, territories
-from carte.followup.labels import PROGRESS_LABELS
-from carte.workshops import service as workshops
 from carte.web.language import ui_lang
+from carte.workshops import service as workshops
 
 dashboard = Blueprint("dashboard", __name__)
 

@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext
 from flask_login import current_user
 
-from carte.web.access import role_required
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.participation.erasure import Person, contributor_of_report, erase_person
+from carte.web.access import role_required
 
 erasure = Blueprint("erasure", __name__, url_prefix="/animation")
 

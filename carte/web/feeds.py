@@ -3,17 +3,17 @@ one report's updates. Built with ElementTree, so every text is escaped; contents
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, request, url_for
 from flask_babel import get_locale, gettext as _
 
 from carte.alerts.messages import absolute, report_url
-from carte.followup.labels import PROGRESS_LABELS
 from carte.alerts.sending import place_names, theme_labels
 from carte.errors import CarteError
 from carte.extensions import db
+from carte.followup.labels import PROGRESS_LABELS
 from carte.followup.updates import updates_of
 from carte.storage.reports import find_reports, get_report
 from carte.web.context import atlas, request_filter
@@ -27,7 +27,7 @@ AUTHOR = "Carte — Métropole du Grand Paris"
 
 
 def _date(value: datetime | None) -> str:
-    value = (value or datetime(1970, 1, 1, tzinfo=timezone.utc)).astimezone(timezone.utc)
+    value = (value or datetime(1970, 1, 1, tzinfo=UTC)).astimezone(UTC)
     return value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -11,24 +11,23 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from carte.web.access import ensure_role, role_required
-from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.errors import CarteError
 from carte.extensions import db, limiter
-from carte.followup import queue as queue_uc
-from carte.followup import resolution
+from carte.followup import queue as queue_uc, resolution
 from carte.followup.bodies import may_update
+from carte.followup.labels import PROGRESS_LABELS
 from carte.followup.updates import PROGRESS, post_update, updates_of
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import active_themes, get_report, public_id_of, report_updates_count
 from carte.text import clean_text
+from carte.web.access import ensure_role, role_required
 from carte.web.aggregates import service as aggregates_service
 from carte.web.context import atlas, json_body, vocabulary
+from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.web.errors import wants_json
 from carte.web.participation import participation_limit
-from carte.followup.labels import PROGRESS_LABELS
 
 followup = Blueprint("followup", __name__)
 

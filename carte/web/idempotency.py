@@ -16,10 +16,10 @@ from functools import wraps
 from flask import Response, current_app, make_response, request
 from werkzeug.http import parse_cookie
 
-from carte.web.contributors import COOKIE, _serializer, remember_contributor, signed_contributor_id
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.storage import idempotency as store
+from carte.web.contributors import COOKIE, _serializer, remember_contributor, signed_contributor_id
 
 HEADER = "Idempotency-Key"
 # 1 to 255 visible ASCII characters (no spaces, no control characters).

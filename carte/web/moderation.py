@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from carte.web.access import role_required, safe_next
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.moderation import decisions as moderation_uc
+from carte.web.access import role_required, safe_next
 from carte.web.errors import wants_json
 
 moderation = Blueprint("moderation", __name__, url_prefix="/animation")

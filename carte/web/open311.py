@@ -9,14 +9,13 @@ POST is form-encoded and authenticated by `api_key` (no cookie, so no CSRF token
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_limiter.util import get_remote_address
 
 from carte.extensions import db, limiter
-from carte.open311 import service as o311
-from carte.open311 import updates as o311_updates
+from carte.open311 import service as o311, updates as o311_updates
 from carte.open311.errors import Open311Error
 from carte.open311.formats import FORMATS, render
 from carte.open311.keys import check_key, hash_key
@@ -88,7 +87,7 @@ def service_definition(code: str, fmt: str):
 @open311.get("/requests.<fmt>")
 def list_requests(fmt: str):
     fmt = _format(fmt)
-    query = o311.parse_query(request.args, _themes(), datetime.now(timezone.utc))
+    query = o311.parse_query(request.args, _themes(), datetime.now(UTC))
     return _respond(fmt, "service_requests", _requests_json(o311.find_requests(db.session, query)))
 
 
@@ -153,7 +152,7 @@ def post_request(fmt: str):
 @open311.get("/servicerequestupdates.<fmt>")
 def list_updates(fmt: str):
     fmt = _format(fmt)
-    rows = o311_updates.find_updates(db.session, request.args, datetime.now(timezone.utc))
+    rows = o311_updates.find_updates(db.session, request.args, datetime.now(UTC))
     return _respond(fmt, "service_request_updates", [o311_updates.update_json(u, public_id) for u, public_id in rows])
 
 
@@ -162,5 +161,5 @@ def list_updates(fmt: str):
 def post_update(fmt: str):
     fmt = _format(fmt)
     form, key = _form_and_key()
-    update = o311_updates.post_request_update(db.session, atlas().bodies, form, key, datetime.now(timezone.utc))
+    update = o311_updates.post_request_update(db.session, atlas().bodies, form, key, datetime.now(UTC))
     return _respond(fmt, "service_request_updates", [{"update_id": str(update.id)}])

@@ -3,11 +3,11 @@ from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import format_datetime, get_locale
 
 from carte.extensions import db
-from carte.followup.updates import updates_of
-from carte.participation import comments as comments_uc
-from carte.geo.atlas import get_atlas
-from carte.storage.reports import get_report
 from carte.followup.labels import PROGRESS_LABELS
+from carte.followup.updates import updates_of
+from carte.geo.atlas import get_atlas
+from carte.participation import comments as comments_uc
+from carte.storage.reports import get_report
 from carte.web.language import ui_lang
 
 pages = Blueprint("pages", __name__)

@@ -11,18 +11,15 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory
 
-from carte.web.contributors import contributor_id, remember_contributor
 from carte.errors import CarteError
 from carte.extensions import db, limiter
-from carte.participation import comments as comments_uc
-from carte.participation import flags as flags_uc
-from carte.participation import photos as photos_uc
-from carte.participation import votes as votes_uc
+from carte.participation import comments as comments_uc, flags as flags_uc, photos as photos_uc, votes as votes_uc
 from carte.participation.common import HIDDEN_LABEL
 from carte.participation.withdrawal import new_link_token
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import get_report
 from carte.web.context import json_body, premoderation, withdraw_url
+from carte.web.contributors import contributor_id, remember_contributor
 from carte.web.idempotency import idempotent
 
 participation = Blueprint("participation", __name__)

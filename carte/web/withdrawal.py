@@ -7,11 +7,11 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request
 
-from carte.web.contributors import contributor_id
 from carte.extensions import db, limiter
 from carte.participation import withdrawal as withdrawal_uc
 from carte.participation.comments import get_comment
 from carte.storage.reports import get_report
+from carte.web.contributors import contributor_id
 from carte.web.openapi import doc
 from carte.web.participation import participation_limit
 

@@ -5,22 +5,30 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Response, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for,
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
 )
 from flask_limiter.util import get_remote_address
 
-from carte.web.access import role_required
-from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.extensions import db, limiter
 from carte.storage.reports import active_themes
+from carte.web.access import role_required
 from carte.web.aggregates import service as aggregates
 from carte.web.context import atlas, created_report_response, json_body, premoderation
+from carte.web.contributors import contributor_id, remember_contributor, signed_contributor_id
 from carte.web.idempotency import idempotent
-from carte.workshops import projection as live
-from carte.workshops.qr import qr_png, qr_svg
-from carte.workshops.codes import LENGTH
-from carte.workshops.service import find_workshop, get_workshop, submit_report
 from carte.web.language import ui_lang
+from carte.workshops import projection as live
+from carte.workshops.codes import LENGTH
+from carte.workshops.qr import qr_png, qr_svg
+from carte.workshops.service import find_workshop, get_workshop, submit_report
 
 workshop_pages = Blueprint("workshop", __name__)
 

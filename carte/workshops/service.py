@@ -5,17 +5,17 @@ Validation happens here, before anything is stored; each use case is one transac
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carte.errors import N_, CarteError
+from carte.geo.atlas import Atlas
 from carte.models import Report, ReportSource
 from carte.models.accounts import User
 from carte.models.workshops import CLOSED, OPEN, Workshop
-from carte.geo.atlas import Atlas
 from carte.reports.service import build_report
 from carte.storage.reports import workshop_by_code
 from carte.text import clean_text
@@ -186,7 +186,7 @@ def close_workshop(session: Session, workshop: Workshop, *, by: User) -> Worksho
     _ensure_may_manage(workshop, by)
     if workshop.status != CLOSED:
         workshop.status = CLOSED
-        workshop.closed_at = datetime.now(timezone.utc)
+        workshop.closed_at = datetime.now(UTC)
         session.commit()
     return workshop
 

@@ -342,7 +342,9 @@ def legend_rows(page) -> list[str]:
 
 
 def edges_text(edges) -> list[str]:
-    fr = lambda v: f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    def fr(v):
+        return f"{v:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
     unique = sorted(set(edges))
     return [f"{fr(a)} – {fr(b)}" for a, b in zip(unique, unique[1:])]
 

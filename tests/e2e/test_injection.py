@@ -192,8 +192,8 @@ def test_dashboard_with_every_layer_on_and_every_feature_hovered(page, site):
     for overlay in page.locator(".leaflet-control-layers-overlays input").all():
         if not overlay.is_checked():
             overlay.check()
-    page.wait_for_function("() => window.carteDashboard.layers.points.getLayers().length === %d" % len(site["reports"]))
-    page.wait_for_function("() => window.carteDashboard.layers.groups.getLayers().length >= %d" % len(SPOTS))
+    page.wait_for_function(f"() => window.carteDashboard.layers.points.getLayers().length === {len(site['reports'])}")
+    page.wait_for_function(f"() => window.carteDashboard.layers.groups.getLayers().length >= {len(SPOTS)}")
     expect(page.locator("#issue-groups li strong")).to_have_text(PAYLOADS[-1])  # the group over two communes
     expect(page.locator("#territory-table")).to_contain_text(THEME_LABEL)
 

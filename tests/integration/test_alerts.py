@@ -7,7 +7,7 @@ import email
 import email.policy
 import re
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -109,7 +109,7 @@ def a_day_later(app) -> None:
     """As if the last digest were 25 hours old (the reports posted since keep their dates)."""
     with app.app_context():
         db.session.execute(update(AlertSubscription).where(AlertSubscription.confirmed_at.is_not(None)).values(
-            last_digest_at=datetime.now(timezone.utc) - timedelta(hours=25)))
+            last_digest_at=datetime.now(UTC) - timedelta(hours=25)))
         db.session.commit()
 
 
@@ -320,7 +320,7 @@ def test_unconfirmed_addresses_are_forgotten_after_a_week(app, client, reports, 
     report = reports.create()
     client.post("/api/v1/alerts", json={"email": ADDRESS, "report": report["id"]})
     with app.app_context():
-        db.session.execute(update(AlertSubscription).values(created_at=datetime.now(timezone.utc) - timedelta(days=8)))
+        db.session.execute(update(AlertSubscription).values(created_at=datetime.now(UTC) - timedelta(days=8)))
         db.session.commit()
     result = run(app, "send-alerts")
     assert "1 abonnement jamais confirmé oublié." in result.output

@@ -8,12 +8,7 @@ from sqlalchemy import select, update
 from carte.extensions import db
 from carte.models import Report
 from tests.conftest import empty_postgis, make_app
-from tests.helpers import (
-    SAINT_OUEN_PARIS_18_BORDER,
-    insert_points,
-    numbers_below,
-    uniform_points_in_mgp,
-)
+from tests.helpers import SAINT_OUEN_PARIS_18_BORDER, insert_points, numbers_below, uniform_points_in_mgp
 
 ENDPOINTS = [
     "/api/v1/aggregates/territories?level=commune",
@@ -110,7 +105,7 @@ def test_rates_per_10k_match_a_hand_computation(app, client):
     hide_demo_content(app)
     # 30 reports in Montreuil (93048), 12 in Vincennes (94080), 6 in Saint-Denis (93066).
     points = {"93048": (2.4410, 48.8620, 30), "94080": (2.4390, 48.8475, 12), "93066": (2.3597, 48.9356, 6)}
-    for code, (lon, lat, k) in points.items():
+    for lon, lat, k in points.values():
         insert_points(app, np.full(k, lon), np.full(k, lat), "logement")
     rows = client.get("/api/v1/aggregates/territories?level=commune&theme=logement").get_json()
     by_code = {p["code"]: p for p in rows["places"]}

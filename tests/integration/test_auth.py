@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from carte.web.access import role_required
 from carte.extensions import db
 from carte.models.accounts import User
+from carte.web.access import role_required
 from tests.helpers import STAFF_PASSWORD, csrf_token_from, login_as
 
 

@@ -188,9 +188,9 @@ def test_every_route_has_an_entry_and_every_entry_a_route(app):
 @pytest.fixture
 def world(app, tmp_path) -> dict:
     """One of everything a route can name: report, comment, photo, workshop, themes, API key, staff clients."""
+    from carte.geo.atlas import get_atlas
     from carte.models import Theme
     from carte.open311.keys import issue_key
-    from carte.geo.atlas import get_atlas
 
     app.config.update(CARTE_UPLOAD_DIR=str(tmp_path / "uploads"), CARTE_FLAGS_TO_HIDE=100)
     author = app.test_client()

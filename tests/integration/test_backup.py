@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from sqlalchemy import func, insert, select, update
 
 from carte.extensions import db
@@ -55,7 +54,7 @@ def test_backup_then_restore_brings_every_table_back(app, client, reports, tmp_p
             report.title = "Changé après la sauvegarde"
         db.session.commit()
     reports.create(title="Nouveau après la sauvegarde")
-    assert table_counts(app) != counts and sample(app) != rows 
+    assert table_counts(app) != counts and sample(app) != rows
     assert paris_mobility(client) == 2  # the index has the new report
 
     assert run(app, "restore", tmp_path / "carte.backup", input="n\n").exit_code == 1  # asks first

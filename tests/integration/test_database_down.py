@@ -13,8 +13,7 @@ import json
 import os
 import time
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 
 import psycopg
 import pytest

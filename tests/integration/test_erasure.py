@@ -3,7 +3,7 @@ Open311 contacts expire after the retention period."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -82,7 +82,7 @@ def test_cli_erases_by_open311_email_and_refuses_bad_arguments(app, client):
         assert response.status_code == 200
     with app.app_context():
         dates = db.session.scalars(select(ReportContact.created_at)).all()
-        assert all(d is not None and datetime.now(timezone.utc) - d < timedelta(minutes=5) for d in dates)
+        assert all(d is not None and datetime.now(UTC) - d < timedelta(minutes=5) for d in dates)
     assert "1 signalement," in run(app, "erase", "--email", EMAIL.upper(), "--dry-run").output
     result = run(app, "erase", "--email", EMAIL.lower())
     assert "Effacé : 1 signalement, 0 commentaires, 0 votes, 0 signalements de contenu, 0 photos, 1 contact" in result.output
@@ -134,7 +134,7 @@ def test_purge_contacts_deletes_only_expired_ones_idempotently(app, client):
             "description": "Feu en panne", "email": email}).status_code == 200
     with app.app_context():
         old = db.session.scalars(select(ReportContact).where(ReportContact.email == "old@example.org")).one()
-        old.created_at = datetime.now(timezone.utc) - timedelta(days=366)
+        old.created_at = datetime.now(UTC) - timedelta(days=366)
         db.session.commit()
     assert "1 contact de plus de 365 jours effacé." in run(app, "purge-contacts").output
     assert "0 contacts de plus de" in run(app, "purge-contacts").output

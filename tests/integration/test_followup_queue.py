@@ -8,10 +8,10 @@ import io
 from sqlalchemy import select
 
 from carte.extensions import db
+from carte.geo.atlas import get_atlas
 from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from carte.models.followup import ReportUpdate
-from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, insert_points, login_as
 
 SAINT_DENIS = {"lat": BASILIQUE_SAINT_DENIS[1], "lon": BASILIQUE_SAINT_DENIS[0]}
@@ -104,7 +104,7 @@ def test_a_facilitator_reassigns_with_a_reason_in_the_audit_log(app, reports):
     with app.app_context():
         assert _row(app, paris).body_code == "93066"
         logs = db.session.scalars(select(AuditLog).where(AuditLog.action == "reassign")).all()
-        assert [(l.user_id, l.target_type, l.target_id, l.reason) for l in logs] == [
+        assert [(log.user_id, log.target_type, log.target_id, log.reason) for log in logs] == [
             (user.id, "report", paris, "93066 : Le lieu relève de Saint-Denis.")]
     assert _listed(agent) == [paris]
     # An agent may not reassign, not even its own body's reports; and facilitators do not answer.
@@ -263,8 +263,8 @@ def test_an_agent_without_a_body_sees_no_queue(app):
 def test_the_index_and_the_sql_select_the_same_queue(app, reports):
     """The queue page reads the in-memory index; the CSV and text search read SQL: same scope."""
     from carte.followup.queue import QueueQuery, _scope, queue_page, write_queue_csv
-    from carte.storage.reports import iter_queue
     from carte.reports.filters import ReportFilter
+    from carte.storage.reports import iter_queue
     from carte.web.aggregates import service
 
     lons = [BASILIQUE_SAINT_DENIS[0], MAIRIE_MONTREUIL[0], 2.2945, 2.3500] * 6

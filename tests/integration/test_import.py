@@ -135,9 +135,9 @@ def test_remove_import_deletes_only_that_source(app, tmp_path):
 
 
 def test_a_failing_batch_leaves_nothing_half_imported(app, tmp_path, monkeypatch):
+    from carte.geo.atlas import get_atlas
     from carte.interop import importer
     from carte.interop.mapping import Mapping
-    from carte.geo.atlas import get_atlas
     from carte.storage import bulk
 
     lon, lat = TOUR_EIFFEL

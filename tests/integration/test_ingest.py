@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ CHUNK = 200  # six chunks, so that live posts land between them
 
 def bulk_rows(app, n: int, seed: int = 7) -> dict:
     """Columns for insert_reports; each report's tags are derived from its title, to check them afterwards."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from carte.geo.atlas import get_atlas
 
@@ -34,7 +35,7 @@ def bulk_rows(app, n: int, seed: int = 7) -> dict:
     return {
         "lon": lons, "lat": lats, "commune": communes, "arrondissement": arrondissements,
         "theme": ["mobilite"] * n, "title": [f"Bulk {i}" for i in range(n)],
-        "created_at": [datetime(2026, 5, 1, 12, tzinfo=timezone.utc)] * n,
+        "created_at": [datetime(2026, 5, 1, 12, tzinfo=UTC)] * n,
         "contributor": [f"b{i}" for i in range(n)],
         "tags": [(f"t{i % 7}", f"u{i % 3}") if i % 2 else () for i in range(n)],
     }
@@ -134,9 +135,9 @@ def test_a_bulk_load_while_residents_post_loses_nothing(app, monkeypatch):
 
 
 def test_an_import_after_live_posts_continues_the_ids(app, tmp_path, reports):
+    from carte.geo.atlas import get_atlas
     from carte.interop import importer
     from carte.interop.mapping import Mapping
-    from carte.geo.atlas import get_atlas
 
     for i in range(3):
         reports.create(title=f"Avant {i}")

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy import select
 
 from carte.extensions import db
+from carte.geo.atlas import get_atlas
 from carte.models import Report
 from carte.models.workshops import Workshop
-from carte.geo.atlas import get_atlas
 from tests.helpers import TOUR_EIFFEL, insert_points, uniform_points_in_mgp
 
 THRESHOLD = 60
@@ -38,7 +38,7 @@ def dataset(app):
     lats = np.concatenate([lats, TOUR_EIFFEL[1] + rng.uniform(-0.0008, 0.0008, 150)])
     n = len(lons)
     themes = [THEMES[i % 3] for i in range(n)]
-    start = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
     created = [start + timedelta(days=int(d)) for d in rng.integers(0, 300, n)]
     tags = [(TAGS[i % 4],) if i % 4 < 3 else () for i in range(n)]
     titles = ["En atelier" if i % 7 == 0 else "Signalement de test" for i in range(n)]

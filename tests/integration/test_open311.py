@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -155,7 +155,7 @@ def test_post_then_read_request(client, app, api_key, fmt):
     assert item["media_url"] == "https://photos.example.org/feu.jpg"
     requested = datetime.fromisoformat(item["requested_datetime"])
     assert requested.tzinfo is not None
-    assert abs(datetime.now(timezone.utc) - requested) < timedelta(minutes=5)
+    assert abs(datetime.now(UTC) - requested) < timedelta(minutes=5)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -229,7 +229,7 @@ def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
         if hasattr(hidden, "moderation_note"):
             hidden.moderation_note = "Doublon d'un signalement existant."
         old = db.session.scalar(select(Report).where(Report.public_id == old_id))
-        old.created_at = datetime.now(timezone.utc) - timedelta(days=120)
+        old.created_at = datetime.now(UTC) - timedelta(days=120)
         db.session.commit()
 
     def listed(**params):
@@ -247,8 +247,8 @@ def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
     assert set(listed(status="open")) == {ids["mobilite"][0]}
     assert set(listed(status="closed")) == {hidden_id}
     assert set(listed(service_code="logement")) == set()
-    start = (datetime.now(timezone.utc) - timedelta(days=130)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (datetime.now(timezone.utc) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    start = (datetime.now(UTC) - timedelta(days=130)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (datetime.now(UTC) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     assert set(listed(start_date=start, end_date=end)) == {old_id}
     assert set(listed(service_request_id=f"{old_id},{hidden_id},inconnu")) == {old_id, hidden_id}
     assert set(listed(jurisdiction_id="grand-paris")) == set(default)
@@ -302,7 +302,7 @@ def test_pending_requests_are_visible_by_id_only_without_text(client, app, api_k
 def test_at_most_1000_requests(app, client):
     from tests.helpers import insert_points
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     insert_points(app, [TOUR_EIFFEL[0]] * 1005, [TOUR_EIFFEL[1]] * 1005, "mobilite",
                   created=[now - timedelta(minutes=i) for i in range(1005)])
     items = client.get(f"{BASE}/requests.json").get_json()

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from carte.extensions import db
+from carte.geo.atlas import get_atlas
 from carte.models import Report, Theme
 from carte.models.followup import ReportUpdate
 from carte.models.interop import ApiKey
 from carte.open311.keys import issue_key
-from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL
 
 BASE = "/open311/v2"
@@ -166,7 +166,7 @@ def test_post_update_by_the_responsible_body(client, app, reports, fmt):
     assert listed[0]["description"] == "Nid-de-poule rebouché le 1er décembre."
     assert listed[0]["media_url"] == "https://photos.example.org/apres.jpg"
     at = datetime.fromisoformat(listed[0]["updated_datetime"])
-    assert at.tzinfo is not None and abs(datetime.now(timezone.utc) - at) < timedelta(minutes=5)
+    assert at.tzinfo is not None and abs(datetime.now(UTC) - at) < timedelta(minutes=5)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,7 @@ def test_updated_datetime_dates_the_update(client, app, reports):
     request_id = saint_denis_report(reports)
     with app.app_context():
         report = db.session.scalar(select(Report).where(Report.public_id == request_id))
-        report.created_at = datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+        report.created_at = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
         db.session.commit()
     assert push(client, "json", key, request_id, updated_datetime="2026-11-20T09:30:00+01:00").status_code == 200
     listed = listed_updates(client, "json", start_date="2026-11-20T00:00:00Z", end_date="2026-11-21T00:00:00Z")
@@ -224,10 +224,10 @@ def test_updated_datetime_dates_the_update(client, app, reports):
     assert push(client, "json", key, request_id, status="fixed", updated_datetime="2030-01-01T00:00:00Z").status_code == 200
     assert push(client, "json", key, request_id, status="in_progress", updated_datetime="2025-01-01T00:00:00Z").status_code == 200
     with app.app_context():
-        dates = [u.created_at.astimezone(timezone.utc) for u in db.session.scalars(
+        dates = [u.created_at.astimezone(UTC) for u in db.session.scalars(
             select(ReportUpdate).order_by(ReportUpdate.id))]
-    assert abs(dates[1] - datetime.now(timezone.utc)) < timedelta(minutes=5)
-    assert dates[2] == datetime(2026, 10, 1, 8, 0, tzinfo=timezone.utc)
+    assert abs(dates[1] - datetime.now(UTC)) < timedelta(minutes=5)
+    assert dates[2] == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -321,13 +321,13 @@ def test_listing_windows_and_public_reports_only(client, app, reports, fmt):
     with app.app_context():
         report_ids = dict(db.session.execute(select(Report.public_id, Report.id)).all())
         db.session.scalar(select(ReportUpdate).where(ReportUpdate.report_id == report_ids[old])).created_at = (
-            datetime.now(timezone.utc) - timedelta(days=100))
+            datetime.now(UTC) - timedelta(days=100))
         db.session.scalar(select(Report).where(Report.public_id == hidden)).status = "hidden"
         db.session.commit()
 
     assert [u["service_request_id"] for u in listed_updates(client, fmt)] == [recent]  # last 90 days
-    start = (datetime.now(timezone.utc) - timedelta(days=110)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    end = (datetime.now(timezone.utc) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    start = (datetime.now(UTC) - timedelta(days=110)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = (datetime.now(UTC) - timedelta(days=50)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     assert [u["service_request_id"] for u in listed_updates(client, fmt, start_date=start, end_date=end)] == [old]
     assert [u["service_request_id"] for u in listed_updates(client, fmt, start_date=start)] == [old]
     assert [u["service_request_id"] for u in listed_updates(client, fmt, end_date=end)] == [old]
@@ -355,7 +355,7 @@ def test_listing_errors(client, fmt, params, status, word):
 
 def test_listing_is_bounded_and_oldest_first(client, app, reports):
     request_id = saint_denis_report(reports)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context():
         report_id = db.session.scalar(select(Report.id).where(Report.public_id == request_id))
         db.session.add_all([

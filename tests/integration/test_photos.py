@@ -12,7 +12,6 @@ from carte.models.participation import Photo
 from tests.helpers import jpeg_with_gps
 
 
-
 def png_with_text() -> bytes:
     from PIL.PngImagePlugin import PngInfo
 

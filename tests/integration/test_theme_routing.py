@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from carte.demo import seed_themes
 from carte.extensions import db
+from carte.geo.atlas import get_atlas
 from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
-from carte.geo.atlas import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, csrf_token_from, login_as
 
 PLAINE_COMMUNE = "200057867"  # Saint-Denis's EPT (SIREN)

@@ -5,7 +5,6 @@ import re
 
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, login_as
 
-
 TWO_CONTRIBUTIONS = (
     (BASILIQUE_SAINT_DENIS, "Bus trop rares", "Le 255 passe toutes les vingt minutes <b>le soir</b>."),
     (MAIRIE_MONTREUIL, "Métro saturé", "Impossible de monter à Mairie de Montreuil à 8 h."),

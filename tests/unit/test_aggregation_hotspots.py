@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import h3
-import pytest
 import numpy as np
+import pytest
 from scipy import sparse
 
 from carte.aggregation import cell_places_from_polygons, getis_ord_gi_star, hotspots, mark_robust

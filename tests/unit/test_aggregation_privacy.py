@@ -5,17 +5,25 @@ from __future__ import annotations
 import h3
 import numpy as np
 
-from carte.aggregation import (
-    CountTable, heatmap, hotspots, issue_groups, protect, shared_needs, territory_stats,
-)
+from carte.aggregation import CountTable, heatmap, hotspots, issue_groups, protect, shared_needs, territory_stats
 
 try:
     from aggregation_helpers import (
-        THEMES, border_places, reports_from_points, strict_json, twelve_territories, walk_numbers,
+        THEMES,
+        border_places,
+        reports_from_points,
+        strict_json,
+        twelve_territories,
+        walk_numbers,
     )
 except ImportError:  # pragma: no cover
     from tests.unit.aggregation_helpers import (
-        THEMES, border_places, reports_from_points, strict_json, twelve_territories, walk_numbers,
+        THEMES,
+        border_places,
+        reports_from_points,
+        strict_json,
+        twelve_territories,
+        walk_numbers,
     )
 
 COUNT_KEYS = ("count", "contributors", "size", "place_count", "total", "max_count", "reports")

@@ -4,8 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
 from carte.interop.csv_cells import FORMULA_STARTS, escape_cell, unescape_cell, writer
 from carte.interop.exporter import write_csv

@@ -62,17 +62,15 @@ def test_sqlite_lock_is_unavailability_but_a_wrong_query_is_a_bug(tmp_path):
     engine = create_engine(f"sqlite:///{path}", module=sqlean, connect_args={"timeout": 0})
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (x INTEGER)"))
-    with pytest.raises(exc.OperationalError) as wrong:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT * FROM nope"))
+    with pytest.raises(exc.OperationalError) as wrong, engine.connect() as conn:
+        conn.execute(text("SELECT * FROM nope"))
     assert not database_unavailable(wrong.value)  # SQLite's OperationalError for a missing table: a bug
 
     holder = sqlean.connect(str(path), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(exc.OperationalError) as locked:
-            with engine.begin() as conn:
-                conn.execute(text("INSERT INTO t VALUES (1)"))
+        with pytest.raises(exc.OperationalError) as locked, engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -7,12 +7,20 @@ import io
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from carte.interop.csv_cells import escape_cell
 from carte.interop.importer import (
-    DESCRIPTION_MAX, LOCATION_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX, ImportFileError, Reject, Row, parse_row, read_records,
+    DESCRIPTION_MAX,
+    LOCATION_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    ImportFileError,
+    Reject,
+    Row,
+    parse_row,
+    read_records,
 )
 from carte.interop.mapping import DEFAULT_COLUMNS, Mapping
 

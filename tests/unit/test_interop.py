@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carte.interop.importer import Reject, parse_date, parse_row, _arrondissement_code, _sniff_delimiter
+from carte.interop.importer import Reject, _arrondissement_code, _sniff_delimiter, parse_date, parse_row
 from carte.interop.mapping import Mapping, MappingError
 from carte.open311.errors import Open311Error
 from carte.open311.formats import to_xml
@@ -37,11 +37,11 @@ def test_map_options():
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ("2024-03-01", datetime(2024, 3, 1, 12, tzinfo=timezone.utc)),
-    ("2024-03-01T08:15:00+02:00", datetime(2024, 3, 1, 6, 15, tzinfo=timezone.utc)),
-    ("2024-03-01T08:15:00Z", datetime(2024, 3, 1, 8, 15, tzinfo=timezone.utc)),
-    ("01/03/2024", datetime(2024, 3, 1, tzinfo=timezone.utc)),
-    ("01/03/2024 08:15", datetime(2024, 3, 1, 8, 15, tzinfo=timezone.utc)),
+    ("2024-03-01", datetime(2024, 3, 1, 12, tzinfo=UTC)),
+    ("2024-03-01T08:15:00+02:00", datetime(2024, 3, 1, 6, 15, tzinfo=UTC)),
+    ("2024-03-01T08:15:00Z", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
+    ("01/03/2024", datetime(2024, 3, 1, tzinfo=UTC)),
+    ("01/03/2024 08:15", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
 ])
 def test_dates(raw, expected):
     assert parse_date(raw) == expected
@@ -82,7 +82,7 @@ def test_open311_xml_uses_the_spec_names():
     assert definition.find("attributes/attribute/values/value/key").text == "k"
 
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def test_query_windows_default_to_90_days():
@@ -91,7 +91,7 @@ def test_query_windows_default_to_90_days():
     q = parse_query({"start_date": "2026-01-01T00:00:00Z"}, {}, NOW)
     assert q.end - q.start == WINDOW
     q = parse_query({"end_date": "2026-01-01T00:00:00+01:00"}, {}, NOW)
-    assert q.end == datetime(2025, 12, 31, 23, tzinfo=timezone.utc) and q.end - q.start == WINDOW
+    assert q.end == datetime(2025, 12, 31, 23, tzinfo=UTC) and q.end - q.start == WINDOW
     q = parse_query({"service_request_id": "a, b,a", "start_date": "nonsense"}, {}, NOW)  # ids override the rest
     assert q.ids == ("a", "b")
 
@@ -100,7 +100,7 @@ def test_query_errors():
     with pytest.raises(Open311Error) as err:
         parse_query({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02T00:00:00Z"}, {}, NOW)
     assert err.value.status == 400
-    assert parse_w3c("2026-01-01T00:00:00 01:00", "start_date") == datetime(2025, 12, 31, 23, tzinfo=timezone.utc)
+    assert parse_w3c("2026-01-01T00:00:00 01:00", "start_date") == datetime(2025, 12, 31, 23, tzinfo=UTC)
     assert timedelta(days=90) == WINDOW
 
 

@@ -11,10 +11,9 @@ import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from carte.errors import CarteError
 from carte.open311.errors import Open311Error
@@ -139,7 +138,7 @@ def test_filter_parser_returns_a_satisfiable_bounded_filter_or_a_carte_error(arg
         assert all(math.isfinite(v) for v in flt.bbox)
 
 
-NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 open311_args = st.fixed_dictionaries({}, optional={
     "start_date": date_text, "end_date": date_text,
     "service_request_id": odd_text | st.sampled_from(["abc,def", ",", "x" * 65]),

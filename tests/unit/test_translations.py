@@ -64,7 +64,7 @@ def test_error_messages_are_literal_templates():
     found = []
     for path in (ROOT / "carte").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "CarteError" and len(node.args) > 1:
-                if isinstance(node.args[1], ast.JoinedStr):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "CarteError" and len(node.args) > 1
+                    and isinstance(node.args[1], ast.JoinedStr)):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []

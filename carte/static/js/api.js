@@ -1,6 +1,7 @@
 // The single wrapper around fetch(): every network call of the front end goes through here.
 // Errors come back as ApiError, carrying the server's {code, message, field}.
-import { config, t } from "./i18n.js";
+import { t } from "./i18n.js";
+import { csrfToken, pageConfig } from "./page-config.js";
 
 export class ApiError extends Error {
   constructor({ status = 0, code = "unknown", message = "", field = null } = {}) {
@@ -20,14 +21,10 @@ export class ApiError extends Error {
   }
 }
 
-const base = (config.apiBase || "/api/v1").replace(/\/$/, "");
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content || null;
-}
-
-function buildUrl(path, params) {
-  const url = new URL(`${base}${path}`, window.location.origin);
+// The API's URL for `path` with `params` as its query: empty values are left out, lists joined by commas.
+export function buildUrl(path, params) {
+  const base = (pageConfig().apiBase || "/api/v1").replace(/\/$/, "");
+  const url = new URL(`${base}${path}`, globalThis.location.origin);
   for (const [name, value] of Object.entries(params || {})) {
     if (value === undefined || value === null || value === "") continue;
     url.searchParams.set(name, Array.isArray(value) ? value.join(",") : String(value));
@@ -35,10 +32,14 @@ function buildUrl(path, params) {
   return url;
 }
 
+// `body`: a plain object goes as JSON; a FormData (files) goes as it is, the browser writing its
+// multipart Content-Type and boundary.
 export async function request(path, { method = "GET", params, body, signal } = {}) {
   const headers = { Accept: "application/json" };
   const options = { method, headers, credentials: "same-origin", signal };
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    options.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }

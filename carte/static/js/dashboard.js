@@ -310,7 +310,7 @@ async function loadSimilar(code, name, box, button) {
       list.append(li);
     }
     box.append(list);
-  } catch (error) {
+  } catch {
     box.replaceChildren(el("p", "hint", t("similar_unavailable")));
   }
 }

@@ -1,8 +1,10 @@
 // Small DOM helpers shared by the pages' modules: every text goes in as text, never as HTML.
 
-export function el(tag, className, text) {
+// el("p", "hint", text), or with properties: el("option", { value: code }, name).
+export function el(tag, classNameOrProps, text) {
   const node = document.createElement(tag);
-  if (className) node.className = className;
+  if (typeof classNameOrProps === "string") node.className = classNameOrProps;
+  else if (classNameOrProps) Object.assign(node, classNameOrProps);
   if (text !== undefined && text !== null) node.textContent = text;
   return node;
 }

@@ -3,20 +3,14 @@
 // "carte:report-shown" event); an area from the header's button: the current view, a commune or a territory,
 // with optional themes. The Atom link of the page head follows the view too. Reads window.carte.
 import { request } from "./api.js";
-import { errorText } from "./dom.js";
+import { el, errorText } from "./dom.js";
 import { compareNames, translator } from "./i18n.js";
+import { readJson } from "./page-config.js";
 
 const $ = (selector) => document.querySelector(selector);
-const messages = JSON.parse($("#follow-messages")?.textContent || "{}");
+const messages = readJson("follow-messages");
 const t = translator(messages);
 const FEED_PATH = "/flux/signalements.atom";
-
-function el(tag, props = {}, text) {
-  const node = document.createElement(tag);
-  Object.assign(node, props);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function viewBbox(map) {
   const b = map.getBounds();
@@ -72,7 +66,7 @@ class FollowDialog {
         return wrap;
       }));
       this.themesLoaded = true;
-    } catch (error) {
+    } catch {
       // The themes are optional: the area can still be followed whole.
     }
   }

@@ -1,12 +1,14 @@
 // Wires the page together: the map, the data it shows, the report form and the messages.
 import { api } from "./api.js";
-import { config, t } from "./i18n.js";
+import { t } from "./i18n.js";
+import { pageConfig } from "./page-config.js";
 import { CarteMap, CommuneCollection, ReportCollection, reportToFeature } from "./map.js";
 import { ReportForm } from "./report-form.js";
 import { SimilarSuggestions, st } from "./similar.js";
 import { UrlState, parseState } from "./url-state.js";
 
 const REPORT_DEBOUNCE_MS = 250;
+const config = pageConfig();
 
 const $ = (selector) => document.querySelector(selector);
 

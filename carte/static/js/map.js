@@ -3,6 +3,7 @@
 // Leaflet layer only when it is first asked for.
 import { escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
+import { clusterIconSize, formatCount, markerSize, serverClusterIconSize } from "./cluster-icons.js";
 import { el } from "./dom.js";
 import { clearOffset } from "./popup-room.js";
 
@@ -158,7 +159,7 @@ export class CommuneCollection {
 
   _onKey(event, layer, code, order, position) {
     const index = position.get(code);
-    let next = null;
+    let next;
     switch (event.key) {
       case "ArrowRight":
       case "ArrowDown":
@@ -241,12 +242,6 @@ function reportPopup(feature) {
   return root;
 }
 
-// Markers grow with support, on a log scale so that one popular report does not hide its street:
-// 24 px with no support, 30 px with 1, 36 px with 3, up to 48 px from 15 supports.
-export function markerSize(support) {
-  return Math.round(24 * (1 + Math.min(1, Math.log2(1 + Math.max(0, support || 0)) / 4)));
-}
-
 // A fixed report (civic loop) is muted with a check mark, and says so to screen readers.
 function reportLabel(p) {
   return t(p.progress === "fixed" ? "report_label_fixed" : "report_label", { title: p.title, theme: p.theme_label || p.theme });
@@ -291,7 +286,7 @@ function clusterIcon(cluster) {
     start = end;
   }
   const count = cluster.getChildCount();
-  const size = count < 10 ? 36 : count < 100 ? 42 : 50;
+  const size = clusterIconSize(count);
   const ring = el("span", "cluster__ring");
   ring.style.background = `conic-gradient(${stops.join(", ")})`;
   const number = el("span", "cluster__count", formatNumber(count, 0));
@@ -306,10 +301,6 @@ function clusterIcon(cluster) {
 // Server clusters (GET /api/v1/reports?zoom=): a view holding more reports than the point
 // threshold comes back as one group per grid cell, with its true count and theme mix.
 
-export function formatCount(value) {
-  return formatNumber(value, 0);
-}
-
 function serverClusterIcon(feature, colors) {
   const { count, themes = {} } = feature.properties;
   let start = 0;
@@ -319,8 +310,7 @@ function serverClusterIcon(feature, colors) {
     stops.push(`${colors.get(slug) || "#555"} ${start}deg ${end}deg`);
     start = end;
   }
-  // Wider as the number grows: "930 412" must fit in the white disc.
-  const size = count < 10 ? 36 : count < 100 ? 42 : count < 1000 ? 50 : count < 100000 ? 60 : 70;
+  const size = serverClusterIconSize(count);
   const ring = el("span", "cluster__ring");
   ring.style.background = stops.length ? `conic-gradient(${stops.join(", ")})` : "#555";
   const number = el("span", "cluster__count", formatCount(count));

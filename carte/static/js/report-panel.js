@@ -1,19 +1,15 @@
 // The participation panel: the list of reports in the current map view, and a report's
 // detail where residents support it, comment, add photos and flag content.
 // Loaded after main.js; reads window.carte (map, reports) and never edits the map's own code.
-import { ApiError, request } from "./api.js";
+import { request } from "./api.js";
 import { formatDate, translator } from "./i18n.js";
 import { el, errorText } from "./dom.js";
+import { readJson } from "./page-config.js";
 
 const $ = (selector) => document.querySelector(selector);
-const messages = JSON.parse($("#participation-messages")?.textContent || "{}");
+const messages = readJson("participation-messages");
 const t = translator(messages);
 const LIST_LIMIT = 200;
-
-function csrfHeader() {
-  const token = document.querySelector('meta[name="csrf-token"]')?.content;
-  return token ? { "X-CSRFToken": token } : {};
-}
 
 function announce(text) {
   const toast = $("#confirmation");
@@ -511,14 +507,7 @@ class ParticipationPanel {
     const submit = $("#pp-photo-submit");
     submit.disabled = true;
     try {
-      const response = await fetch(`/api/v1/reports/${encodeURIComponent(this.current.id)}/photos`, {
-        method: "POST",
-        body: data,
-        credentials: "same-origin",
-        headers: { Accept: "application/json", ...csrfHeader() },
-      });
-      const payload = await response.json().catch(() => null);
-      if (!response.ok) throw new ApiError({ status: response.status, ...(payload?.error || {}) });
+      await request(`/reports/${encodeURIComponent(this.current.id)}/photos`, { method: "POST", body: data });
       input.value = "";
       announce(t("photos_added"));
       const state = await request(`/reports/${encodeURIComponent(this.current.id)}/participation`);

@@ -6,9 +6,10 @@
 import { request } from "./api.js";
 import { formatDate, translator } from "./i18n.js";
 import { el, errorText } from "./dom.js";
+import { readJson } from "./page-config.js";
 
 const $ = (selector) => document.querySelector(selector);
-const messages = JSON.parse($("#timeline-messages")?.textContent || "{}");
+const messages = readJson("timeline-messages");
 const t = translator(messages);
 
 class ReportTimeline {

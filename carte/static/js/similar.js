@@ -6,12 +6,13 @@
 import { ApiError, request } from "./api.js";
 import { el } from "./dom.js";
 import { translator } from "./i18n.js";
+import { readJson } from "./page-config.js";
 
 const DEBOUNCE_MS = 350;
 const TITLE_MIN = 5;
 const TITLE_MAX = 120;
 
-const messages = JSON.parse(document.getElementById("similar-messages")?.textContent || "{}");
+const messages = readJson("similar-messages");
 
 // The translator of the similar-reports block (main.js and url-state.js use it too).
 export const st = translator(messages);
