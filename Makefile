@@ -51,7 +51,8 @@ translations: $(VENV)/.installed
 # Refresh the template and the catalogues after adding or changing UI strings.
 extract-messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k CarteError:2 -k plural_forms:1,2 --no-location --sort-output -o carte/translations/messages.pot .
-	$(VENV)/bin/pybabel -q update -i carte/translations/messages.pot -d carte/translations
+	$(VENV)/bin/pybabel -q update -i carte/translations/messages.pot -d carte/translations -l en
+	$(PY) scripts/french_plurals.py
 
 # System packages, installed only when missing (with sudo when not root).
 system-packages:

@@ -26,3 +26,12 @@ def test_counts_read_naturally_in_both_languages(page, live_server, lang):
         # French: 0 and 1 are singular; English: only 1 is.
         wanted = singular if int(n) == 1 or (lang == "fr" and int(n) == 0) else plural
         assert word == wanted, meta
+
+
+@pytest.mark.parametrize(("lang", "zero"), [("fr", "0 soutien"), ("en", "0 supports")])
+def test_the_report_page_counts_zero_by_the_language_rule(page, live_server, lang, zero):
+    """Server-written counts too: French says « 0 soutien » (its catalogue carries the French plural rule)."""
+    answer = page.request.get(f"{live_server}/api/v1/reports?bbox=1.9,48.6,2.8,49.1&zoom=17").json()
+    unsupported = next(f["properties"]["id"] for f in answer["features"] if not f["properties"].get("support"))
+    page.goto(f"{live_server}/signalements/{unsupported}?lang={lang}")
+    expect(page.locator("#report-supports")).to_have_text(zero)

@@ -128,3 +128,15 @@ def test_an_unknown_id_is_a_styled_404(client):
     page = response.get_data(as_text=True)
     assert "Signalement introuvable" in page and 'class="site-header"' in page
     assert meta(page, "robots") == "noindex"
+
+
+@pytest.mark.parametrize(("lang", "none", "one", "two"), [
+    ("fr", "0 soutien", "1 soutien", "2 soutiens"),  # French: 0 takes the singular
+    ("en", "0 supports", "1 support", "2 supports"),
+])
+def test_support_counts_follow_the_language_plural_rule(app, client, reports, lang, none, one, two):
+    rid = reports.create()["id"]
+    for count, expected in ((0, none), (1, one), (2, two)):
+        set_report(app, rid, support_count=count)
+        page = client.get(f"/signalements/{rid}", headers={"Accept-Language": lang}).get_data(as_text=True)
+        assert f'id="report-supports">{expected}</p>' in page, (lang, count)

@@ -68,3 +68,20 @@ def test_error_messages_are_literal_templates():
                     and isinstance(node.args[1], ast.JoinedStr)):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []
+
+
+def test_french_counts_follow_the_french_rule():
+    """Without a French entry, gettext falls back on the English rule and writes « 0 soutiens »: every plural
+    message has one in the French catalogue, its own words in each form (scripts/french_plurals.py)."""
+    with (ROOT / "carte" / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = read_po(source, locale="fr")
+    plurals = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map=METHODS, keywords=KEYWORDS):
+        if isinstance(message, tuple):
+            plurals.add(message)
+    assert ("%(num)d soutien", "%(num)d soutiens") in plurals  # extraction works
+    for singular, plural in plurals:
+        entry = catalog.get((singular, plural)) or catalog.get(singular)
+        assert entry is not None, f"missing from the French catalogue (run scripts/french_plurals.py): {singular}"
+        assert entry.string[0] == singular and all(form == plural for form in entry.string[1:]), singular
+    assert catalog.plural_expr and catalog.num_plurals == 3  # CLDR's French rule: one (0 and 1), many, other
