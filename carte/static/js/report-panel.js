@@ -212,6 +212,9 @@ class ParticipationPanel {
     this.detail.hidden = false;
     this.detail.dataset.reportId = id;
     this.title.textContent = t("loading");
+    // The opener (a list item) is now hidden: the focus goes to the heading at once, not after the answers,
+    // or it falls to <body> for as long as the server takes.
+    this.title.focus();
     this.clearErrors();
     const feature = this.carte.reports.features.get(String(id));
     try {
@@ -223,7 +226,9 @@ class ParticipationPanel {
       // Nothing to act on: no form of another report, or of a report that is gone, stays live.
       for (const section of this.detail.querySelectorAll(".pp-section")) section.hidden = true;
     }
-    this.title.focus();
+    // Back on the heading, now the report's title, unless the resident has moved on meanwhile.
+    const active = document.activeElement;
+    if (!active || active === document.body || active === this.title) this.title.focus();
   }
 
   render() {
