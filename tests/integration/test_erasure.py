@@ -51,7 +51,7 @@ def test_cli_erases_everything_of_one_contributor_and_nothing_of_others(app, upl
     assert s["bob"].get(aggregates).status_code == 200  # the in-memory index is loaded, then must reload
     dry = run(app, "erase", "--report", s["a2"], "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "2 signalements, 1 commentaire, 1 vote, 1 signalement de contenu, 1 photo, 0 contacts" in dry.output
+    assert "2 signalements, 1 commentaire, 1 vote, 1 signalement de contenu, 1 photo, 0 contact" in dry.output
     assert counts(app) == before
 
     result = run(app, "erase", "--contributor", s["contributor"])
@@ -85,7 +85,7 @@ def test_cli_erases_by_open311_email_and_refuses_bad_arguments(app, client):
         assert all(d is not None and datetime.now(UTC) - d < timedelta(minutes=5) for d in dates)
     assert "1 signalement," in run(app, "erase", "--email", EMAIL.upper(), "--dry-run").output
     result = run(app, "erase", "--email", EMAIL.lower())
-    assert "Effacé : 1 signalement, 0 commentaires, 0 votes, 0 signalements de contenu, 0 photos, 1 contact" in result.output
+    assert "Effacé : 1 signalement, 0 commentaire, 0 vote, 0 signalement de contenu, 0 photo, 1 contact" in result.output
     with app.app_context():
         assert db.session.scalars(select(ReportContact.email)).all() == ["other@example.org"]
         assert db.session.scalar(select(func.count()).select_from(Report)) == 1
@@ -137,7 +137,7 @@ def test_purge_contacts_deletes_only_expired_ones_idempotently(app, client):
         old.created_at = datetime.now(UTC) - timedelta(days=366)
         db.session.commit()
     assert "1 contact de plus de 365 jours effacé." in run(app, "purge-contacts").output
-    assert "0 contacts de plus de" in run(app, "purge-contacts").output
+    assert "0 contact de plus de" in run(app, "purge-contacts").output
     with app.app_context():
         assert db.session.scalars(select(ReportContact.email)).all() == ["new@example.org"]
         assert db.session.scalar(select(func.count()).select_from(Report)) == 2  # the reports stay
