@@ -1,6 +1,13 @@
 """Shared fixtures: a fresh database per test, on SpatiaLite and (when configured) PostGIS.
 
-As in GeoAlchemy2's own suite, the backend is a parameter: SpatiaLite always runs;
+As in GeoAlchemy2's own suite, the backend is a parameter of every test that uses `app`.
+The rule: a test runs on PostGIS too only when it is marked `backends` (a module's
+`pytestmark` or one test's decorator), because what it checks depends on the backend:
+SQL, storage, ingest, filters, exports, migrations, map clusters, aggregates read from the
+database, idempotency races, erasure, reports or workshops written and read back through the
+API. Everything else (CSRF, headers, QR codes, the login form, error pages, translations,
+rate limits, the OpenAPI document, page rendering) runs on SpatiaLite only. When in doubt,
+mark it. A test that parametrises `backend` itself keeps its own choice.
 PostGIS runs when CARTE_TEST_DATABASE_URL is set, is skipped locally when it is
 not, and is required in CI (CI=true), where a missing PostGIS fails the run.
 """
@@ -103,7 +110,22 @@ def postgis_ready(data_dir):
     return POSTGIS_URL
 
 
-@pytest.fixture(params=BACKENDS)
+def _parametrises(metafunc, name: str) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc):
+    """SpatiaLite for every test of the app; PostGIS as well for the tests marked `backends`."""
+    if "backend" in metafunc.fixturenames and not _parametrises(metafunc, "backend"):
+        marked = metafunc.definition.get_closest_marker("backends") is not None
+        metafunc.parametrize("backend", BACKENDS if marked else BACKENDS[:1], indirect=True)
+
+
+@pytest.fixture
 def backend(request) -> str:
     return request.param
 
@@ -146,6 +168,7 @@ def client(app):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "config(**values): extra Flask config for the app fixture")
+    config.addinivalue_line("markers", "backends: depends on the database backend, so runs on PostGIS as well as SpatiaLite")
 
 
 @pytest.fixture

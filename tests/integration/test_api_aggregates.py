@@ -15,6 +15,8 @@ from tests.helpers import (
     uniform_points_in_mgp,
 )
 
+pytestmark = pytest.mark.backends
+
 ENDPOINTS = [
     "/api/v1/aggregates/territories?level=commune",
     "/api/v1/aggregates/territories?level=territoire",

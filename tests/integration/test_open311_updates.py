@@ -21,6 +21,8 @@ from carte.open311.keys import issue_key
 from carte.places import get_atlas
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL
 
+pytestmark = pytest.mark.backends
+
 BASE = "/open311/v2"
 FORMATS = ["json", "xml"]
 SAINT_DENIS = "93066"
