@@ -46,11 +46,21 @@ def make_app(url: str, data_dir: Path, **overrides):
 
 
 def empty_postgis(session) -> None:
-    """Empty every table but the reference ones, then re-seed the themes (flaskr: fresh data per test)."""
+    """Empty every table but the reference ones, then re-seed the themes (flaskr: fresh data per test).
+
+    DELETE, children first, and a restart of each id sequence: the same empty tables and ids from 1
+    as TRUNCATE ... RESTART IDENTITY, in a few milliseconds instead of 50 to 300 (TRUNCATE makes new
+    files for every table, even empty ones)."""
     from carte.demo import seed_themes
 
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-    session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    sequences = session.scalars(text(
+        "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND table_name = ANY(:tables)"
+        " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"), {"tables": tables}).all()
+    statements = [f"DELETE FROM {table}" for table in reversed(tables)]
+    statements += [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+    session.execute(text("; ".join(statements)))
     session.commit()
     seed_themes(session)
 
