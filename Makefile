@@ -25,8 +25,11 @@ run: setup data db
 dev: setup data db
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
+# One pytest worker per core (pytest-xdist), each module whole on one worker; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 setup: system-packages $(VENV)/.installed $(VENDOR_STAMP) translations
 

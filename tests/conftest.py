@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from carte import create_app
 from carte.extensions import db
@@ -104,20 +104,38 @@ def spatialite_template(tmp_path_factory, data_dir) -> Path:
     return path
 
 
+def worker_database_url(url: str, worker: str | None) -> str:
+    """Under pytest-xdist each worker gets its own database beside the configured one (carte_test_gw0...),
+    created on the same server if it is missing; without xdist, the configured database itself."""
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgis_ready(data_dir):
     if not POSTGIS_URL:
         if os.environ.get("CI"):
             pytest.fail("CARTE_TEST_DATABASE_URL must be set in CI: PostGIS tests are required there.")
         pytest.skip("CARTE_TEST_DATABASE_URL is not set: PostGIS tests skipped locally.")
-    app = make_app(POSTGIS_URL, data_dir)
+    url = worker_database_url(POSTGIS_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+    app = make_app(url, data_dir)
     with app.app_context():
         db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
         db.session.commit()
     prepare_database(app)
     with app.app_context():
         db.engine.dispose()
-    return POSTGIS_URL
+    return url
 
 
 def _parametrises(metafunc, name: str) -> bool:
