@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
-from tests.e2e.test_resident_map import AXE, axe_violations
+from tests.e2e.helpers import axe_violations
 
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 QUESTION = "Qu'est-ce qui manque pour se déplacer à pied ?"
@@ -78,8 +78,6 @@ def opened(browser, size: str, locale: str = "fr-FR"):
 
 def assert_axe_clean(browser, url: str, size: str = "desktop", locale: str = "fr-FR") -> None:
     """axe-core is injected as a script, so it runs in a context of its own that bypasses the CSP."""
-    if not AXE.exists():
-        pytest.fail("axe-core is missing from node_modules: run `npm ci`.")
     context = browser.new_context(viewport=SIZES[size], locale=locale, bypass_csp=True)
     try:
         page = context.new_page()
