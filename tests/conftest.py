@@ -83,6 +83,23 @@ def compiled_translations():
         partial.replace(mo)  # atomic: parallel test runs never read half a file
 
 
+@pytest.fixture(scope="session", autouse=True)
+def light_password_hashes():
+    """Staff passwords hashed with scrypt at N=1024 in tests, not the production N=32768 (80 ms a hash,
+    and hundreds of tests create a user and log in), as Django's test settings use a fast hasher.
+    Checking reads the parameters from the stored hash; an unknown email still costs a full check."""
+    from werkzeug.security import generate_password_hash
+
+    import carte.models.accounts as accounts
+
+    def light(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
+        return generate_password_hash(password, "scrypt:1024:8:1" if method == "scrypt" else method, salt_length)
+
+    accounts.generate_password_hash = light
+    yield
+    accounts.generate_password_hash = generate_password_hash
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     """The commune data, built once per test session from the local mirror."""
