@@ -189,13 +189,33 @@ def app(request, backend, tmp_path, data_dir):
     else:
         url = request.getfixturevalue("postgis_ready")
         application = make_app(url, data_dir, **overrides)
+    responses = closing_test_clients(application)
     yield application
+    for response in responses:
+        response.close()
     with application.app_context():
         db.session.rollback()
         if backend == "postgis":
             empty_postgis(db.session)
         db.session.remove()
         db.engine.dispose()
+
+
+def closing_test_clients(application) -> list:
+    """The app's test clients remember their responses, for the `app` fixture to close them at the
+    end of the test: a file sent by send_file (a photo, a static file) stays open until then."""
+    from flask.testing import FlaskClient
+
+    responses = []
+
+    class ClosingClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            response = super().open(*args, **kwargs)
+            responses.append(response)
+            return response
+
+    application.test_client_class = ClosingClient
+    return responses
 
 
 @pytest.fixture
