@@ -271,6 +271,8 @@ def test_the_watch_catches_what_the_policy_blocks(browser, site):
     try:
         page.goto(f"{site['base_url']}/connexion")
         page.evaluate("""() => {
+            window.__violations = 0;
+            document.addEventListener("securitypolicyviolation", () => { window.__violations += 1; });
             const img = document.createElement("img");
             img.setAttribute("src", "x");
             img.setAttribute("onerror", "alert(1)");
@@ -279,8 +281,7 @@ def test_the_watch_catches_what_the_policy_blocks(browser, site):
             far.src = "https://evil.example/x";
             document.body.append(far);
         }""")
-        page.wait_for_function("() => true")
-        page.wait_for_timeout(300)
+        page.wait_for_function("() => window.__violations >= 2")  # the inline handler and the far image
     finally:
         context.close()
     assert any("script-src" in v for v in watch.violations), watch.violations

@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
@@ -59,7 +60,10 @@ def zoom_in_until(page, map_selector: str, locator, clicks: int = 8) -> None:
         if locator.count():
             break
         button.click()
-        page.wait_for_timeout(500)
+        try:  # the names of the new zoom level, or the next click after the zoom animation
+            locator.first.wait_for(state="attached", timeout=500)
+        except PlaywrightTimeoutError:
+            pass
     expect(locator.first).to_be_visible()
 
 
@@ -246,7 +250,7 @@ def test_on_a_phone_the_header_takes_two_rows_and_nothing_overlaps(browser, tile
         page.evaluate("""() => { const t = document.querySelector('#confirmation');
                                  t.textContent = 'Signalement enregistré à Saint-Ouen-sur-Seine (position approximative)';
                                  t.classList.add('toast--visible'); }""")
-        page.wait_for_timeout(300)  # its transition
+        page.wait_for_function("() => document.querySelector('#confirmation').getAnimations().length === 0")  # shown
         toast = page.locator("#confirmation").bounding_box()
         for control in page.locator(".map-region button:visible, .leaflet-control-zoom a, #list-toggle, .site-nav button:visible").all():
             assert not boxes_meet(toast, control.bounding_box()), control.inner_text()

@@ -105,8 +105,9 @@ def test_nothing_is_shown_when_nothing_is_alike_and_filing_still_works(resident,
     open_map(page, server.base_url)
     carte = CartePage(page, server.base_url)
     carte.open_form_at(LAT + 0.0003, LON)
-    carte.fill_report(theme="mobilite", title="Banc public arraché")
-    page.wait_for_timeout(800)  # longer than the debounce: an answer would have arrived
+    with page.expect_response(lambda response: "/api/v1/reports/similar" in response.url):  # after the debounce
+        carte.fill_report(theme="mobilite", title="Banc public arraché")
+    expect(page.locator("#similar-reports")).to_have_attribute("data-state", "ready")  # the answer is rendered
     expect(page.locator("#similar-reports")).to_be_hidden()
     carte.submit()
     expect(page.locator("#report-panel")).to_be_hidden()
