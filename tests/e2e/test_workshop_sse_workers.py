@@ -90,6 +90,7 @@ def two_servers(spatialite_template, data_dir, tmp_path):
                 os.killpg(process.pid, signal.SIGKILL)  # any worker left behind
             except ProcessLookupError:
                 pass
+            process.stderr.close()  # the pipe kept for wait_until_up's error message
 
 
 def test_submission_on_one_server_reaches_the_stream_of_another(two_servers):
