@@ -27,11 +27,14 @@ run: setup data db
 dev: setup data db
 	$(FLASK) run --debug --host $(HOST) --port $(PORT)
 
+# One pytest worker per core (pytest-xdist), each module whole on one worker; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+
 # The front-end unit tests (Node's own runner, no framework) first, then pytest; both run, either failing fails.
 test: setup $(DEV_STAMP)
 	@status=0; \
 	node --test tests/js/*.test.mjs || status=$$?; \
-	$(PY) -m pytest || status=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
 	exit $$status
 
 # ruff (lint, then the formatting check) and ESLint; every check runs, any failing fails.

@@ -1,6 +1,7 @@
 """A small helper object for repeated test steps (as in Flask's tutorial)."""
 from __future__ import annotations
 
+import itertools
 from datetime import UTC
 
 TOUR_EIFFEL = (2.2945, 48.8584)  # Paris 7e
@@ -106,6 +107,7 @@ def numbers_below(value, limit: int, keys=("count", "contributors")) -> list:
 
 
 STAFF_PASSWORD = "correct horse battery staple"
+_STAFF_NUMBERS = itertools.count(1)
 
 
 def csrf_token_from(html: str) -> str:
@@ -126,7 +128,7 @@ def login_as(client, app, role: str, email: str | None = None, body: str = "9306
     from carte.extensions import db
     from carte.geo.atlas import get_atlas
 
-    email = email or f"{role}-{id(client)}@example.org"
+    email = email or f"{role}-{next(_STAFF_NUMBERS)}@example.org"  # id(client) came back once a client was freed
     with app.app_context():
         bodies = get_atlas(app).bodies
         user = create_user(db.session, email, STAFF_PASSWORD, role, body if role == "agent" else None, bodies)

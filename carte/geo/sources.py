@@ -192,6 +192,7 @@ def fetch_json(url: str, cache_dir: Path | None = None, timeout: float = DOWNLOA
             body = response.read()
         data = json.loads(body)
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error holds the answer's socket open until it is collected
         raise SourceError(f"download failed: {url} answered HTTP {exc.code}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise SourceError(

@@ -31,19 +31,54 @@ CHROMIUM_ARGS = [
 VENDOR = ROOT / "carte" / "static" / "vendor" / "leaflet" / "leaflet.js"
 
 
+_demo_database: list[Path] = []  # built once per process (per xdist worker), copied by every server
+_demo_lock = threading.Lock()
+
+
+def demo_database() -> Path:
+    """A migrated SpatiaLite file with the places, themes and demo reports, built on first use.
+
+    Migrating and seeding takes seconds; each of the dozen e2e servers copies the file instead."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from sqlalchemy import text
+
+    from carte import create_app
+    from carte.extensions import db
+    from carte.storage.setup import prepare_database
+
+    with _demo_lock:
+        if not _demo_database:
+            folder = Path(tempfile.mkdtemp(prefix="carte-e2e-demo-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            path = folder / "demo.sqlite"
+            app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+            prepare_database(app, seed_demo=True)
+            with app.app_context():
+                db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                db.session.remove()
+                db.engine.dispose()
+            _demo_database.append(path)
+        return _demo_database[0]
+
+
 @contextmanager
 def serve_app(tmp_dir: Path, **overrides):
     """A Carte app on a fresh SpatiaLite file with the demo data, served on a free port.
 
     Yields (app, base_url); the server stops when the block ends.
     """
+    import shutil
+
     from werkzeug.serving import make_server
 
     from carte import create_app
-    from carte.storage.setup import prepare_database
 
-    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_dir}/e2e.sqlite", **overrides})
-    prepare_database(app, seed_demo=True)
+    path = Path(tmp_dir) / "e2e.sqlite"
+    shutil.copyfile(demo_database(), path)
+    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **overrides})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="carte-e2e-server", daemon=True)
     thread.start()

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import ROOT, serve_app
+from tests.e2e.conftest import serve_app
+from tests.e2e.helpers import axe_violations
 from tests.helpers import STAFF_PASSWORD
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 EMAIL = "axe-admin@example.org"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PUBLIC = ["/", "/accessibilite", "/a", "/a/ZZZZZZ", "/connexion", "/api/v1/docs", "/page-inconnue",
@@ -29,24 +29,9 @@ def site(tmp_path_factory):
         yield base_url
 
 
-def serious(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate(
-        """async (tags) => {
-            const result = await window.axe.run(document, {runOnly: {type: 'tag', values: tags}});
-            return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({
-                id: v.id, targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ')),
-            }));
-        }""",
-        TAGS,
-    )
-
-
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
 def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `make setup` (npm ci)")
     context = browser.new_context(viewport=viewport, locale=lang, bypass_csp=True,
                                   extra_http_headers={"Accept-Language": lang})
     context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
@@ -57,7 +42,7 @@ def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
         for path in PUBLIC:
             page.goto(site + path)
             page.wait_for_load_state("networkidle")
-            found[path] = serious(page)
+            found[path] = axe_violations(page, tags=TAGS, serious_only=True)
         page.goto(f"{site}/connexion")
         page.fill("input[name=email]", EMAIL)
         page.fill("input[name=password]", STAFF_PASSWORD)
@@ -66,7 +51,7 @@ def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
         for path in STAFF:
             page.goto(site + path)
             page.wait_for_load_state("networkidle")
-            found[path] = serious(page)
+            found[path] = axe_violations(page, tags=TAGS, serious_only=True)
         bad = {path: v for path, v in found.items() if v}
         assert not bad, json.dumps(bad, indent=1)
     finally:

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app
-from tests.e2e.test_participation import new_page, open_report_from_list
+from tests.e2e.helpers import create_report, new_page, open_report_from_list
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +24,6 @@ def resident(browser, server):
     page.watch.assert_quiet()
 
 
-def create_report(app, title: str) -> str:
-    from carte.extensions import db
-    from carte.geo.atlas import get_atlas
-    from carte.reports.service import create_report as create
-    from tests.helpers import report_payload
-
-    with app.app_context():
-        return create(db.session, get_atlas(app), report_payload(title=title, tags=[]), contributor="quelquun",
-                      premoderation=False).public_id
-
-
 def update(app, public_id: str, progress: str, text: str) -> None:
     from sqlalchemy import select
 
@@ -50,7 +39,7 @@ def update(app, public_id: str, progress: str, text: str) -> None:
 def test_a_resident_reads_the_timeline_follows_and_confirms_the_fix_by_keyboard(resident, server):
     page = resident
     title = "Banc cassé au Champ-de-Mars"
-    public_id = create_report(server, title)
+    public_id = create_report(server, title, contributor="quelquun")
     update(server, public_id, "acknowledged", "Transmis au service des parcs.")
 
     open_report_from_list(page, server.base_url, title)
@@ -96,7 +85,7 @@ def test_a_resident_reads_the_timeline_follows_and_confirms_the_fix_by_keyboard(
 def test_a_follower_says_it_is_still_not_fixed_and_the_report_reopens(resident, server):
     page = resident
     title = "Fontaine à sec avenue de Suffren"
-    public_id = create_report(server, title)
+    public_id = create_report(server, title, contributor="quelquun")
     open_report_from_list(page, server.base_url, title)
     page.locator("#pp-follow").click()
     expect(page.locator("#pp-follow")).to_have_attribute("aria-pressed", "true")

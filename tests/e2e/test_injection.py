@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
+from tests.e2e.helpers import log_in
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>",
@@ -38,14 +39,6 @@ def rotate(i: int) -> str:
     return PAYLOADS[i % len(PAYLOADS)]
 
 
-def login(page, base_url: str, next_path: str) -> None:
-    page.goto(f"{base_url}/connexion?next={next_path}")
-    page.locator("#email").fill(ADMIN)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("button[type=submit]", has_text="Se connecter").click()
-    page.wait_for_url(f"**{next_path}")
-
-
 def post_json(page, url: str, body: dict) -> dict:
     response = page.request.post(url, data=body)
     assert response.ok, (url, response.status, response.text())
@@ -66,7 +59,7 @@ def site(tmp_path_factory, browser):
         page = context.new_page()
 
         # An admin names a theme with a payload, through the themes form.
-        login(page, base_url, "/animation/themes")
+        log_in(page, base_url, ADMIN, PASSWORD, "/animation/themes")
         page.locator("#new-label").fill(THEME_LABEL)
         page.locator("button", has_text="Ajouter le thème").click()
         expect(page.locator(".flash")).to_be_visible()
@@ -108,7 +101,7 @@ def site(tmp_path_factory, browser):
 
 
 def staff_page(page, site, path: str):
-    login(page, site["base_url"], path)
+    log_in(page, site["base_url"], ADMIN, PASSWORD, path)
     return page
 
 
@@ -278,6 +271,8 @@ def test_the_watch_catches_what_the_policy_blocks(browser, site):
     try:
         page.goto(f"{site['base_url']}/connexion")
         page.evaluate("""() => {
+            window.__violations = 0;
+            document.addEventListener("securitypolicyviolation", () => { window.__violations += 1; });
             const img = document.createElement("img");
             img.setAttribute("src", "x");
             img.setAttribute("onerror", "alert(1)");
@@ -286,8 +281,7 @@ def test_the_watch_catches_what_the_policy_blocks(browser, site):
             far.src = "https://evil.example/x";
             document.body.append(far);
         }""")
-        page.wait_for_function("() => true")
-        page.wait_for_timeout(300)
+        page.wait_for_function("() => window.__violations >= 2")  # the inline handler and the far image
     finally:
         context.close()
     assert any("script-src" in v for v in watch.violations), watch.violations

@@ -13,11 +13,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import serve_app, watch_context
+from tests.e2e.conftest import serve_app
+from tests.e2e.helpers import axe_violations, create_report, log_in, new_page, open_report_from_list
 from tests.helpers import jpeg_with_gps
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
 PASSWORD = "mot de passe de test solide"
 
 
@@ -31,33 +30,12 @@ def server(tmp_path_factory):
         yield app
 
 
-def new_page(browser, **options):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=options.pop("locale", "fr-FR"), **options)
-    watch = watch_context(context)
-    page = context.new_page()
-    page.watch = watch
-    page.set_default_timeout(10_000)
-    return context, page
-
-
 @pytest.fixture
 def resident(browser, server):
     context, page = new_page(browser)
     yield page
     context.close()
     page.watch.assert_quiet()
-
-
-def create_report(app, title: str, *, pending: bool = False, contributor: str | None = None) -> str:
-    from carte.extensions import db
-    from carte.geo.atlas import get_atlas
-    from carte.reports.service import create_report as create
-    from tests.helpers import report_payload
-
-    with app.app_context():
-        report = create(db.session, get_atlas(app), report_payload(title=title, tags=[]), contributor=contributor or "e2e",
-                        premoderation=pending)
-        return report.public_id
 
 
 def create_staff(app, email: str, role: str) -> None:
@@ -67,47 +45,6 @@ def create_staff(app, email: str, role: str) -> None:
     with app.app_context():
         if not find_user(db.session, email):
             create_user(db.session, email, PASSWORD, role)
-
-
-def open_report_from_list(page, base_url: str, title: str):
-    """The keyboard way into a report: the list of the reports in view."""
-    page.goto(f"{base_url}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
-    page.locator("#list-toggle").focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#pp-title")).to_be_focused()
-    item = page.locator("#pp-list-items button", has_text=title)
-    item.focus()
-    page.keyboard.press("Enter")
-    expect(page.locator("#pp-title")).to_have_text(title)
-    expect(page.locator("#pp-detail")).to_have_attribute("data-state", "ready")
-
-
-def axe_violations(page, context=None):
-    axe = next((p for p in AXE_FILES if p.exists()), None)
-    if axe is None:
-        pytest.skip("axe-core is not installed (make setup)")
-    page.add_script_tag(path=str(axe))
-    return page.evaluate(
-        """async (context) => {
-            const result = await window.axe.run(context || document, {
-                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-            });
-            return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({
-                id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
-            }));
-        }""",
-        context,
-    )
-
-
-def login(page, base_url: str, email: str, next_path: str = "/animation/moderation"):
-    page.goto(f"{base_url}/connexion?next={next_path}")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("button[type=submit]", has_text="Se connecter").click()
-    page.wait_for_url(f"**{next_path}")
 
 
 # -----------------------------------------------------------------------------------------
@@ -269,7 +206,7 @@ def test_moderator_publishes_a_pending_report_and_the_admin_reads_it_in_the_jour
 
     context, page = new_page(browser)
     try:
-        login(page, server.base_url, "moderatrice@example.org")
+        log_in(page, server.base_url, "moderatrice@example.org", PASSWORD, "/animation/moderation")
         item = page.locator(".queue__item", has_text=title)
         expect(item).to_be_visible()
         item.locator("button[value=publish]").focus()
@@ -283,7 +220,7 @@ def test_moderator_publishes_a_pending_report_and_the_admin_reads_it_in_the_jour
 
     context, page = new_page(browser)
     try:
-        login(page, server.base_url, "admin@example.org", "/animation/journal")
+        log_in(page, server.base_url, "admin@example.org", PASSWORD, "/animation/journal")
         row = page.locator("table.journal tbody tr", has_text=rid)
         expect(row).to_contain_text("moderatrice@example.org")
         expect(row).to_contain_text("publié")
@@ -315,19 +252,19 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
     try:
         page.goto(f"{server.base_url}/")
         page.wait_for_selector("#map[data-state=ready]")
-        assert axe_violations(page) == []
+        assert axe_violations(page, serious_only=True) == []
         open_report_from_list(page, server.base_url, title)  # the report page (detail panel)
-        assert axe_violations(page) == []
+        assert axe_violations(page, serious_only=True) == []
         page.locator("#pp-close").click()
         page.locator("#report-without-map").click()  # the form, with its errors showing
         page.locator("#report-submit").click()
         expect(page.locator("#title-error")).to_be_visible()
-        assert axe_violations(page) == []
-        login(page, server.base_url, "audit@example.org")  # the moderation queue
+        assert axe_violations(page, serious_only=True) == []
+        log_in(page, server.base_url, "audit@example.org", PASSWORD, "/animation/moderation")  # the moderation queue
         expect(page.locator(".queue__item").first).to_be_visible()
-        assert axe_violations(page) == []
+        assert axe_violations(page, serious_only=True) == []
         page.goto(f"{server.base_url}/connexion?next=/")
-        assert axe_violations(page) == []
+        assert axe_violations(page, serious_only=True) == []
     finally:
         context.close()
 

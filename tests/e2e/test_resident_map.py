@@ -1,13 +1,11 @@
 """The resident map: communes, reports, and filing a report with and without the map."""
 import re
 import uuid
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import watch_context
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.e2e.helpers import axe_violations, shot
 
 # Places in Paris (75056). Each test clicks its own place: the server is shared by the
 # session, and a marker left by an earlier test would catch the click.
@@ -19,12 +17,6 @@ BUTTES_CHAUMONT = (48.8809, 2.3828)
 XSS_TITLE = "<img src=x onerror=alert(1)>"
 # Titles are made unique so that the tests can also run against a long-lived server.
 RUN = uuid.uuid4().hex[:4]
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
 
 
 def close_withdraw_link(page) -> None:
@@ -40,7 +32,7 @@ def test_map_draws_the_130_communes_offline(carte):
     # 130 outlines in the commune layer, also exposed by the script once loaded.
     expect(page.locator("#map")).to_have_attribute("data-communes", "130")
     expect(page.locator(".leaflet-communes-pane path.commune-path")).to_have_count(130)
-    shot(page, "map-overview")
+    shot(page, "map-overview.png")
     # Tiles were blocked (offline): the page says so, without blocking anything.
     if page.evaluate("() => Boolean(window.carte.carte.tiles)"):
         expect(page.locator("#map-notice")).to_contain_text("Fond de carte indisponible")
@@ -82,7 +74,7 @@ def test_keyboard_focus_on_a_commune_shows_its_name(carte):
     name = second.get_attribute("aria-label").split(" : ")[0]
     assert name != first
     expect(page.get_by_role("tooltip", name=name)).to_be_visible()
-    shot(page, "commune-keyboard-focus")
+    shot(page, "commune-keyboard-focus.png")
 
 
 def test_file_a_report_by_clicking_the_map(carte):
@@ -100,7 +92,7 @@ def test_file_a_report_by_clicking_the_map(carte):
     )
     expect(page.locator("#tags-list .chip")).to_have_count(2)
     expect(page.locator("#description-counter")).to_contain_text("/ 2")
-    shot(page, "report-form-filled")
+    shot(page, "report-form-filled.png")
     carte.submit()
 
     expect(carte.confirmation).to_have_text("Signalement enregistré à Paris")
@@ -115,7 +107,7 @@ def test_file_a_report_by_clicking_the_map(carte):
     expect(popup).to_contain_text(theme["label"])
     expect(popup).to_contain_text("Paris")
     expect(popup.locator(".tag")).to_have_text(["trottoir", "accessibilité"])
-    shot(page, "report-created")
+    shot(page, "report-created.png")
 
 
 def test_the_pin_can_be_dragged(carte):
@@ -143,7 +135,7 @@ def test_empty_form_shows_validation_messages(carte):
     assert "title-error" in carte.field("title").get_attribute("aria-describedby")
     expect(page.locator("#form-summary")).to_contain_text("2 erreurs")
     expect(carte.field("theme")).to_be_focused()
-    shot(page, "report-form-errors")
+    shot(page, "report-form-errors.png")
 
     # Messages follow the typing.
     carte.field("title").fill("abc")
@@ -178,7 +170,7 @@ def test_title_with_html_is_shown_as_text(carte):
     assert page.locator("img[src='x']").count() == 0
     assert page.locator(".report-popup b").count() == 0
     assert page.watch.dialogs == []
-    shot(page, "report-html-title")
+    shot(page, "report-html-title.png")
 
 
 def test_keyboard_only_report_without_the_map(carte):
@@ -224,7 +216,7 @@ def test_keyboard_only_report_without_the_map(carte):
     expect(carte.field("author_name")).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.locator("#report-submit")).to_be_focused()
-    shot(page, "report-without-map-filled")
+    shot(page, "report-without-map-filled.png")
     page.keyboard.press("Enter")
 
     expect(carte.confirmation).to_have_text("Signalement enregistré à Saint-Denis (position approximative)")
@@ -246,7 +238,7 @@ def test_keyboard_only_report_without_the_map(carte):
         f"Banc cassé sur le parvis {RUN}",
     )
     assert abs(placed[0] - lon) < 1e-4 and abs(placed[1] - lat) < 1e-4
-    shot(page, "report-without-map-created")
+    shot(page, "report-without-map-created.png")
 
 
 def test_server_errors_show_next_to_the_field(carte):
@@ -306,42 +298,18 @@ def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
         page.wait_for_selector("#map[data-state=ready]")
         map_box = page.locator("#map").bounding_box()
         assert map_box["height"] > 500
-        shot(page, "mobile-map")
+        shot(page, "mobile-map.png")
         page.locator("#report-without-map").click()
         panel = page.locator("#report-panel").bounding_box()
         assert panel["width"] == 390
         assert abs(panel["y"] + panel["height"] - (map_box["y"] + map_box["height"])) < 2
-        shot(page, "mobile-form")
+        shot(page, "mobile-form.png")
     finally:
         context.close()
     watch.assert_quiet()
 
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page, context=None):
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        """async (context) => {
-            const result = await window.axe.run(context || document, {
-                runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
-            });
-            return result.violations.map((v) => ({
-                id: v.id, impact: v.impact, help: v.help,
-                targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
-            }));
-        }""",
-        context,
-    )
-    return result
-
-
 def test_accessibility_audit_with_axe(browser, live_server):
-    import pytest
-
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (npm ci)")
     context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
     page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
@@ -425,7 +393,7 @@ def test_zoom_11_shows_the_true_total_and_server_clusters(browser, tmp_path_fact
             expect(clusters.nth(biggest)).to_have_attribute("aria-label", re.compile(r"^Groupe de [\d\u202f]+ signalements"))
             page.keyboard.press("Enter")
             page.wait_for_function("() => window.carte.map.getZoom() > 11")
-            shot(page, "map-server-clusters")
+            shot(page, "map-server-clusters.png")
         finally:
             context.close()
         watch.assert_quiet()

@@ -4,10 +4,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from tests.e2e.conftest import serve_app, watch_context
-from tests.e2e.test_resident_map import AXE, axe_violations
+from tests.e2e.helpers import axe_violations
 
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 QUESTION = "Qu'est-ce qui manque pour se déplacer à pied ?"
@@ -59,7 +59,10 @@ def zoom_in_until(page, map_selector: str, locator, clicks: int = 8) -> None:
         if locator.count():
             break
         button.click()
-        page.wait_for_timeout(500)
+        try:  # the names of the new zoom level, or the next click after the zoom animation
+            locator.first.wait_for(state="attached", timeout=500)
+        except PlaywrightTimeoutError:
+            pass
     expect(locator.first).to_be_visible()
 
 
@@ -78,8 +81,6 @@ def opened(browser, size: str, locale: str = "fr-FR"):
 
 def assert_axe_clean(browser, url: str, size: str = "desktop", locale: str = "fr-FR") -> None:
     """axe-core is injected as a script, so it runs in a context of its own that bypasses the CSP."""
-    if not AXE.exists():
-        pytest.fail("axe-core is missing from node_modules: run `npm ci`.")
     context = browser.new_context(viewport=SIZES[size], locale=locale, bypass_csp=True)
     try:
         page = context.new_page()
@@ -248,7 +249,7 @@ def test_on_a_phone_the_header_takes_two_rows_and_nothing_overlaps(browser, tile
         page.evaluate("""() => { const t = document.querySelector('#confirmation');
                                  t.textContent = 'Signalement enregistré à Saint-Ouen-sur-Seine (position approximative)';
                                  t.classList.add('toast--visible'); }""")
-        page.wait_for_timeout(300)  # its transition
+        page.wait_for_function("() => document.querySelector('#confirmation').getAnimations().length === 0")  # shown
         toast = page.locator("#confirmation").bounding_box()
         for control in page.locator(".map-region button:visible, .leaflet-control-zoom a, #list-toggle, .site-nav button:visible").all():
             assert not boxes_meet(toast, control.bounding_box()), control.inner_text()

@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.e2e.conftest import CartePage, serve_app, watch_context
-from tests.helpers import TOUR_EIFFEL, report_payload
+from tests.e2e.helpers import axe_violations, create_report, new_page
+from tests.helpers import TOUR_EIFFEL
 
 LON, LAT = TOUR_EIFFEL
 
@@ -37,16 +38,6 @@ def resident(browser, server):
     yield page
     context.close()
     watch.assert_quiet()
-
-
-def create_report(app, title: str, **overrides) -> str:
-    from carte.extensions import db
-    from carte.geo.atlas import get_atlas
-    from carte.reports.service import create_report as create
-
-    with app.app_context():
-        report = create(db.session, get_atlas(app), report_payload(title=title, tags=[], **overrides), contributor="e2e-author")
-        return report.public_id
 
 
 def count_reports(app) -> int:
@@ -72,7 +63,7 @@ def open_map(page, base_url: str, path: str = "/"):
 
 def test_a_similar_report_is_suggested_and_supported_instead_of_filed(resident, server):
     page = resident
-    rid = create_report(server, "Nid de poule énorme devant l'école", lat=LAT, lon=LON, theme="mobilite")
+    rid = create_report(server, "Nid de poule énorme devant l'école", lat=LAT, lon=LON, theme="mobilite", contributor="e2e-author")
     before = count_reports(server)
     open_map(page, server.base_url)
     carte = CartePage(page, server.base_url)
@@ -109,13 +100,14 @@ def test_a_similar_report_is_suggested_and_supported_instead_of_filed(resident, 
 
 def test_nothing_is_shown_when_nothing_is_alike_and_filing_still_works(resident, server):
     page = resident
-    create_report(server, "Feu piéton trop court", lat=LAT, lon=LON, theme="mobilite")
+    create_report(server, "Feu piéton trop court", lat=LAT, lon=LON, theme="mobilite", contributor="e2e-author")
     before = count_reports(server)
     open_map(page, server.base_url)
     carte = CartePage(page, server.base_url)
     carte.open_form_at(LAT + 0.0003, LON)
-    carte.fill_report(theme="mobilite", title="Banc public arraché")
-    page.wait_for_timeout(800)  # longer than the debounce: an answer would have arrived
+    with page.expect_response(lambda response: "/api/v1/reports/similar" in response.url):  # after the debounce
+        carte.fill_report(theme="mobilite", title="Banc public arraché")
+    expect(page.locator("#similar-reports")).to_have_attribute("data-state", "ready")  # the answer is rendered
     expect(page.locator("#similar-reports")).to_be_hidden()
     carte.submit()
     expect(page.locator("#report-panel")).to_be_hidden()
@@ -124,7 +116,7 @@ def test_nothing_is_shown_when_nothing_is_alike_and_filing_still_works(resident,
 
 def test_a_failing_suggestion_request_never_blocks_filing(resident, server):
     page = resident
-    create_report(server, "Bouche d'égout bruyante", lat=LAT - 0.0010, lon=LON)
+    create_report(server, "Bouche d'égout bruyante", lat=LAT - 0.0010, lon=LON, contributor="e2e-author")
     asked = []
 
     def fail(route):
@@ -148,7 +140,7 @@ def test_a_failing_suggestion_request_never_blocks_filing(resident, server):
 
 def test_opening_a_report_pushes_the_address_and_back_and_forward_follow(resident, server):
     page = resident
-    rid = create_report(server, "Passage piéton effacé", lat=LAT - 0.0004, lon=LON + 0.0004)
+    rid = create_report(server, "Passage piéton effacé", lat=LAT - 0.0004, lon=LON + 0.0004, contributor="e2e-author")
     open_map(page, server.base_url)
     page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", [LAT, LON])
     page.locator("#list-toggle").focus()
@@ -187,7 +179,7 @@ def test_a_reload_restores_the_view_and_an_address_opens_its_report(resident, se
     assert view[0] == 15
     assert abs(view[1] - 48.9356) < 1e-4 and abs(view[2] - 2.3597) < 1e-4
 
-    rid = create_report(server, "Poubelle débordante au marché", lat=LAT, lon=LON - 0.0005)
+    rid = create_report(server, "Poubelle débordante au marché", lat=LAT, lon=LON - 0.0005, contributor="e2e-author")
     open_map(page, server.base_url, f"/?signalement={rid}")
     expect(page.locator("#pp-title")).to_have_text("Poubelle débordante au marché")
     page.wait_for_function(
@@ -197,7 +189,7 @@ def test_a_reload_restores_the_view_and_an_address_opens_its_report(resident, se
 
 def test_the_share_link_is_the_report_page(resident, server):
     page = resident
-    rid = create_report(server, "Arbre tombé sur le trottoir", lat=LAT + 0.0006, lon=LON)
+    rid = create_report(server, "Arbre tombé sur le trottoir", lat=LAT + 0.0006, lon=LON, contributor="e2e-author")
     open_map(page, server.base_url, f"/?signalement={rid}")
     expect(page.locator("#pp-detail")).to_have_attribute("data-state", "ready")
     page.locator("#pp-share").focus()
@@ -215,18 +207,16 @@ def test_the_share_link_is_the_report_page(resident, server):
 
 
 def test_axe_finds_no_serious_violation_on_the_report_page_and_the_suggestions(browser, server):
-    from tests.e2e.test_participation import axe_violations, new_page
-
     context, page = new_page(browser, bypass_csp=True)  # axe is injected as an inline script
     try:
-        _axe_pages(page, server, axe_violations)
+        _axe_pages(page, server, lambda *args: axe_violations(*args, serious_only=True))
     finally:
         context.close()
     page.watch.assert_quiet()
 
 
 def _axe_pages(page, server, axe_violations):
-    rid = create_report(server, "Trottoir défoncé rue Cler", lat=LAT + 0.0009, lon=LON)
+    rid = create_report(server, "Trottoir défoncé rue Cler", lat=LAT + 0.0009, lon=LON, contributor="e2e-author")
     page.goto(f"{server.base_url}/signalements/{rid}")
     expect(page.locator("#report-map")).to_have_attribute("data-ready", "true")
     assert axe_violations(page) == []
@@ -242,9 +232,7 @@ def _axe_pages(page, server, axe_violations):
 
 
 def test_the_suggestions_in_english(browser, server):
-    from tests.e2e.test_participation import new_page
-
-    rid = create_report(server, "Lampadaire éteint rue Cler", lat=LAT + 0.0015, lon=LON)
+    rid = create_report(server, "Lampadaire éteint rue Cler", lat=LAT + 0.0015, lon=LON, contributor="e2e-author")
     context, page = new_page(browser, locale="en-GB")
     try:
         open_map(page, server.base_url)

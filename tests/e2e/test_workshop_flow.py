@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, serve_app, watch_context
+from tests.e2e.helpers import axe_violations, log_in, shot
 from tests.helpers import STAFF_PASSWORD
 
 # The README's screenshots are refreshed on demand (CARTE_UPDATE_SCREENSHOTS=1), so that a test
@@ -43,13 +44,6 @@ def offline_context(browser, **options):
     return context
 
 
-def log_in(page, server: str) -> None:
-    page.goto(f"{server}/connexion")
-    page.fill("input[name=email]", EMAIL)
-    page.fill("input[name=password]", STAFF_PASSWORD)
-    page.click("form.staff-form button[type=submit]")
-
-
 def create_workshop(page, server: str, title: str, place: str, question: str) -> str:
     """Creates a workshop through its form; returns its join code."""
     page.goto(f"{server}/animation/ateliers")
@@ -59,11 +53,6 @@ def create_workshop(page, server: str, title: str, place: str, question: str) ->
     page.fill("#w-question", question)
     page.click("text=Créer l'atelier")
     return page.locator("#join-code").inner_text().strip()
-
-
-def shot(page, name: str, full_page: bool = False) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=full_page)
 
 
 def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
@@ -83,7 +72,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     first_legend = page.locator(".map-legend--choropleth").inner_text()
     first_rows = page.locator("#territory-table tbody tr").count()
     assert first_rows > 12  # territories × themes
-    shot(page, "animation-tableau-de-bord.png")
+    shot(page, "animation-tableau-de-bord.png", SHOTS)
 
     # A filter change updates the URL, the map legend and the table.
     page.check("input[name=theme][value=logement]")
@@ -115,7 +104,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     page.click("text=Créer l'atelier")
     code = page.locator("#join-code").inner_text().strip()
     assert re.fullmatch(r"[34679ACEFGHJKMNPRTWXY]{6}", code)
-    shot(page, "atelier-code-et-qr.png")
+    shot(page, "atelier-code-et-qr.png", SHOTS)
 
     # The projection view, listening.
     projection = staff.new_page()
@@ -133,7 +122,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     phone.select_option("#j-theme", "emploi-insertion")
     phone.fill("#j-title", "Pas de bus pour la zone d'activité")
     phone.fill("#j-description", "Le premier bus arrive après le début du poste.")
-    shot(phone, "atelier-participant-telephone.png", full_page=True)
+    shot(phone, "atelier-participant-telephone.png", SHOTS, full_page=True)
     phone.click("#join-form button[type=submit]")
     expect(phone.locator("#join-message")).to_contain_text("Merci")
     submitted = time.monotonic()
@@ -144,7 +133,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     expect(projection.locator("#live-ranking")).to_contain_text("Emploi")
     projection.click("#btn-compare")
     expect(projection.locator("#compare-metropole li").first).to_be_visible()
-    shot(projection, "atelier-projection.png")
+    shot(projection, "atelier-projection.png", SHOTS)
     projection.click("#btn-compare")
 
     # Close: the phone is refused with a clear message; the synthesis opens.
@@ -152,7 +141,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     page.click("#close-workshop")
     page.wait_for_url(re.compile(r"/synthese$"))
     expect(page.locator("#synthesis-count")).to_have_text("1")
-    shot(page, "atelier-synthese.png", full_page=True)
+    shot(page, "atelier-synthese.png", SHOTS, full_page=True)
     phone.fill("#j-title", "Encore une idée")
     phone.click("#join-form button[type=submit]")
     expect(phone.locator("#join-message")).to_contain_text("terminé")
@@ -181,7 +170,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
     expect(offline.locator("path.leaflet-interactive").first).to_be_attached()  # the choropleth
     expect(offline.locator("canvas.leaflet-heatmap-layer")).to_be_attached()  # the heatmap
     assert offline.locator("path.leaflet-interactive").count() >= 130
-    shot(offline, "atelier-carte-hors-ligne.png")
+    shot(offline, "atelier-carte-hors-ligne.png", SHOTS)
     assert [u for u in requested if not u.startswith("file://")] == []
     assert not offline_errors, offline_errors
     sealed.close()
@@ -193,15 +182,11 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
 
 
 def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
-    from tests.e2e.test_resident_map import AXE, axe_violations
-
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (npm ci)")
     context = offline_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, staff_server)
+        log_in(page, staff_server, EMAIL)
         page.goto(f"{staff_server}/animation")
         expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
         problems = {"dashboard": axe_violations(page)}
@@ -229,7 +214,7 @@ def test_projection_reconnects_by_itself_after_a_503(browser, staff_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, staff_server)
+        log_in(page, staff_server, EMAIL)
         code = create_workshop(page, staff_server, "Atelier panne", "Pantin", "Et si la base tombe ?")
         calls = []
 

@@ -2,7 +2,8 @@
 workshop takes an explicit second step (issue 11, "Offline and printed" / projection)."""
 from playwright.sync_api import expect
 
-from tests.e2e.test_workshop_flow import create_workshop, log_in, offline_context, staff_server  # noqa: F401
+from tests.e2e.helpers import log_in
+from tests.e2e.test_workshop_flow import EMAIL, create_workshop, offline_context, staff_server  # noqa: F401
 
 COVERED = """(sel) => {
   const box = document.querySelector('.projection__join').getBoundingClientRect();
@@ -20,7 +21,7 @@ def test_the_qr_box_never_covers_the_rankings(browser, staff_server):  # noqa: F
     context = offline_context(browser, viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
-        log_in(page, staff_server)
+        log_in(page, staff_server, EMAIL)
         code = create_workshop(page, staff_server, "Atelier projection", "Montreuil", "Qu'est-ce qui manque ici ?")
         page.goto(f"{staff_server}/atelier/{code}/projection")
         expect(page.locator("#live-count")).to_have_text("0")
@@ -43,7 +44,7 @@ def test_closing_a_workshop_asks_first_and_works_by_keyboard(browser, staff_serv
     context = offline_context(browser, viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
-        log_in(page, staff_server)
+        log_in(page, staff_server, EMAIL)
         create_workshop(page, staff_server, "Atelier à clore", "Pantin", "Qu'est-ce qui manque ici ?")
         ask = page.locator("#close-workshop-ask")
         expect(page.locator("#close-workshop")).to_be_hidden()  # one press does not close it

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,16 +20,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.helpers import free_port
 from tests.helpers import BASILIQUE_SAINT_DENIS, STAFF_PASSWORD, csrf_token_from
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(env: dict, port: int, workers: int) -> subprocess.Popen:
@@ -96,6 +90,7 @@ def two_servers(spatialite_template, data_dir, tmp_path):
                 os.killpg(process.pid, signal.SIGKILL)  # any worker left behind
             except ProcessLookupError:
                 pass
+            process.stderr.close()  # the pipe kept for wait_until_up's error message
 
 
 def test_submission_on_one_server_reaches_the_stream_of_another(two_servers):

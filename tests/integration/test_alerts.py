@@ -20,6 +20,8 @@ from carte.models.alerts import AlertDelivery, AlertSubscription
 from tests.helpers import BASILIQUE_SAINT_DENIS, csrf_token_from, report_payload
 from tests.integration.test_import import run
 
+pytestmark = pytest.mark.backends
+
 ADDRESS = "Dominique.Suit@Example.org"
 STORED = ADDRESS.lower()
 

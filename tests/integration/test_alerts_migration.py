@@ -1,6 +1,7 @@
 """Migration 0009 creates what the alert models say, and goes down and up again, on both backends."""
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -8,6 +9,8 @@ from sqlalchemy import inspect
 
 from carte.extensions import db
 from carte.storage.setup import MIGRATIONS_DIR
+
+pytestmark = pytest.mark.backends
 
 TABLES = {"alert_subscriptions", "alert_deliveries"}
 

@@ -10,6 +10,8 @@ from carte.models import Report
 from tests.conftest import empty_postgis, make_app
 from tests.helpers import SAINT_OUEN_PARIS_18_BORDER, insert_points, numbers_below, uniform_points_in_mgp
 
+pytestmark = pytest.mark.backends
+
 ENDPOINTS = [
     "/api/v1/aggregates/territories?level=commune",
     "/api/v1/aggregates/territories?level=territoire",

@@ -10,6 +10,8 @@ from carte.extensions import db
 from carte.models import Report, ReportTag
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, VERSAILLES, report_payload
 
+pytestmark = pytest.mark.backends
+
 
 def count_reports(app) -> tuple[int, int]:
     with app.app_context():

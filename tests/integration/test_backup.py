@@ -11,6 +11,8 @@ from carte.models import DataVersion, Report
 from carte.models.accounts import AuditLog
 from tests.helpers import BASILIQUE_SAINT_DENIS
 
+pytestmark = pytest.mark.backends
+
 
 def run(app, *args, **kwargs):
     return app.test_cli_runner().invoke(args=["carte", *map(str, args)], **kwargs)

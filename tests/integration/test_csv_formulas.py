@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import delete
 
 from carte.extensions import db
@@ -11,6 +12,8 @@ from carte.interop.csv_cells import FORMULA_STARTS
 from carte.models import Report
 from tests.helpers import TOUR_EIFFEL, reports_snapshot
 from tests.integration.test_import import run, write_csv
+
+pytestmark = pytest.mark.backends
 
 # What a resident may type first (tab and carriage return are trimmed by the validators).
 STARTS = ("=", "+", "-", "@", "'=", "''+")

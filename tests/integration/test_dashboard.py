@@ -1,11 +1,14 @@
 """The facilitators' dashboard and the facilitator-only options of the aggregates API."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from carte.extensions import db
 from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, login_as
+
+pytestmark = pytest.mark.backends
 
 
 def test_dashboard_needs_a_facilitator_and_lists_every_filter(app, client):

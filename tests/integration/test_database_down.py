@@ -243,6 +243,7 @@ def test_the_live_stream_ends_cleanly_when_the_database_goes_away(pg_app, server
     response.close()
 
 
+@pytest.mark.backends  # each driver names its own errors
 def test_a_genuine_database_bug_stays_a_500_with_its_traceback_logged(app, client, caplog):
     def bad_sql():
         db.session.execute(text("SELECT * FROM no_such_table"))

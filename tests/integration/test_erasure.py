@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from carte.extensions import db
@@ -14,6 +15,8 @@ from carte.models.interop import ReportContact
 from carte.models.participation import Comment, Flag, Photo, Vote
 from tests.helpers import BASILIQUE_SAINT_DENIS, csrf_token_from, jpeg_with_gps, login_as, report_payload
 from tests.integration.test_import import run
+
+pytestmark = pytest.mark.backends
 
 EMAIL = "Sacha.Secret@example.org"
 

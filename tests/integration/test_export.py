@@ -5,12 +5,15 @@ import csv
 import io
 import json
 
+import pytest
 from sqlalchemy import delete
 
 from carte.extensions import db
 from carte.interop.exporter import CREDITS, write_csv, write_geojson
 from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS, reports_snapshot, seed_export_reports
+
+pytestmark = pytest.mark.backends
 
 
 def run(app, *args):

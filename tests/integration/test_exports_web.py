@@ -12,6 +12,8 @@ from carte.extensions import db
 from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS, login_as, reports_snapshot, seed_export_reports
 
+pytestmark = pytest.mark.backends
+
 
 def test_exports_need_a_facilitator(client):
     assert client.get("/animation/exports/signalements.csv").status_code == 302

@@ -13,6 +13,8 @@ from carte.extensions import db
 from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS
 
+pytestmark = pytest.mark.backends
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 SCHEMA = etree.RelaxNG(etree.parse(str(Path(__file__).resolve().parent.parent / "data" / "atom.rng")))
 

@@ -14,6 +14,8 @@ from carte.followup.updates import post_update
 from carte.models import Report, Theme
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, insert_points, login_as
 
+pytestmark = pytest.mark.backends
+
 WHOLE_MGP = "2.1,48.7,2.7,49.0"
 
 

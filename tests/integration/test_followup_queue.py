@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import select
 
 from carte.extensions import db
@@ -13,6 +14,8 @@ from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from carte.models.followup import ReportUpdate
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, insert_points, login_as
+
+pytestmark = pytest.mark.backends
 
 SAINT_DENIS = {"lat": BASILIQUE_SAINT_DENIS[1], "lon": BASILIQUE_SAINT_DENIS[0]}
 MONTREUIL = {"lat": MAIRIE_MONTREUIL[1], "lon": MAIRIE_MONTREUIL[0]}

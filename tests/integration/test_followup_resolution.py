@@ -2,6 +2,7 @@
 « Toujours pas réglé » for its author and followers once it is fixed (on both backends)."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from carte.extensions import db
@@ -10,6 +11,8 @@ from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.followup import ReportFollow, ReportUpdate
 from tests.helpers import report_payload
+
+pytestmark = pytest.mark.backends
 
 
 def _fix(app, public_id):

@@ -8,6 +8,8 @@ from carte.followup.updates import post_update, updates_of
 from carte.models import Report
 from carte.models.participation import Vote
 
+pytestmark = pytest.mark.backends
+
 
 def _report(public_id: str) -> Report:
     return db.session.scalars(select(Report).where(Report.public_id == public_id)).one()

@@ -13,6 +13,8 @@ from carte.models.idempotency import IdempotencyKey
 from carte.models.participation import Comment
 from tests.helpers import report_payload
 
+pytestmark = pytest.mark.backends
+
 URL = "/api/v1/reports"
 
 

@@ -16,6 +16,8 @@ from carte.extensions import db
 from carte.models import Report
 from tests.helpers import BASILIQUE_SAINT_DENIS, TOUR_EIFFEL, VERSAILLES
 
+pytestmark = pytest.mark.backends
+
 ROOT = Path(__file__).resolve().parents[2]
 DANSMARUE_MAPPING = ROOT / "docs" / "examples" / "dansmarue-mapping.yaml"
 

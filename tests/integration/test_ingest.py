@@ -8,6 +8,7 @@ from datetime import UTC
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import func, select, text
 
 from carte.extensions import db
@@ -15,6 +16,8 @@ from carte.models import Report, ReportTag
 from carte.storage import bulk
 from carte.storage.versions import current
 from tests.helpers import ReportsApi, uniform_points_in_mgp
+
+pytestmark = pytest.mark.backends
 
 ROOT = Path(__file__).resolve().parents[2]
 BULK_ROWS = 1200

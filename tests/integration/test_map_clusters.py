@@ -26,7 +26,7 @@ WHOLE_MGP = (2.10, 48.70, 2.65, 49.03)
 PARIS_CENTRE = (2.25, 48.82, 2.42, 48.90)
 NEAR_EIFFEL = (2.2905, 48.8564, 2.2985, 48.8604)
 
-pytestmark = pytest.mark.config(CARTE_MAP_POINT_THRESHOLD=THRESHOLD)
+pytestmark = [pytest.mark.backends, pytest.mark.config(CARTE_MAP_POINT_THRESHOLD=THRESHOLD)]
 
 
 @pytest.fixture

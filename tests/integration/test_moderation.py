@@ -9,6 +9,8 @@ from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from tests.helpers import csrf_token_from, login_as
 
+pytestmark = pytest.mark.backends
+
 # Every protected route with the weakest role allowed and a method.
 PROTECTED = [
     ("GET", "/animation/moderation", "moderator"),

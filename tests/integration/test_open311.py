@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2, every call in JSON and XML, on every backend.
+"""Open311 GeoReport v2, every call in JSON and XML; what posts or lists requests runs on both backends.
 
 XML is parsed with a real parser and checked against the spec's element names.
 """
@@ -120,6 +120,7 @@ def test_unknown_service_definition_is_a_404_error_list(client, fmt):
     assert "service_code" in errors[0]["description"]
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_then_read_request(client, app, api_key, fmt):
     response = post(client, fmt, api_key, email="camille@example.org", first_name="Camille", last_name="Martin",
@@ -158,6 +159,7 @@ def test_post_then_read_request(client, app, api_key, fmt):
     assert abs(datetime.now(UTC) - requested) < timedelta(minutes=5)
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_with_address_string_places_the_report_in_the_named_commune(client, app, api_key, fmt):
     response = post(client, fmt, api_key, lat=None, long=None, address_string="12 rue de la République, Saint-Denis")
@@ -171,6 +173,7 @@ def test_post_with_address_string_places_the_report_in_the_named_commune(client,
         assert report.location_text == "12 rue de la République, Saint-Denis"
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     ("fields", "status", "word"),
@@ -215,6 +218,7 @@ def test_keys_are_hashed_at_rest(app, api_key):
         assert len(stored.key_hash) == 64
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
     ids = {}
@@ -254,6 +258,7 @@ def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
     assert set(listed(jurisdiction_id="grand-paris")) == set(default)
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     ("params", "status", "word"),
@@ -291,6 +296,7 @@ def test_unsupported_format_is_a_400(client):
     assert response.get_json()[0]["code"] == 400
 
 
+@pytest.mark.backends
 def test_pending_requests_are_visible_by_id_only_without_text(client, app, api_key):
     app.config["CARTE_MODERATION"] = "pre"
     request_id = post(client, "json", api_key).get_json()[0]["service_request_id"]
@@ -299,6 +305,7 @@ def test_pending_requests_are_visible_by_id_only_without_text(client, app, api_k
     assert item["status"] == "open" and item["description"] is None
 
 
+@pytest.mark.backends
 def test_at_most_1000_requests(app, client):
     from tests.helpers import insert_points
 

@@ -21,6 +21,8 @@ from carte.models.interop import ApiKey
 from carte.open311.keys import issue_key
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL
 
+pytestmark = pytest.mark.backends
+
 BASE = "/open311/v2"
 FORMATS = ["json", "xml"]
 SAINT_DENIS = "93066"

@@ -9,6 +9,8 @@ from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from carte.models.participation import Comment, Flag, Vote
 
+pytestmark = pytest.mark.backends
+
 
 def count(app, model) -> int:
     with app.app_context():

@@ -11,6 +11,8 @@ from carte.extensions import db
 from carte.models.participation import Photo
 from tests.helpers import jpeg_with_gps
 
+pytestmark = pytest.mark.backends
+
 
 def png_with_text() -> bytes:
     from PIL.PngImagePlugin import PngInfo

@@ -71,6 +71,7 @@ def test_the_page_in_english(client, reports):
     assert "No comments yet" in page or "No comment" in page
 
 
+@pytest.mark.backends
 def test_the_updates_timeline_and_the_comments(app, client, reports):
     rid = reports.create()["id"]
     client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Même chose <i>hier</i> soir."})

@@ -1,4 +1,4 @@
-"""The /a code form and the accessibility statement, on both backends."""
+"""The /a code form and the accessibility statement (page rendering: SpatiaLite only)."""
 from __future__ import annotations
 
 from carte.extensions import db

@@ -15,6 +15,8 @@ from carte.extensions import db
 from carte.models import Report
 from tests.helpers import TOUR_EIFFEL, VERSAILLES
 
+pytestmark = pytest.mark.backends
+
 EARTH_RADIUS_M = 6_371_008.8
 LON, LAT = TOUR_EIFFEL
 

@@ -17,6 +17,8 @@ from carte.models import Report, Theme
 from carte.models.accounts import AuditLog
 from tests.helpers import BASILIQUE_SAINT_DENIS, csrf_token_from, login_as
 
+pytestmark = pytest.mark.backends
+
 PLAINE_COMMUNE = "200057867"  # Saint-Denis's EPT (SIREN)
 METROPOLE = "200054781"
 

@@ -15,6 +15,8 @@ from carte.models.accounts import AuditLog
 from carte.models.participation import Comment, Flag, Photo
 from tests.helpers import csrf_token_from, jpeg_with_gps
 
+pytestmark = pytest.mark.backends
+
 TITLE = "Trottoir défoncé devant l'école"
 SECRET = "mon voisin du 3e étage"
 

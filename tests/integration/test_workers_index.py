@@ -3,6 +3,7 @@ withdrawals and deletions; read in chunks; started from a snapshot on disk."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sqlalchemy import delete, select, update
 
 from carte.extensions import db
@@ -12,6 +13,8 @@ from carte.storage import report_index
 from carte.storage.report_index import _ANONYMOUS, _COLUMNS, _INDEXED_STATUSES, ReportIndex
 from carte.storage.versions import TOKEN, bump
 from tests.helpers import insert_points, uniform_points_in_mgp
+
+pytestmark = pytest.mark.backends
 
 THEMES = ["mobilite", "logement", "environnement-nature", "sante-services"]
 

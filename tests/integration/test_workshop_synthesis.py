@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.helpers import BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL, csrf_token_from, login_as
 
 TWO_CONTRIBUTIONS = (
@@ -33,6 +35,7 @@ def run_workshop(app, client, contributions=TWO_CONTRIBUTIONS, question="Comment
     return code
 
 
+@pytest.mark.backends
 def test_synthesis_page_has_map_ranking_communes_and_quotes(app, client):
     code = run_workshop(app, client)
     page = client.get(f"/animation/ateliers/{code}/synthese").get_data(as_text=True)
@@ -51,6 +54,7 @@ def test_synthesis_pdf_is_a_pdf(app, client):
     assert response.data.startswith(b"%PDF-") and len(response.data) > 5000
 
 
+@pytest.mark.backends
 def test_synthesis_page_lists_groups_of_similar_reports(app, client):
     code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED)
     response = client.get(f"/animation/ateliers/{code}/synthese")

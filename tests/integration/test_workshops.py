@@ -77,6 +77,7 @@ def test_invalid_setup_is_refused_and_nothing_is_stored(app, client):
         assert db.session.scalar(select(func.count(Workshop.id))) == 0
 
 
+@pytest.mark.backends
 def test_participant_joins_without_account_and_reports_are_tagged(app, client, workshop_code):
     phone = app.test_client()
     page = phone.get(f"/a/{workshop_code.lower()}")
@@ -105,6 +106,7 @@ def test_unknown_code_is_a_clear_404(client):
     assert client.get("/a/XXXXXX").status_code == 404
 
 
+@pytest.mark.backends
 def test_theme_and_territory_restrictions(app, client):
     login_as(client, app, "facilitator")
     response = create(client, themes=["emploi-insertion"], territoire="200057867")  # Plaine Commune
@@ -124,6 +126,7 @@ def test_theme_and_territory_restrictions(app, client):
     assert post(phone, code, point=BASILIQUE_SAINT_DENIS).status_code == 201
 
 
+@pytest.mark.backends
 def test_closed_workshop_refuses_submissions_with_a_clear_message(app, client, workshop_code):
     page = client.get(f"/animation/ateliers/{workshop_code}")
     closed = client.post(f"/animation/ateliers/{workshop_code}/cloture",
@@ -149,6 +152,7 @@ def test_submissions_are_rate_limited_per_device_not_per_room(app, client, works
     assert count_reports(app) == 3
 
 
+@pytest.mark.backends
 def test_live_state_counts_themes_and_communes(app, client, workshop_code):
     phone = app.test_client()
     post(phone, workshop_code, point=BASILIQUE_SAINT_DENIS)
@@ -163,6 +167,7 @@ def test_live_state_counts_themes_and_communes(app, client, workshop_code):
     assert app.test_client().get(f"/api/v1/ateliers/{workshop_code}/etat").status_code == 401
 
 
+@pytest.mark.backends
 def test_comparison_puts_the_workshop_beside_the_metropolitan_ranking(app, client, workshop_code, reports):
     reports.create(theme="logement", title="Loyers trop chers")
     post(app.test_client(), workshop_code)
@@ -186,6 +191,7 @@ def read_events(chunks, wanted: int) -> list[dict]:
     return events
 
 
+@pytest.mark.backends
 def test_stream_sends_a_snapshot_then_one_after_each_submission(app, client, workshop_code):
     response = client.get(f"/atelier/{workshop_code}/flux", buffered=False)
     assert response.mimetype == "text/event-stream"

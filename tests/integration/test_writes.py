@@ -1,12 +1,15 @@
 """The write path of POST /api/v1/reports: cached themes and place names never give a wrong or failed answer."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from carte.extensions import db
 from carte.models import Report, Theme
 from carte.reports.serialize import report_json
 from carte.storage.reports import get_report
+
+pytestmark = pytest.mark.backends
 
 
 def test_the_answer_equals_the_stored_report_read_back(app, reports):

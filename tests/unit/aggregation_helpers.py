@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
-from shapely.geometry import Point, box
+from shapely.geometry import Point, shape
 
 from carte.aggregation import Places, ReportArrays
 
 THEMES = ("eclairage", "bruit", "voirie", "proprete")
+BORDER_PLACES = Path(__file__).resolve().parents[1] / "data" / "border_places.geojson"
 
 
 def twelve_territories(communes_per_territory: int = 3, population: int = 10_000) -> Places:
@@ -29,17 +31,13 @@ def twelve_territories(communes_per_territory: int = 3, population: int = 10_000
 
 
 def border_places() -> tuple[Places, list[str], list]:
-    """Two adjacent rectangles along lat 48.900: Saint-Ouen-sur-Seine (north) and Paris (south)."""
-    places = Places(
-        code=["93070", "75056"],
-        nom=["Saint-Ouen-sur-Seine", "Paris"],
-        territoire_code=["200057867", "75056"],
-        territoire_nom=["Plaine Commune", "Paris"],
-        departement=["93", "75"],
-        population=[51_000, 2_100_000],
-    )
-    polygons = [box(2.30, 48.900, 2.40, 48.93), box(2.30, 48.87, 2.40, 48.900)]
-    return places, ["93070", "75056"], polygons
+    """Two adjacent rectangles along lat 48.900: Saint-Ouen-sur-Seine (north) and Paris (south),
+    from tests/data/border_places.geojson."""
+    features = json.loads(BORDER_PLACES.read_text(encoding="utf-8"))["features"]
+    props = [f["properties"] for f in features]
+    places = Places(**{name: [p[name] for p in props] for name in
+                       ("code", "nom", "territoire_code", "territoire_nom", "departement", "population")})
+    return places, [p["code"] for p in props], [shape(f["geometry"]) for f in features]
 
 
 def commune_of_points(lat: np.ndarray, lon: np.ndarray, codes: list[str], polygons: list) -> np.ndarray:

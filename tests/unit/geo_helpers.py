@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import shape
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_DATA = REPO_ROOT / "tests" / "data"
 
 
 def mirror_dir() -> Path:
@@ -68,3 +69,11 @@ def brute_force_codes(fc: dict, lons: np.ndarray, lats: np.ndarray) -> np.ndarra
     first = np.full(len(lons), len(codes), dtype=np.int64)
     np.minimum.at(first, pi, gi)
     return np.array(codes + [None], dtype=object)[first]
+
+
+def shapes_of(case: str) -> tuple[list, list[str]]:
+    """(geometries, codes) of one case of tests/data/locate_shapes.geojson, in the file's order."""
+    features = json.loads((TEST_DATA / "locate_shapes.geojson").read_text(encoding="utf-8"))["features"]
+    chosen = [f for f in features if f["properties"]["case"] == case]
+    assert chosen, f"no shapes for {case!r}"
+    return [shape(f["geometry"]) for f in chosen], [f["properties"]["code"] for f in chosen]

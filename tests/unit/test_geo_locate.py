@@ -4,14 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import box
 
 from carte.geo import PlaceLocator
 
 try:
-    from geo_helpers import brute_force_codes, built, geometries
+    from geo_helpers import brute_force_codes, built, geometries, shapes_of
 except ImportError:  # tests/unit imported as a package
-    from tests.unit.geo_helpers import brute_force_codes, built, geometries
+    from tests.unit.geo_helpers import brute_force_codes, built, geometries, shapes_of
 
 KNOWN = [
     # (lon, lat, commune, arrondissement or None)
@@ -105,8 +104,9 @@ def test_arrondissements_exact(arrondissement_locator) -> None:
 
 
 def test_shared_border_goes_to_the_first_feature() -> None:
-    squares = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 2, 2)]
-    locator = PlaceLocator(squares, ["B", "A", "C"], cell_m=10_000)
+    squares, codes = shapes_of("shared-border")
+    assert codes == ["B", "A", "C"]
+    locator = PlaceLocator(squares, codes, cell_m=10_000)
     assert locator.locate(1.0, 0.5) == "B"  # on the B|A edge: B comes first
     assert locator.locate(1.5, 1.0) == "A"  # on the A|C edge
     assert locator.locate(1.0, 1.0) == "B"  # the corner shared by all three
@@ -117,7 +117,7 @@ def test_shared_border_goes_to_the_first_feature() -> None:
 
 def test_large_extent_gets_a_bounded_grid() -> None:
     """Squares of 1 degree with the default 40 m cells would need 100 million cells."""
-    locator = PlaceLocator([box(0, 0, 5, 5), box(5, 0, 10, 5)], ["west", "east"])
+    locator = PlaceLocator(*shapes_of("large-extent"))
     assert locator.stats.nx * locator.stats.ny <= 1_100_000
     rng = np.random.default_rng(5)
     lons, lats = rng.uniform(-1, 11, 10_000), rng.uniform(-1, 6, 10_000)
@@ -126,7 +126,7 @@ def test_large_extent_gets_a_bounded_grid() -> None:
 
 
 def test_overlapping_input_first_feature_wins() -> None:
-    locator = PlaceLocator([box(0, 0, 2, 2), box(1, 1, 3, 3)], ["first", "second"], cell_m=5_000)
+    locator = PlaceLocator(*shapes_of("overlapping"), cell_m=5_000)
     lons = np.array([1.5, 2.5, 0.5, 3.5])
     lats = np.array([1.5, 2.5, 0.5, 3.5])
     assert list(locator.locate_many(lons, lats)) == ["first", "second", "first", None]
@@ -142,9 +142,9 @@ def test_outside_and_invalid_input(commune_locator) -> None:
 
 
 def test_holes_are_outside() -> None:
-    ring = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], holes=[[(1, 1), (3, 1), (3, 3), (1, 3)]])
-    inner = box(1.5, 1.5, 2.5, 2.5)
-    locator = PlaceLocator([ring, inner], ["ring", "inner"], cell_m=20_000)
+    shapes, codes = shapes_of("holes")
+    assert codes == ["ring", "inner"] and len(shapes[0].interiors) == 1
+    locator = PlaceLocator(shapes, codes, cell_m=20_000)
     lons = np.array([0.5, 1.2, 2.0, 3.5])
     lats = np.array([0.5, 1.2, 2.0, 3.5])
     assert list(locator.locate_many(lons, lats)) == ["ring", None, "inner", "ring"]

@@ -1,0 +1,104 @@
+"""Steps the e2e modules share, written once: offline pages, logging in, axe-core, screenshots,
+reports made on the server's side, free ports. Fixtures stay in conftest.py."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, watch_context
+from tests.helpers import STAFF_PASSWORD
+
+# axe-core as `make setup` copies it, or straight from node_modules.
+AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+WCAG_21 = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def new_page(browser, *, timeout: int = 10_000, **options):
+    """(context, page) in a browser context of its own that stays offline (see `watch_context`);
+    `page.watch` holds what the page did. Close the context, then call `page.watch.assert_quiet()`."""
+    options = {"viewport": {"width": 1280, "height": 800}, "locale": "fr-FR", **options}
+    context = browser.new_context(**options)
+    watch = watch_context(context)
+    page = context.new_page()
+    page.watch = watch
+    page.set_default_timeout(timeout)
+    return context, page
+
+
+def log_in(page, base_url: str, email: str, password: str = STAFF_PASSWORD, next_path: str | None = None) -> None:
+    """Through the real login form; waits until the staff page (`next_path`, or any page but the form) opens."""
+    page.goto(f"{base_url}/connexion" + (f"?next={next_path}" if next_path else ""))
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("form.staff-form button[type=submit]").click()
+    if next_path:
+        page.wait_for_url(f"**{next_path}")
+    else:
+        page.wait_for_url(lambda url: "/connexion" not in url)
+
+
+def axe_file() -> Path:
+    found = next((path for path in AXE_FILES if path.exists()), None)
+    if found is None:
+        pytest.fail("axe-core is missing: run `make setup` (npm ci)")
+    return found
+
+
+def axe_violations(page, context: str | None = None, *, tags=WCAG_21, serious_only: bool = False) -> list[dict]:
+    """axe-core's violations on the page (or inside the `context` selector). The script is injected,
+    so the page's context must bypass the CSP or the page must allow it (the staff pages do)."""
+    page.add_script_tag(path=str(axe_file()))
+    return page.evaluate(
+        """async ([context, tags, seriousOnly]) => {
+            const result = await window.axe.run(context || document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations
+                .filter((v) => !seriousOnly || v.impact === 'serious' || v.impact === 'critical')
+                .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                              targets: v.nodes.slice(0, 5).map((n) => n.target.join(' '))}));
+        }""",
+        [context, list(tags), serious_only],
+    )
+
+
+def shot(page, name: str, folder: Path = ARTIFACTS, full_page: bool = False) -> None:
+    """A screenshot kept for the people who read the run (test-artifacts/ unless told otherwise)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=full_page)
+
+
+def create_report(app, title: str, *, contributor: str = "e2e", pending: bool = False, **payload) -> str:
+    """A report stored on the server's side (the use case the API calls), for a page to show; its public id."""
+    from carte.extensions import db
+    from carte.geo.atlas import get_atlas
+    from carte.reports.service import create_report as create
+    from tests.helpers import report_payload
+
+    with app.app_context():
+        report = create(db.session, get_atlas(app), report_payload(title=title, tags=[], **payload),
+                        contributor=contributor, premoderation=pending)
+        return report.public_id
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def open_report_from_list(page, base_url: str, title: str) -> None:
+    """The keyboard way into a report: the list of the reports in view."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    page.locator("#list-toggle").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-title")).to_be_focused()
+    item = page.locator("#pp-list-items button", has_text=title)
+    item.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#pp-title")).to_have_text(title)
+    expect(page.locator("#pp-detail")).to_have_attribute("data-state", "ready")
