@@ -1,4 +1,5 @@
 """Configuration classes, read from the environment (microblog style)."""
+
 from __future__ import annotations
 
 import os
@@ -18,17 +19,13 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     # True in production: create_app refuses to start on a missing or public SECRET_KEY.
     CARTE_REQUIRE_SECRET_KEY = False
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'carte.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'carte.sqlite'}")
     # Folder of a local mirror of the official sources (same layout as ../shared/data);
     # unset means "download from the official URLs".
     CARTE_SOURCES = os.environ.get("CARTE_SOURCES") or None
     CARTE_DATA_DIR = os.environ.get("CARTE_DATA_DIR", str(BASE_DIR / "data"))
     # Empty string: no tile layer at all (offline workshops).
-    CARTE_TILE_URL = os.environ.get(
-        "CARTE_TILE_URL", "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
-    )
+    CARTE_TILE_URL = os.environ.get("CARTE_TILE_URL", "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png")
     CARTE_TILE_ATTRIBUTION = os.environ.get(
         "CARTE_TILE_ATTRIBUTION",
         "© contributeurs OpenStreetMap, tuiles OpenStreetMap France",

@@ -18,6 +18,7 @@ Logging: gunicorn's master and workers write through Carte's one handler and for
 (`carte.logging_setup`); its own access log stays off, since `carte.request` writes one line per
 request with the request id.
 """
+
 import gc
 import os
 
@@ -48,8 +49,10 @@ def _warm(app, log) -> None:
             service = app.extensions["carte_aggregates"]
             service.warm(db.session)
             log.info(
-                "report index: %d reports from the %s in %.2f s", len(service.index),
-                service.index.loaded_from, time.perf_counter() - started,
+                "report index: %d reports from the %s in %.2f s",
+                len(service.index),
+                service.index.loaded_from,
+                time.perf_counter() - started,
             )
         except Exception as exc:  # noqa: BLE001 - a worker will load it on its first request
             log.warning("report index not loaded at start-up (%s); loaded on first use", exc)

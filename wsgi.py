@@ -1,4 +1,5 @@
 """Entry point for `flask --app wsgi` and gunicorn (`gunicorn wsgi:app`)."""
+
 import os
 
 from carte import create_app

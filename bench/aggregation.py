@@ -10,6 +10,7 @@ The naive figures read the filtered rows from SQL on every call and feed the sam
 aggregation functions: the ratio shows what the in-memory report index buys.
 Results go to BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,13 +34,40 @@ from carte.reports.filters import ReportFilter  # noqa: E402
 from carte.storage.reports import apply_filter  # noqa: E402
 from carte.web.aggregates import service  # noqa: E402
 
-GOALS_MS = {"territories": 100, "shared-needs": 200, "hotspots": 1000, "issue-groups": 1000, "heatmap": None,
-            "similar-places": 200, "passerelles": 300}
+GOALS_MS = {
+    "territories": 100,
+    "shared-needs": 200,
+    "hotspots": 1000,
+    "issue-groups": 1000,
+    "heatmap": None,
+    "similar-places": 200,
+    "passerelles": 300,
+}
 THEMES = ["mobilite", "logement", "espaces-publics-proprete", "environnement-nature", "sante-services"]
 TERRITOIRES = ["75056", "200057867", "200057875", "200057941", "200058014"]
 DEPARTEMENTS = ["75", "92", "93", "94"]
-COMMUNES = ["93048", "94080", "92012", "93066", "94028", "92050", "93070", "94081", "92040", "93001",
-            "94068", "92026", "93008", "94017", "92004", "93055", "94046", "92062", "93064", "94052"]
+COMMUNES = [
+    "93048",
+    "94080",
+    "92012",
+    "93066",
+    "94028",
+    "92050",
+    "93070",
+    "94081",
+    "92040",
+    "93001",
+    "94068",
+    "92026",
+    "93008",
+    "94017",
+    "92004",
+    "93055",
+    "94046",
+    "92062",
+    "93064",
+    "94052",
+]
 
 
 def varied_filters() -> list[dict]:
@@ -82,7 +110,9 @@ def ensure_data(db_path: Path, n: int, seed: int) -> None:
     subprocess.run([*flask, "carte", "load-places"], cwd=ROOT, env=env, check=True)
     subprocess.run([*flask, "carte", "seed", "--no-demo"], cwd=ROOT, env=env, check=True)
     print(f"Generating {n - have} synthetic reports in {db_path} (one-off)...", flush=True)
-    subprocess.run([*flask, "carte", "generate", "--n", str(n - have), "--seed", str(seed)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [*flask, "carte", "generate", "--n", str(n - have), "--seed", str(seed)], cwd=ROOT, env=env, check=True
+    )
 
 
 def naive(name: str, flt: ReportFilter, query: dict):
@@ -94,8 +124,10 @@ def naive(name: str, flt: ReportFilter, query: dict):
         ).all()
         cols = list(zip(*rows)) if rows else [(), (), ()]
         table = aggregation.CountTable(
-            commune=np.asarray(cols[0], dtype=object), theme=np.asarray(cols[1], dtype=object),
-            count=np.ones(len(rows), dtype=np.int64), themes=tuple(sorted(set(cols[1]))),
+            commune=np.asarray(cols[0], dtype=object),
+            theme=np.asarray(cols[1], dtype=object),
+            count=np.ones(len(rows), dtype=np.int64),
+            themes=tuple(sorted(set(cols[1]))),
             contributor=np.asarray([c or "" for c in cols[2]], dtype=object),
         )
         if name == "territories":
@@ -112,7 +144,9 @@ def naive(name: str, flt: ReportFilter, query: dict):
         theme = flt.themes[0] if flt.themes else THEMES[0]
         mask = np.asarray([r[1] == theme for r in rows], dtype=bool)
         study = aggregation.StudyArea.from_cells(cells, resolution=8)
-        return aggregation.hotspots(cells[mask], None, study, theme=theme, cell_places=agg.cell_places, places=agg.places)
+        return aggregation.hotspots(
+            cells[mask], None, study, theme=theme, cell_places=agg.cell_places, places=agg.places
+        )
     return None  # issue groups already read their rows from SQL
 
 
@@ -140,10 +174,14 @@ def main() -> None:
         for level in ("commune", "territoire", "departement"):
             agg.territories(db.session, ReportFilter(), level)
         warm_s = time.perf_counter() - started
-    print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · Python {platform.python_version()}")
+    print(
+        f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · Python {platform.python_version()}"
+    )
     print(f"load average at start: {os.getloadavg()}")
-    print(f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.1f} s, "
-          f"distinct-contributor orders built in {warm_s:.1f} s (once per process)")
+    print(
+        f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.1f} s, "
+        f"distinct-contributor orders built in {warm_s:.1f} s (once per process)"
+    )
     print(f"Naive figures over the first {args.naive_filters} filters (each call scans SQL).")
 
     filters = varied_filters()
@@ -151,11 +189,19 @@ def main() -> None:
         "territories": [{**q, "level": ["commune", "territoire", "departement"][i % 3]} for i, q in enumerate(filters)],
         "shared-needs": filters,
         "hotspots": [{**q, "theme": THEMES[i % len(THEMES)]} for i, q in enumerate(filters)],
-        "issue-groups": [{**{k: v for k, v in q.items() if k not in ("territoire", "departement")}, "commune": COMMUNES[i]}
-                         for i, q in enumerate(filters)],
+        "issue-groups": [
+            {**{k: v for k, v in q.items() if k not in ("territoire", "departement")}, "commune": COMMUNES[i]}
+            for i, q in enumerate(filters)
+        ],
         "heatmap": [{**q, "zoom": 10 + i % 4} for i, q in enumerate(filters)],
-        "similar-places": [{**{k: v for k, v in q.items() if k not in ("territoire", "departement")},
-                            "code": COMMUNES[i], "level": "commune"} for i, q in enumerate(filters)],
+        "similar-places": [
+            {
+                **{k: v for k, v in q.items() if k not in ("territoire", "departement")},
+                "code": COMMUNES[i],
+                "level": "commune",
+            }
+            for i, q in enumerate(filters)
+        ],
         "passerelles": [{**q, "level": ["commune", "territoire"][i % 2]} for i, q in enumerate(filters)],
     }
     print(f"\n{'endpoint':<14}{'p50 ms':>9}{'p95 ms':>9}{'naive p50':>11}{'naive p95':>11}{'ratio p95':>11}  goal")

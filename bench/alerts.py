@@ -9,6 +9,7 @@ report followers with one update each, all confirmed with their last digest a da
 `send_due` runs twice: the figures are the first run's messages per second, and the second run's
 time and count (it must send nothing). Prints the load average beside them: the machine is shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,12 +69,22 @@ def main() -> None:
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    app = create_app("config.Config", {"SQLALCHEMY_DATABASE_URI": url, "CARTE_SMTP_URL": f"smtp://127.0.0.1:{port}",
-                                       "CARTE_PUBLIC_URL": "http://carte.bench", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        "config.Config",
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "CARTE_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "CARTE_PUBLIC_URL": "http://carte.bench",
+            "RATELIMIT_ENABLED": False,
+        },
+    )
     if args.postgis:
         from sqlalchemy import text
+
         with app.app_context():
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
+            db.session.execute(
+                text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis")
+            )
             db.session.commit()
     prepare_database(app)
     rng = random.Random(7)
@@ -86,11 +97,17 @@ def main() -> None:
         for i in range(args.reports):
             c = communes[i % len(communes)]
             lon, lat = c.get("rep_point", (2.35, 48.86))
-            payload = report_payload(title=f"Signalement de banc {i}", theme=themes[i % 3], lon=lon + rng.uniform(-0.002, 0.002),
-                                     lat=lat + rng.uniform(-0.002, 0.002), tags=[])
+            payload = report_payload(
+                title=f"Signalement de banc {i}",
+                theme=themes[i % 3],
+                lon=lon + rng.uniform(-0.002, 0.002),
+                lat=lat + rng.uniform(-0.002, 0.002),
+                tags=[],
+            )
             report_ids.append(create_report(db.session, atlas, payload, contributor=f"bench{i % 50}").id)
         print(f"{args.reports} reports in {time.perf_counter() - started:.1f} s")
         from carte.models import Report
+
         now = datetime.now(UTC)
         for i in range(args.areas):
             c = communes[i % len(communes)]
@@ -110,8 +127,14 @@ def main() -> None:
             sub = subscribe(db.session, f"suivi{i}@bench.example", Target("report", report=report), "fr")
             confirm(db.session, sub)
         for report_id in {report_ids[i % len(report_ids)] for i in range(args.followers)}:
-            post_update(db.session, db.session.get(Report, report_id), progress="acknowledged", text="Vu.",
-                        body_code=None, author_kind="system")
+            post_update(
+                db.session,
+                db.session.get(Report, report_id),
+                progress="acknowledged",
+                text="Vu.",
+                body_code=None,
+                author_kind="system",
+            )
         runs = []
         with app.test_request_context("/", base_url="http://carte.bench"):
             for _ in range(2):
@@ -119,12 +142,16 @@ def main() -> None:
                 started = time.perf_counter()
                 with Mailer(parse_smtp_url(app.config["CARTE_SMTP_URL"])) as mailer:
                     summary = send_due(db.session, mailer)
-                runs.append((time.perf_counter() - started, len(summary.sent), len(summary.failed), handler.count - before))
+                runs.append(
+                    (time.perf_counter() - started, len(summary.sent), len(summary.failed), handler.count - before)
+                )
     controller.stop()
     backend = "PostGIS" if args.postgis else "SpatiaLite"
     (t1, sent1, failed1, received1), (t2, sent2, failed2, received2) = runs
     print(f"backend {backend}; {args.reports} reports, {args.areas} areas, {args.followers} followers")
-    print(f"first run: {sent1} messages sent ({received1} received, {failed1} failed) in {t1:.2f} s = {sent1 / t1:.0f} messages/s")
+    print(
+        f"first run: {sent1} messages sent ({received1} received, {failed1} failed) in {t1:.2f} s = {sent1 / t1:.0f} messages/s"
+    )
     print(f"second run: {sent2} sent ({received2} received) in {t2:.2f} s")
     print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 

@@ -11,6 +11,7 @@ filter state: the browser sends them in parallel, so this is an upper bound on t
 time a change costs; "map + tables + charts" leaves out the issue groups, which the page
 draws when they arrive, after the rest. The goal is 300 ms at p95. Results go to BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,9 @@ def login(app, client) -> None:
         if db.session.scalar(select(User).where(User.email == email)) is None:
             create_user(db.session, email, PASSWORD, "facilitator")
     page = client.get("/connexion").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
     response = client.post("/connexion", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)})
     assert response.status_code == 302, "login failed"
 
@@ -103,11 +106,17 @@ def main() -> None:
         per_change.append(change)
         first_paint.append(change - times["issue-groups (one commune)"][-1])
 
-    print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
-          f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f} at the end of the run")
-    print(f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.2f} s (once per process)")
-    print(f"20 varied filters (themes {', '.join(THEMES[:2])}…, territories, départements, dates, tags, statuses), "
-          "exact figures, cache cleared before each call.\n")
+    print(
+        f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
+        f"Python {platform.python_version()} · load average {os.getloadavg()[0]:.1f} at the end of the run"
+    )
+    print(
+        f"SpatiaLite database {db_path.name}: {total:,} reports; report index loaded in {load_s:.2f} s (once per process)"
+    )
+    print(
+        f"20 varied filters (themes {', '.join(THEMES[:2])}…, territories, départements, dates, tags, statuses), "
+        "exact figures, cache cleared before each call.\n"
+    )
     print(f"{'endpoint':<30}{'p50 ms':>9}{'p95 ms':>9}")
     for name, values in times.items():
         print(f"{name:<30}{percentile(values, 50):>9.1f}{percentile(values, 95):>9.1f}")

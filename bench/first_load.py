@@ -8,6 +8,7 @@ the bytes that crossed the wire (headers plus encoded body, from `request.sizes(
 the same browser context shows which requests still reach the server (counted by the server itself):
 versioned static files should not. Prints the figures with the load average; asserts nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,9 @@ def main() -> None:
     from carte.storage.setup import prepare_database
 
     tmp = Path(tempfile.mkdtemp(prefix="carte-first-load-"))
-    app = create_app("config.Config", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/first.sqlite",
-                                       "CARTE_TILE_URL": ""})
+    app = create_app(
+        "config.Config", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/first.sqlite", "CARTE_TILE_URL": ""}
+    )
     prepare_database(app, seed_demo=True)
     hits: Counter = Counter()
     inner = app.wsgi_app
@@ -67,13 +69,17 @@ def main() -> None:
                 print(f"  {body:>9,} B decoded  {wire:>9,} B transferred  {encoding:>5}  {url[:90]}")
             decoded = sum(r[1] for r in rows)
             transferred = sum(r[2] for r in rows)
-            print(f"first visit: {len(rows)} answers, {decoded:,} B decoded, {transferred:,} B transferred "
-                  f"({transferred / 1024:.0f} KiB)")
+            print(
+                f"first visit: {len(rows)} answers, {decoded:,} B decoded, {transferred:,} B transferred "
+                f"({transferred / 1024:.0f} KiB)"
+            )
             hits.clear()
             page.goto(base + "/", wait_until="networkidle")
             static = sorted(path for path in hits if path.startswith("/static/"))
-            print(f"second visit: {sum(hits.values())} requests reached the server, {len(static)} of them "
-                  f"static files {static[:5]}; others: {sorted(set(hits) - set(static))}")
+            print(
+                f"second visit: {sum(hits.values())} requests reached the server, {len(static)} of them "
+                f"static files {static[:5]}; others: {sorted(set(hits) - set(static))}"
+            )
             browser.close()
     finally:
         server.shutdown()

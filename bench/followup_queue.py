@@ -11,6 +11,7 @@ the load average. Cases: an agent of a commune (Saint-Denis), of Paris (the larg
 territory (Plaine Commune, with « mobilité » routed to territories), a moderator over every body,
 and the same with filters (progress, text search, a page far down), then the CSV of Saint-Denis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,10 +65,15 @@ def main() -> None:
     parser.add_argument("--sqlite", required=True)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    app = create_app("config.Config", {
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{args.sqlite}", "WTF_CSRF_ENABLED": True,
-        "CARTE_LOGIN_RATE_LIMIT": "1000/minute", "SECRET_KEY": "banc d'essai",
-    })
+    app = create_app(
+        "config.Config",
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{args.sqlite}",
+            "WTF_CSRF_ENABLED": True,
+            "CARTE_LOGIN_RATE_LIMIT": "1000/minute",
+            "SECRET_KEY": "banc d'essai",
+        },
+    )
     with app.app_context():
         from carte.geo.atlas import get_atlas
 

@@ -5,6 +5,7 @@ Run from the repository root:
 Default: a scratch SpatiaLite file in /tmp. For PostGIS, pass an empty database with the postgis
 extension, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/carte_bench. Results go to BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,17 @@ def main() -> None:
 
     mapping = load_mapping(ROOT / "docs" / "examples" / "dansmarue-mapping.yaml")
     with app.app_context():
-        print(f"python {platform.python_version()}, {os.cpu_count()} CPU(s), {platform.machine()}, "
-              f"backend {db.engine.dialect.name}")
+        print(
+            f"python {platform.python_version()}, {os.cpu_count()} CPU(s), {platform.machine()}, "
+            f"backend {db.engine.dialect.name}"
+        )
         atlas, polygons = get_atlas(app), _arrondissement_polygons()
         rejects = Path(tempfile.mkdtemp()) / "rejects.csv"
         for attempt in ("first import", "second import"):
             started = time.perf_counter()
-            summary = import_file(db.session, atlas, source, mapping, "dansmarue-paris",
-                                  arrondissements=polygons, rejects_path=rejects)
+            summary = import_file(
+                db.session, atlas, source, mapping, "dansmarue-paris", arrondissements=polygons, rejects_path=rejects
+            )
             elapsed = time.perf_counter() - started
             print(f"{attempt}: {elapsed:.1f} s, {summary.read / elapsed:,.0f} rows/s")
             for line in summary.lines():

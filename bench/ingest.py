@@ -14,6 +14,7 @@ For each backend, in the same run:
   import` runs: reading, checking, locating each point, writing).
 Each figure is printed with os.getloadavg(); ratios are to raw in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,10 +88,14 @@ def create_raw_table(app) -> None:
                 s.execute(text("DROP TABLE reports_raw"))
             ddl = s.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reports'"))
             s.execute(text(ddl.replace("CREATE TABLE reports", "CREATE TABLE reports_raw", 1)))
-            for (sql,) in s.execute(text(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL"
-            )).all():
-                s.execute(text(sql.replace(" ON reports ", " ON reports_raw ").replace("INDEX ix_reports", "INDEX ixr_reports")))
+            for (sql,) in s.execute(
+                text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL")
+            ).all():
+                s.execute(
+                    text(
+                        sql.replace(" ON reports ", " ON reports_raw ").replace("INDEX ix_reports", "INDEX ixr_reports")
+                    )
+                )
             s.execute(text("SELECT RecoverGeometryColumn('reports_raw', 'geom', 4326, 'POINT', 'XY')"))
             s.execute(text("SELECT CreateSpatialIndex('reports_raw', 'geom')"))
         s.commit()
@@ -105,8 +110,9 @@ def raw_insert(app, data: dict) -> float:
         chunks = []
         for part in bulk._chunks(n, bulk.CHUNK):
             size = part.stop - part.start
-            names, values = bulk.chunk_columns(data, part, theme_ids, dialect, source="import", source_name="raw",
-                                               is_demo=True, revision=1)
+            names, values = bulk.chunk_columns(
+                data, part, theme_ids, dialect, source="import", source_name="raw", is_demo=True, revision=1
+            )
             values = [v if isinstance(v, list) else list(repeat(v, size)) for v in values]
             lon, lat = data["lon"][part].tolist(), data["lat"][part].tolist()
             if dialect.name == "postgresql":
@@ -120,15 +126,18 @@ def raw_insert(app, data: dict) -> float:
         started = time.perf_counter()
         if dialect.name == "postgresql":
             for rows in chunks:
-                with driver.cursor() as cursor, cursor.copy(
-                    f"COPY reports_raw ({', '.join(['id', *names, 'geom'])}) FROM STDIN"
-                ) as copy:
+                with (
+                    driver.cursor() as cursor,
+                    cursor.copy(f"COPY reports_raw ({', '.join(['id', *names, 'geom'])}) FROM STDIN") as copy,
+                ):
                     for row in rows:
                         copy.write_row(row)
                 driver.commit()
         else:
-            sql = (f"INSERT INTO reports_raw ({', '.join([*names, 'geom'])}) "
-                   f"VALUES ({', '.join('?' * len(names))}, MakePoint(?, ?, 4326))")
+            sql = (
+                f"INSERT INTO reports_raw ({', '.join([*names, 'geom'])}) "
+                f"VALUES ({', '.join('?' * len(names))}, MakePoint(?, ?, 4326))"
+            )
             for rows in chunks:
                 driver.execute("BEGIN")
                 driver.executemany(sql, rows)
@@ -150,8 +159,17 @@ def write_csv(data: dict, path: Path) -> None:
         out = csv.writer(fp)
         out.writerow(["id", "theme", "title", "date", "lat", "lon", "tags"])
         for i in range(len(data["lon"])):
-            out.writerow([i, data["theme"][i], data["title"][i], data["created_at"][i].isoformat(),
-                          repr(float(data["lat"][i])), repr(float(data["lon"][i])), "|".join(data["tags"][i])])
+            out.writerow(
+                [
+                    i,
+                    data["theme"][i],
+                    data["title"][i],
+                    data["created_at"][i].isoformat(),
+                    repr(float(data["lat"][i])),
+                    repr(float(data["lon"][i])),
+                    "|".join(data["tags"][i]),
+                ]
+            )
 
 
 def file_import(app, path: Path) -> float:
@@ -181,13 +199,18 @@ def bench_backend(name: str, url: str, data: dict, csv_path: Path, n: int) -> No
     raw = raw_insert(app, data)
     print(f"{name:10s} raw insert      {n / raw:9.0f} rows/s  ({raw:6.1f} s)  1.00 x raw   {load()}", flush=True)
     results = {}
-    for label, run in (("generate", lambda: generate_insert(app, data)), ("import", lambda: file_import(app, csv_path))):
+    for label, run in (
+        ("generate", lambda: generate_insert(app, data)),
+        ("import", lambda: file_import(app, csv_path)),
+    ):
         empty_reports(app)
         seconds = run()
         assert count(app) == n
         results[label] = seconds
-        print(f"{name:10s} {label:15s} {n / seconds:9.0f} rows/s  ({seconds:6.1f} s)  {raw / seconds:4.2f} x raw   {load()}",
-              flush=True)
+        print(
+            f"{name:10s} {label:15s} {n / seconds:9.0f} rows/s  ({seconds:6.1f} s)  {raw / seconds:4.2f} x raw   {load()}",
+            flush=True,
+        )
     if name == "spatialite":  # the same generate with the indexes kept, to justify the rebuild threshold
         empty_reports(app)
         threshold, bulk.SQLITE_REBUILD_MIN_ROWS = bulk.SQLITE_REBUILD_MIN_ROWS, n + 1
@@ -195,8 +218,11 @@ def bench_backend(name: str, url: str, data: dict, csv_path: Path, n: int) -> No
             seconds = generate_insert(app, data)
         finally:
             bulk.SQLITE_REBUILD_MIN_ROWS = threshold
-        print(f"{name:10s} {'generate, idx kept':15s} {n / seconds:9.0f} rows/s  ({seconds:6.1f} s)  "
-              f"{raw / seconds:4.2f} x raw   {load()}", flush=True)
+        print(
+            f"{name:10s} {'generate, idx kept':15s} {n / seconds:9.0f} rows/s  ({seconds:6.1f} s)  "
+            f"{raw / seconds:4.2f} x raw   {load()}",
+            flush=True,
+        )
     with app.app_context():
         db.session.execute(text("DROP TABLE IF EXISTS reports_raw")) if name == "postgis" else None
         db.session.commit()
@@ -224,7 +250,9 @@ def main() -> None:
             started = time.perf_counter()
             data = vars(generate(get_atlas(app), args.n, args.seed))
             generated = time.perf_counter() - started
-        print(f"generation (carte.synthetic, not insertion) {args.n / generated:9.0f} rows/s  ({generated:6.1f} s)  {load()}")
+        print(
+            f"generation (carte.synthetic, not insertion) {args.n / generated:9.0f} rows/s  ({generated:6.1f} s)  {load()}"
+        )
         csv_path = work / "bench.csv"
         write_csv(data, csv_path)
         if not args.skip_sqlite:

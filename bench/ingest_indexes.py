@@ -4,6 +4,7 @@ Run from the repository root: .venv/bin/python bench/ingest_indexes.py [--n 1000
 Both variants load the same synthetic rows into a fresh copy of one prepared empty database,
 alternating, twice; each line carries os.getloadavg(). This justifies bulk.SQLITE_REBUILD_MIN_ROWS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,10 +48,15 @@ def main() -> None:
                 bulk.SQLITE_REBUILD_MIN_ROWS = 50_000 if mode == "rebuild" else args.n + 1
                 stats = bulk.LoadStats()
                 with app.app_context():
-                    bulk.insert_reports(db.session, data, source="import", source_name="bench", is_demo=True, stats=stats)
+                    bulk.insert_reports(
+                        db.session, data, source="import", source_name="bench", is_demo=True, stats=stats
+                    )
                     db.engine.dispose()
-                print(f"indexes {mode:8s} {stats.rows_per_second:7.0f} rows/s ({stats.seconds:5.1f} s)  "
-                      "load %.2f %.2f %.2f" % os.getloadavg(), flush=True)
+                print(
+                    f"indexes {mode:8s} {stats.rows_per_second:7.0f} rows/s ({stats.seconds:5.1f} s)  "
+                    "load %.2f %.2f %.2f" % os.getloadavg(),
+                    flush=True,
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

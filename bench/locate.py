@@ -4,6 +4,7 @@ Run from the repository root:  .venv/bin/python bench/locate.py [--points N] [--
 Communes come from data/communes.geojson when present, otherwise they are built from the data
 mirror named by CARTE_SOURCES (default ../shared/data). Results go to BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,14 +55,18 @@ def main() -> None:
 
     communes, origin = load_communes(args.from_sources)
     geoms = np.array([shape(f["geometry"]) for f in communes["features"]], dtype=object)
-    print(f"python {platform.python_version()}, numpy {np.__version__}, shapely {shapely.__version__}, "
-          f"{os.cpu_count()} CPU(s), {platform.processor() or platform.machine()}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, shapely {shapely.__version__}, "
+        f"{os.cpu_count()} CPU(s), {platform.processor() or platform.machine()}"
+    )
     print(f"communes: {len(geoms)} ({origin}), {shapely.get_num_coordinates(geoms).sum()} vertices")
 
     build_s, locator = best_of(3, lambda: PlaceLocator.from_features(communes, cell_m=args.cell_m))
     stats = locator.stats
-    print(f"grid build: {build_s:.3f} s (best of 3), {stats.nx}x{stats.ny} cells of {stats.cell_m:.0f} m, "
-          f"{stats.boundary_cells} border cells ({stats.boundary_cells / (stats.nx * stats.ny):.1%})")
+    print(
+        f"grid build: {build_s:.3f} s (best of 3), {stats.nx}x{stats.ny} cells of {stats.cell_m:.0f} m, "
+        f"{stats.boundary_cells} border cells ({stats.boundary_cells / (stats.nx * stats.ny):.1%})"
+    )
 
     rng = np.random.default_rng(args.seed)
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
@@ -70,8 +75,10 @@ def main() -> None:
 
     grid_s, codes = best_of(args.repeat, lambda: locator.locate_many(lons, lats))
     inside = float(np.mean(codes != None))  # noqa: E711 (elementwise)
-    print(f"PlaceLocator.locate_many: {args.points / grid_s:,.0f} points/s "
-          f"({grid_s * 1000:.1f} ms for {args.points:,}, best of {args.repeat}); inside the MGP: {inside:.1%}")
+    print(
+        f"PlaceLocator.locate_many: {args.points / grid_s:,.0f} points/s "
+        f"({grid_s * 1000:.1f} ms for {args.points:,}, best of {args.repeat}); inside the MGP: {inside:.1%}"
+    )
 
     single = 20_000
     single_s, _ = best_of(1, lambda: [locator.locate(x, y) for x, y in zip(lons[:single], lats[:single])])
@@ -86,8 +93,7 @@ def main() -> None:
         return first
 
     tree_s, first = best_of(1, strtree_codes)
-    print(f"plain STRtree query (points + query + first match): {args.points / tree_s:,.0f} points/s "
-          f"({tree_s:.2f} s)")
+    print(f"plain STRtree query (points + query + first match): {args.points / tree_s:,.0f} points/s ({tree_s:.2f} s)")
     same = np.array_equal(locator.locate_indices(lons, lats), np.where(first == len(geoms), -1, first))
     print(f"identical answers: {same}; speed-up: {tree_s / grid_s:.0f}x")
     if not same:

@@ -15,6 +15,7 @@ in the same run, in three ways, through the Flask test client (server time, no n
     same way. It takes seconds a view on SQLite, so only `--old-views` views run it there.
 Prints p50/p95/max in ms and the gzip size (level 6) of each answer, with the load average.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -100,8 +101,10 @@ def run(url: str, views: int, old_views: int, seed: int, analyse: bool) -> None:
     picks = [sample[i] for i in rng.integers(0, len(sample), views)]
     zooms = rng.integers(10, 18, views).tolist()
     boxes = [view_bbox(lon, lat, z) for (lon, lat), z in zip(picks, zooms)]
-    print(f"\n== {backend}: {n:,} reports, {views} views (zoom 10–17), threshold "
-          f"{app.config['CARTE_MAP_POINT_THRESHOLD']}; load average {os.getloadavg()}")
+    print(
+        f"\n== {backend}: {n:,} reports, {views} views (zoom 10–17), threshold "
+        f"{app.config['CARTE_MAP_POINT_THRESHOLD']}; load average {os.getloadavg()}"
+    )
 
     old_ms, old_kb = [], []
     with app.app_context():
@@ -139,16 +142,22 @@ def run(url: str, views: int, old_views: int, seed: int, analyse: bool) -> None:
         ms, kb, meta = results[name]
         print(f"{label:34s} ms: {stats(ms)} | gzip KB: {stats(kb)}")
     if old_ms:
-        print(f"{'old query, limit=500 (' + str(len(old_ms)) + ' views)':34s} ms: {stats(old_ms)} | gzip KB: {stats(old_kb)}")
+        print(
+            f"{'old query, limit=500 (' + str(len(old_ms)) + ' views)':34s} ms: {stats(old_ms)} | gzip KB: {stats(old_kb)}"
+        )
     meta = results["zoom"][2]
     clustered = sum(1 for _, c, _ in meta if c)
     totals = [t for t, _, _ in meta]
-    print(f"zoom answers: {clustered}/{len(meta)} clustered; total in view p50 {int(np.median(totals)):,}, "
-          f"max {max(totals):,}; features max {max(f for _, _, f in meta)}")
+    print(
+        f"zoom answers: {clustered}/{len(meta)} clustered; total in view p50 {int(np.median(totals)):,}, "
+        f"max {max(totals):,}; features max {max(f for _, _, f in meta)}"
+    )
     by_zoom = {}
     for z, ms in zip(zooms, results["zoom"][0]):
         by_zoom.setdefault(z, []).append(ms)
-    print("zoom answer p95 by zoom: " + ", ".join(f"z{z} {np.percentile(v, 95):.0f}" for z, v in sorted(by_zoom.items())))
+    print(
+        "zoom answer p95 by zoom: " + ", ".join(f"z{z} {np.percentile(v, 95):.0f}" for z, v in sorted(by_zoom.items()))
+    )
     rss = int(Path(f"/proc/{os.getpid()}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
     print(f"RSS of this process after the run: {rss} MB; load average {os.getloadavg()}")
 
@@ -163,8 +172,13 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores (nproc), {cpu_model()}; python {platform.python_version()}")
     if args.sqlite:
-        run(f"sqlite:///{Path(args.sqlite).resolve()}", args.views,
-            10 if args.old_views is None else args.old_views, args.seed, analyse=True)
+        run(
+            f"sqlite:///{Path(args.sqlite).resolve()}",
+            args.views,
+            10 if args.old_views is None else args.old_views,
+            args.seed,
+            analyse=True,
+        )
     if args.pg:
         run(args.pg, args.views, args.views if args.old_views is None else args.old_views, args.seed, analyse=False)
 

@@ -8,6 +8,7 @@ updates are inserted in bulk, spread over the last 90 days. GET runs `--calls` w
 days (each one returns a full page); POST goes through the route and `post_update`. Figures are
 medians and 95th percentiles in milliseconds; no goal is set by the brief.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,18 +56,34 @@ def main() -> None:
         client = app.test_client()
         for n in range(args.reports):
             lon, lat = SAINT_DENIS[0] + rng.uniform(-0.005, 0.005), SAINT_DENIS[1] + rng.uniform(-0.003, 0.003)
-            response = client.post("/api/v1/reports", json={"theme": "mobilite", "title": f"Signalement {n}",
-                                                            "description": "Banc d'essai.", "lat": lat, "lon": lon})
+            response = client.post(
+                "/api/v1/reports",
+                json={
+                    "theme": "mobilite",
+                    "title": f"Signalement {n}",
+                    "description": "Banc d'essai.",
+                    "lat": lat,
+                    "lon": lon,
+                },
+            )
             assert response.status_code == 201, response.get_json()
         now = datetime.now(UTC)
         with app.app_context():
             ids = list(db.session.scalars(select(Report.id)))
             public_ids = list(db.session.scalars(select(Report.public_id)))
-            rows = [{"report_id": rng.choice(ids), "progress": rng.choice(["acknowledged", "in_progress", "fixed"]),
-                     "text": f"Étape {i}", "body_code": "93066", "author_kind": "api",
-                     "created_at": now - timedelta(seconds=rng.uniform(0, 89 * 86400))} for i in range(args.updates)]
+            rows = [
+                {
+                    "report_id": rng.choice(ids),
+                    "progress": rng.choice(["acknowledged", "in_progress", "fixed"]),
+                    "text": f"Étape {i}",
+                    "body_code": "93066",
+                    "author_kind": "api",
+                    "created_at": now - timedelta(seconds=rng.uniform(0, 89 * 86400)),
+                }
+                for i in range(args.updates)
+            ]
             for start in range(0, len(rows), 10_000):
-                db.session.execute(insert(ReportUpdate), rows[start:start + 10_000])
+                db.session.execute(insert(ReportUpdate), rows[start : start + 10_000])
             db.session.commit()
             key = issue_key(db.session, "bench", "93066", get_atlas(app).bodies)
 
@@ -83,9 +100,15 @@ def main() -> None:
         timings = []
         for n in range(args.calls):
             started = time.perf_counter()
-            response = client.post("/open311/v2/servicerequestupdates.json",
-                                   data={"api_key": key, "service_request_id": rng.choice(public_ids),
-                                         "status": "in_progress", "description": f"Passage {n}"})
+            response = client.post(
+                "/open311/v2/servicerequestupdates.json",
+                data={
+                    "api_key": key,
+                    "service_request_id": rng.choice(public_ids),
+                    "status": "in_progress",
+                    "description": f"Passage {n}",
+                },
+            )
             timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.data
         print(f"POST servicerequestupdates.json: {quantiles(timings)}")

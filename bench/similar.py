@@ -18,6 +18,7 @@ answered, side by side in the same run, in two ways:
 Prints p50/p95/max in ms for each, how often both give the same ids, the candidates per query,
 and the load average (`uptime`) before and after: the machine is shared, figures are noisy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,9 +61,13 @@ def naive(session, lat: float, lon: float, theme_id: int, title: str) -> list[st
     dlat, dlon = degree_box(lat, RADIUS_M)
     t = Report.__table__.c
     rows = session.execute(
-        select(t.id, t.public_id, t.title, t.description, t.lat, t.lon)
-        .where(t.lon.between(lon - dlon, lon + dlon), t.lat.between(lat - dlat, lat + dlat),
-               t.theme_id == theme_id, t.status == "published", t.progress != "duplicate")
+        select(t.id, t.public_id, t.title, t.description, t.lat, t.lon).where(
+            t.lon.between(lon - dlon, lon + dlon),
+            t.lat.between(lat - dlat, lat + dlat),
+            t.theme_id == theme_id,
+            t.status == "published",
+            t.progress != "duplicate",
+        )
     ).all()
     if not rows:
         return []
@@ -97,8 +102,15 @@ def queries(app, n: int, seed: int) -> list[dict]:
             lon = lon0 + np.degrees(distance * np.sin(bearing) / EARTH_RADIUS_M) / np.cos(np.radians(lat0))
             own = titles[int(cols["id"][p])]
             title = [own, others[int(rng.integers(0, len(others)))], f"{own} encore"][k % 3]
-            out.append({"lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "theme": slugs[int(cols["theme_id"][p])],
-                        "title": title, "theme_id": int(cols["theme_id"][p])})
+            out.append(
+                {
+                    "lat": f"{lat:.6f}",
+                    "lon": f"{lon:.6f}",
+                    "theme": slugs[int(cols["theme_id"][p])],
+                    "title": title,
+                    "theme_id": int(cols["theme_id"][p]),
+                }
+            )
         return out
 
 
@@ -135,12 +147,17 @@ def run(label: str, url: str, n: int, seed: int) -> None:
             index = aggregates_service().index
             dlat, dlon = degree_box(float(q["lat"]), RADIUS_M)
             c = index.columns
-            m = (np.abs(c["lat"] - float(q["lat"])) <= dlat) & (np.abs(c["lon"] - float(q["lon"])) <= dlon) \
+            m = (
+                (np.abs(c["lat"] - float(q["lat"])) <= dlat)
+                & (np.abs(c["lon"] - float(q["lon"])) <= dlon)
                 & (c["theme_id"] == q["theme_id"])
+            )
             cands.append(int(m.sum()))
         same += ids == reference
-    print(f"{len(qs)} queries; answers with 0..5 reports: {np.bincount(found, minlength=6).tolist()}; "
-          f"candidates in the box p50 {np.percentile(cands, 50):.0f} p95 {np.percentile(cands, 95):.0f} max {max(cands)}")
+    print(
+        f"{len(qs)} queries; answers with 0..5 reports: {np.bincount(found, minlength=6).tolist()}; "
+        f"candidates in the box p50 {np.percentile(cands, 50):.0f} p95 {np.percentile(cands, 95):.0f} max {max(cands)}"
+    )
     print(f"index (route, test client) ms: {stats(fast)}")
     print(f"index (use case alone)     ms: {stats(alone)}")
     print(f"naive (SQL bbox + Python)  ms: {stats(slow)}")

@@ -17,6 +17,7 @@ Scenarios, side by side in one run:
 - preload: this code with gunicorn.conf.py (index loaded in the master, shared by the workers);
 - snapshot: this code without preload, each worker memory-mapping the snapshot the preload run wrote.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,8 +84,9 @@ def scenario(label: str, cwd: Path, cmd: list[str], env: dict, workers: int, por
     env = {**os.environ, **env, "WEB_CONCURRENCY": str(workers), "PYTHONUNBUFFERED": "1"}
     log = open(Path(tempfile.gettempdir()) / f"bench-workers-{port}.log", "w")  # noqa: SIM115 (closed in the finally below)
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd + ["-b", f"127.0.0.1:{port}", "-w", str(workers)], cwd=cwd, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd + ["-b", f"127.0.0.1:{port}", "-w", str(workers)], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -110,8 +112,10 @@ def scenario(label: str, cwd: Path, cmd: list[str], env: dict, workers: int, por
             for path in ENDPOINTS + FILTERED:
                 times[path] = sorted(pool.map(get, [base + path] * workers))
         after = [memory(p) for p in pids]
-        print(f"\n{label}: {workers} worker(s), first answer {ready:.1f} s after launch; master RSS "
-              f"{master_before[0]:.0f} MB, PSS {master_before[1]:.0f} MB; {load()}")
+        print(
+            f"\n{label}: {workers} worker(s), first answer {ready:.1f} s after launch; master RSS "
+            f"{master_before[0]:.0f} MB, PSS {master_before[1]:.0f} MB; {load()}"
+        )
         for pid, (rss0, pss0), (rss1, pss1) in zip(pids, before, after):
             print(f"  worker {pid}: RSS {rss0:6.0f} -> {rss1:6.0f} MB   PSS {pss0:6.0f} -> {pss1:6.0f} MB")
         print(f"  total PSS after, master + workers: {master_before[1] + sum(p for _, p in after):.0f} MB")
@@ -151,8 +155,13 @@ with app.app_context():
 
 def compare_load(cwd: Path, label: str, env: dict) -> None:
     """The index read from the database in one fresh process (no snapshot), for the reference and this code."""
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", LOAD_ONE], cwd=cwd,
-                         env={**os.environ, **env}, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", LOAD_ONE],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
     print(f"  index load, {label}: {(out.stdout.strip() or out.stderr.strip()[-300:])}")
 
 
@@ -163,11 +172,21 @@ def main() -> None:
     parser.add_argument("--reference", default="/work/main", help="checkout of the code before (empty: skip)")
     parser.add_argument("--data-dir", default="/work/main/data", help="folder with the generated geojson")
     parser.add_argument("--backends", default="sqlite,pg")
-    parser.add_argument("--scenarios", default="reference,preload,snapshot",
-                        help="any of reference, preload, snapshot, load (index read time, side by side)")
+    parser.add_argument(
+        "--scenarios",
+        default="reference,preload,snapshot",
+        help="any of reference, preload, snapshot, load (index read time, side by side)",
+    )
     parser.add_argument("--workdir", default=None, help="where the SpatiaLite copy goes (default: a temp dir)")
     args = parser.parse_args()
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
     print(f"machine: nproc {os.cpu_count()}, {cpu}; {load()}")
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-workers-"))
@@ -180,8 +199,10 @@ def main() -> None:
             copy = work / "1m.sqlite"
             started = time.perf_counter()
             shutil.copyfile(args.sqlite, copy)
-            print(f"\n== SpatiaLite: copy of {args.sqlite} ({copy.stat().st_size / 1e6:.0f} MB) "
-                  f"in {time.perf_counter() - started:.1f} s")
+            print(
+                f"\n== SpatiaLite: copy of {args.sqlite} ({copy.stat().st_size / 1e6:.0f} MB) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
             common["DATABASE_URL"] = f"sqlite:///{copy}"
             snapshots = str(work / "index")
             shutil.rmtree(snapshots, ignore_errors=True)
@@ -195,8 +216,12 @@ def main() -> None:
                     compare_load(Path(args.reference), "reference", common)
                 compare_load(ROOT, "this code", common)
         if "reference" in scenarios and args.reference:
-            commit = subprocess.run(["git", "-C", args.reference, "log", "-1", "--format=%h %s"],
-                                    capture_output=True, text=True).stdout.strip()[:70] or args.reference
+            commit = (
+                subprocess.run(
+                    ["git", "-C", args.reference, "log", "-1", "--format=%h %s"], capture_output=True, text=True
+                ).stdout.strip()[:70]
+                or args.reference
+            )
             ref_cmd = [gunicorn, "-k", "gthread", "--threads", "4", "--timeout", "300", "wsgi:app"]
             for workers in (1, 4):
                 port += 1
@@ -205,12 +230,24 @@ def main() -> None:
         if "preload" in scenarios:
             for workers in (1, 4):
                 port += 1
-                scenario("preload (gunicorn.conf.py)", ROOT, cmd,
-                         {**common, "CARTE_INDEX_SNAPSHOT_DIR": snapshots, "CARTE_PRELOAD": "1"}, workers, port)
+                scenario(
+                    "preload (gunicorn.conf.py)",
+                    ROOT,
+                    cmd,
+                    {**common, "CARTE_INDEX_SNAPSHOT_DIR": snapshots, "CARTE_PRELOAD": "1"},
+                    workers,
+                    port,
+                )
         if "snapshot" in scenarios and snapshots:
             port += 1
-            scenario("no preload, memory-mapped snapshot", ROOT, cmd,
-                     {**common, "CARTE_INDEX_SNAPSHOT_DIR": snapshots, "CARTE_PRELOAD": "0"}, 4, port)
+            scenario(
+                "no preload, memory-mapped snapshot",
+                ROOT,
+                cmd,
+                {**common, "CARTE_INDEX_SNAPSHOT_DIR": snapshots, "CARTE_PRELOAD": "0"},
+                4,
+                port,
+            )
     shutil.rmtree(work, ignore_errors=True) if not args.workdir else None
 
 

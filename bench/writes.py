@@ -12,6 +12,7 @@ p50/p95/p99 latencies, the answers by status, and the number of rows stored (whi
 with the load average before and after. `--app-dir` serves another checkout (e.g. a `git worktree` of the
 previous commit) with the same database and load, for a side-by-side reference.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,14 @@ THEMES = ["mobilite", "espaces-publics-proprete", "logement", "environnement-nat
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return f"nproc={os.cpu_count()}, CPU {model}"
 
 
@@ -71,7 +78,9 @@ def fresh_database(backend: str, tmp: Path) -> str:
     app = create_app("config.Config", {"SQLALCHEMY_DATABASE_URI": url, "CARTE_SOURCES": SOURCES})
     with app.app_context():
         if backend == "postgis":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
+            db.session.execute(
+                text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis")
+            )
             db.session.commit()
     prepare_database(app)
     with app.app_context():
@@ -104,8 +113,11 @@ def start_server(app_dir: Path, url: str, tmp: Path, port: int) -> subprocess.Po
     }
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
     config = app_dir / "gunicorn.conf.py"
-    options = ["-c", str(config)] if config.exists() else [
-        "--worker-class", "gthread", "--workers", str(2 * (os.cpu_count() or 1)), "--threads", "4"]
+    options = (
+        ["-c", str(config)]
+        if config.exists()
+        else ["--worker-class", "gthread", "--workers", str(2 * (os.cpu_count() or 1)), "--threads", "4"]
+    )
     command = [gunicorn, *options, "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"]
     server = subprocess.Popen(command, cwd=app_dir, env=env, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -151,12 +163,16 @@ def run_load(port: int, posts: int, clients: int, seconds: float) -> dict:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         cookie = None
         while take():
-            body = json.dumps({
-                "theme": rng.choice(THEMES), "title": f"Signalement de charge {seed}",
-                "description": "Posté par bench/writes.py.",
-                # Inside Paris, away from its boundary.
-                "lon": rng.uniform(2.30, 2.40), "lat": rng.uniform(48.83, 48.88),
-            })
+            body = json.dumps(
+                {
+                    "theme": rng.choice(THEMES),
+                    "title": f"Signalement de charge {seed}",
+                    "description": "Posté par bench/writes.py.",
+                    # Inside Paris, away from its boundary.
+                    "lon": rng.uniform(2.30, 2.40),
+                    "lat": rng.uniform(48.83, 48.88),
+                }
+            )
             headers = {"Content-Type": "application/json", "Accept-Encoding": "gzip, br"}
             if cookie:
                 headers["Cookie"] = cookie
@@ -194,8 +210,16 @@ def run_load(port: int, posts: int, clients: int, seconds: float) -> dict:
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
 
-    return {"answers": len(latencies), "wall": wall, "rate": len(latencies) / wall, "p50": pct(50),
-            "p95": pct(95), "p99": pct(99), "max": latencies[-1] * 1000, "statuses": statuses}
+    return {
+        "answers": len(latencies),
+        "wall": wall,
+        "rate": len(latencies) / wall,
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "max": latencies[-1] * 1000,
+        "statuses": statuses,
+    }
 
 
 def bench(backend: str, app_dir: Path, args) -> None:
@@ -212,13 +236,19 @@ def bench(backend: str, app_dir: Path, args) -> None:
             stop_server(server)
         rows = count_rows(url)
         created = result["statuses"].get("201", 0)
-        print(f"  {backend}: {result['answers']} posts by {args.clients} clients in {result['wall']:.1f} s = "
-              f"{result['rate']:.0f}/s; latency p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, "
-              f"p99 {result['p99']:.0f} ms, max {result['max']:.0f} ms")
-        print(f"  {backend}: answers {dict(sorted(result['statuses'].items()))}; rows stored {rows} "
-              f"({'equal to' if rows == created else 'DIFFERENT FROM'} the {created} answers 201)")
-        print(f"  {backend}: load average before {tuple(round(x, 2) for x in before)}, "
-              f"after {tuple(round(x, 2) for x in after)}")
+        print(
+            f"  {backend}: {result['answers']} posts by {args.clients} clients in {result['wall']:.1f} s = "
+            f"{result['rate']:.0f}/s; latency p50 {result['p50']:.0f} ms, p95 {result['p95']:.0f} ms, "
+            f"p99 {result['p99']:.0f} ms, max {result['max']:.0f} ms"
+        )
+        print(
+            f"  {backend}: answers {dict(sorted(result['statuses'].items()))}; rows stored {rows} "
+            f"({'equal to' if rows == created else 'DIFFERENT FROM'} the {created} answers 201)"
+        )
+        print(
+            f"  {backend}: load average before {tuple(round(x, 2) for x in before)}, "
+            f"after {tuple(round(x, 2) for x in after)}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,4 +1,5 @@
 """Carte: a participatory civic map for the Métropole du Grand Paris."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request, session

@@ -1,4 +1,5 @@
 """Use cases of staff accounts: create one, check a login, change a password, deactivate, log out everywhere."""
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -19,8 +20,12 @@ _DUMMY_HASH = "scrypt:32768:8:1$0123456789abcdef$" + "0" * 128
 
 def _check_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise CarteError("weak_password", "Le mot de passe doit compter au moins %(n)s caractères.", "password",
-                          params={"n": MIN_PASSWORD})
+        raise CarteError(
+            "weak_password",
+            "Le mot de passe doit compter au moins %(n)s caractères.",
+            "password",
+            params={"n": MIN_PASSWORD},
+        )
 
 
 def find_user(session: Session, email: str) -> User | None:
@@ -33,15 +38,21 @@ def user_by_session_token(session: Session, session_token: str) -> User | None:
 
 
 def create_user(
-    session: Session, email: str, password: str, role: str, body_code: str | None = None, known_bodies: Collection[str] = ()
+    session: Session,
+    email: str,
+    password: str,
+    role: str,
+    body_code: str | None = None,
+    known_bodies: Collection[str] = (),
 ) -> User:
     """An agent belongs to one body among `known_bodies`; other roles answer for every body, so have none."""
     email = clean_email(email) or ""
     if not is_email(email):
         raise CarteError("invalid_email", "Adresse électronique invalide.", "email")
     if role not in ROLES:
-        raise CarteError("invalid_role", "Rôle inconnu : choisissez parmi %(roles)s.", "role",
-                          params={"roles": ", ".join(ROLES)})
+        raise CarteError(
+            "invalid_role", "Rôle inconnu : choisissez parmi %(roles)s.", "role", params={"roles": ", ".join(ROLES)}
+        )
     if role == "agent" and body_code not in known_bodies:
         raise CarteError(
             "unknown_body", "Un agent appartient à un organisme : code INSEE, SIREN d'un EPT ou 200054781.", "body"

@@ -4,6 +4,7 @@ Storage's `ReportIndex` selects the reports of a filter as numpy positions; the 
 `carte.aggregation` package computes; results are cached per filter and data version,
 so a new or moderated report invalidates them without any explicit call.
 """
+
 from __future__ import annotations
 
 import threading
@@ -57,8 +58,15 @@ class Aggregates:
     the threads of a worker never build two.
     """
 
-    def __init__(self, atlas: Atlas | Callable[[], Atlas], *, min_count: int = 3, hotspot_resolution: int = 8,
-                 cache_size: int = 256, snapshot_dir: str | None = None):
+    def __init__(
+        self,
+        atlas: Atlas | Callable[[], Atlas],
+        *,
+        min_count: int = 3,
+        hotspot_resolution: int = 8,
+        cache_size: int = 256,
+        snapshot_dir: str | None = None,
+    ):
         self._atlas = atlas
         self.min_count = min_count
         self.hotspot_resolution = hotspot_resolution
@@ -165,7 +173,10 @@ class Aggregates:
             )
 
         return aggregation.CountTable(
-            commune=commune, theme=theme, count=matrix[nonzero], themes=slugs,
+            commune=commune,
+            theme=theme,
+            count=matrix[nonzero],
+            themes=slugs,
             contributors=LazyLevels(lambda level: distinct(level, True)),
             place_contributors=LazyLevels(lambda level: distinct(level, False)),
         )
@@ -182,7 +193,11 @@ class Aggregates:
     ) -> dict:
         def compute(rows, themes):
             return aggregation.territory_stats(
-                self._counts(rows, themes), self.places, level, exact=exact, min_count=self.min_count,
+                self._counts(rows, themes),
+                self.places,
+                level,
+                exact=exact,
+                min_count=self.min_count,
                 count_unit=count_unit,
             )
 
@@ -199,19 +214,31 @@ class Aggregates:
         return aggregation.level_centroids(self.places, level, points)
 
     def similar_places(
-        self, session: Session, flt: ReportFilter, code: str, level: str, exact: bool = False,
+        self,
+        session: Session,
+        flt: ReportFilter,
+        code: str,
+        level: str,
+        exact: bool = False,
         count_unit: str = "reports",
     ) -> dict:
         """Raises CarteError 404 ``unknown_place`` for a code that is not a place of the level."""
         labels = self._theme_labels(session)
         if code not in self.places.groups(level).codes.tolist():
-            raise CarteError("unknown_place", "Lieu inconnu à ce niveau : %(code)s.", "code", status=404,
-                              params={"code": code[:20]})
+            raise CarteError(
+                "unknown_place", "Lieu inconnu à ce niveau : %(code)s.", "code", status=404, params={"code": code[:20]}
+            )
 
         def compute(rows, themes):
             return aggregation.similar_places(
-                self._counts(rows, themes), self.places, code, level, labels=labels, exact=exact,
-                min_count=self.min_count, count_unit=count_unit,
+                self._counts(rows, themes),
+                self.places,
+                code,
+                level,
+                labels=labels,
+                exact=exact,
+                min_count=self.min_count,
+                count_unit=count_unit,
             )
 
         return self._cached(session, ("similar_places", code, level, exact, count_unit), compute, flt)
@@ -225,29 +252,54 @@ class Aggregates:
         def compute(rows, themes):
             all_rows = self.index.select(session, everyone, self.places)
             return aggregation.workshop_similar_places(
-                self._counts(rows, themes), self._counts(all_rows, themes), self.places, level,
-                labels=labels, exact=exact, min_count=self.min_count,
+                self._counts(rows, themes),
+                self._counts(all_rows, themes),
+                self.places,
+                level,
+                labels=labels,
+                exact=exact,
+                min_count=self.min_count,
             )
 
         out = self._cached(session, ("workshop_similar", level, exact), compute, flt)
         return {**out, "workshop": flt.workshop}
 
     def passerelles(
-        self, session: Session, flt: ReportFilter, level: str, sentences: dict[str, str], separator: str,
-        exact: bool = False, count_unit: str = "reports",
+        self,
+        session: Session,
+        flt: ReportFilter,
+        level: str,
+        sentences: dict[str, str],
+        separator: str,
+        exact: bool = False,
+        count_unit: str = "reports",
     ) -> dict:
         labels = self._theme_labels(session)
         centroids = self.centroids(level)
 
         def compute(rows, themes):
             return aggregation.passerelles(
-                self._counts(rows, themes), self.places, level, labels=labels, centroids=centroids,
-                sentences=sentences, theme_separator=separator, exact=exact, min_count=self.min_count,
+                self._counts(rows, themes),
+                self.places,
+                level,
+                labels=labels,
+                centroids=centroids,
+                sentences=sentences,
+                theme_separator=separator,
+                exact=exact,
+                min_count=self.min_count,
                 count_unit=count_unit,
             )
 
-        key = ("passerelles", level, exact, count_unit, tuple(sorted(sentences.items())), separator,
-               tuple(sorted(labels.items())))
+        key = (
+            "passerelles",
+            level,
+            exact,
+            count_unit,
+            tuple(sorted(sentences.items())),
+            separator,
+            tuple(sorted(labels.items())),
+        )
         return self._cached(session, key, compute, flt)
 
     def shared_needs(self, session: Session, flt: ReportFilter, exact: bool = False) -> dict:
@@ -286,8 +338,15 @@ class Aggregates:
                         continue
                     cells, counts = self._cells(theme_rows, res)
                     one = aggregation.hotspots(
-                        cells, counts, study, theme=slug, resolution=res,
-                        cell_places=self.cell_places, places=self.places, exact=exact, min_count=self.min_count,
+                        cells,
+                        counts,
+                        study,
+                        theme=slug,
+                        resolution=res,
+                        cell_places=self.cell_places,
+                        places=self.places,
+                        exact=exact,
+                        min_count=self.min_count,
                     )
                     tested += res == STORED_RESOLUTIONS[0]
                     for feature in one["features"]:
@@ -295,8 +354,13 @@ class Aggregates:
                         feature["id"] = f"{slug}-r{res}-{feature['id']}"
                     features.extend(one["features"])
             aggregation.mark_robust(features)
-            features.sort(key=lambda f: (not f["properties"]["robust"], not f["properties"]["cross_border"],
-                                         -(f["properties"].get("max_z") or 0)))
+            features.sort(
+                key=lambda f: (
+                    not f["properties"]["robust"],
+                    not f["properties"]["cross_border"],
+                    -(f["properties"].get("max_z") or 0),
+                )
+            )
             return {
                 "type": "FeatureCollection",
                 "kind": "hotspots",
@@ -312,8 +376,12 @@ class Aggregates:
         if resolution is None:
             return {**full, "resolution": None}
         kept = [f for f in full["features"] if f["properties"]["resolution"] == resolution]
-        return {**full, "resolution": resolution, "features": kept,
-                "study_cells": full["study_cells_by_resolution"][str(resolution)]}
+        return {
+            **full,
+            "resolution": resolution,
+            "features": kept,
+            "study_cells": full["study_cells_by_resolution"][str(resolution)],
+        }
 
     def heatmap(self, session: Session, flt: ReportFilter, zoom: float, exact: bool = False) -> dict:
         resolution = min(aggregation.resolution_for_zoom(zoom), max(STORED_RESOLUTIONS))
@@ -328,27 +396,40 @@ class Aggregates:
 
     def issue_groups(self, session: Session, flt: ReportFilter, exact: bool = False) -> dict:
         """Texts are read from the database: only the selected reports, so the filter must be narrow."""
+
         def compute(rows, _themes):
             if len(rows) > ISSUE_GROUPS_MAX_REPORTS:
                 raise CarteError(
                     "selection_too_large",
                     "Trop de signalements (%(n)s) : choisissez une commune, un territoire ou un thème.",
-                    "commune", params={"n": len(rows)},
+                    "commune",
+                    params={"n": len(rows)},
                 )
             stmt = apply_filter(
-                select(Report.public_id, Report.commune_code, Theme.slug, Report.contributor,
-                       Report.lat, Report.lon, Report.title, Report.description).join(Theme),
+                select(
+                    Report.public_id,
+                    Report.commune_code,
+                    Theme.slug,
+                    Report.contributor,
+                    Report.lat,
+                    Report.lon,
+                    Report.title,
+                    Report.description,
+                ).join(Theme),
                 flt,
             )
             fetched = session.execute(stmt).all()
             cols = list(zip(*fetched)) if fetched else [()] * 8
             reports = aggregation.ReportArrays(
-                id=np.asarray(cols[0], dtype=object), commune=np.asarray(cols[1], dtype=object),
+                id=np.asarray(cols[0], dtype=object),
+                commune=np.asarray(cols[1], dtype=object),
                 theme=np.asarray(cols[2], dtype=object),
                 contributor=np.asarray([c or "" for c in cols[3]], dtype=object),
-                lat=np.asarray(cols[4], dtype=np.float64), lon=np.asarray(cols[5], dtype=np.float64),
+                lat=np.asarray(cols[4], dtype=np.float64),
+                lon=np.asarray(cols[5], dtype=np.float64),
                 themes=tuple(sorted(set(cols[2]))),
-                title=np.asarray(cols[6], dtype=object), description=np.asarray(cols[7], dtype=object),
+                title=np.asarray(cols[6], dtype=object),
+                description=np.asarray(cols[7], dtype=object),
             )
             return aggregation.issue_groups(reports, self.places, exact=exact, min_count=self.min_count)
 

@@ -1,4 +1,5 @@
 """Seeded themes and demo content (marked `is_demo`, removable in one command)."""
+
 from __future__ import annotations
 
 import random
@@ -61,8 +62,9 @@ def seed_themes(session: Session) -> int:
     added = 0
     for position, (slug, label, color) in enumerate(THEMES):
         if slug not in existing:
-            session.add(Theme(slug=slug, label=label, label_en=LABELS_EN[slug], color=color, position=position,
-                              active=True))
+            session.add(
+                Theme(slug=slug, label=label, label_en=LABELS_EN[slug], color=color, position=position, active=True)
+            )
             added += 1
         elif not existing[slug].label_en:
             existing[slug].label_en = LABELS_EN[slug]

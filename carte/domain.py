@@ -5,6 +5,7 @@ They live here, below `storage` and the use cases alike, so that storage can tak
 import storage). Pure Python: no Flask, no SQLAlchemy. Parsing a filter from a request's
 parameters stays in `carte.reports.filters`.
 """
+
 from __future__ import annotations
 
 import secrets

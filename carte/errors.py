@@ -1,4 +1,5 @@
 """The one error type that crosses layers, turned into JSON by the web layer."""
+
 from __future__ import annotations
 
 
@@ -18,8 +19,15 @@ class CarteError(Exception):
 
     status = 422
 
-    def __init__(self, code: str, message: str, field: str | None = None, status: int | None = None,
-                 *, params: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        status: int | None = None,
+        *,
+        params: dict | None = None,
+    ):
         self.template = message
         self.params = params or {}
         self.message = message % self.params if self.params else message

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and attached in create_app."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -9,6 +9,7 @@ comes from CARTE_LOG_LEVEL (default INFO).
 root logger and never a second. Under gunicorn, `gunicorn.conf.py` hands `logconfig_dict()` to
 gunicorn, which installs the same handler before the app loads; create_app then finds it there.
 """
+
 from __future__ import annotations
 
 import logging

@@ -7,6 +7,7 @@ build two, and so that gunicorn's master (`preload_app`) holds them before it fo
 - `carte_map_mercator`: the map's Web Mercator columns beside that index (`carte.reports.map_view`);
 - `carte_reference_rows`: themes and place names for the write path (`carte.reports.service`).
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Checks and WSGI wrapping applied once by create_app, before anything is served."""
+
 from __future__ import annotations
 
 from flask import Flask

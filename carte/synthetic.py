@@ -16,6 +16,7 @@ The structure is modelled on the DansMaRue file of Paris (2023-2024, see /work/s
 Everything is vectorised with numpy (one Python loop over the 130 communes for the points), so
 that generation stays far faster than insertion.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,7 +68,9 @@ class SyntheticReports:
     tags: list[tuple[str, ...]]
 
 
-def _points_in(atlas: Atlas, rng: np.random.Generator, code_index: np.ndarray, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _points_in(
+    atlas: Atlas, rng: np.random.Generator, code_index: np.ndarray, codes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Uniform points inside each requested commune, by rejection in its bounding box."""
     lon = np.empty(len(code_index))
     lat = np.empty(len(code_index))
@@ -75,7 +78,7 @@ def _points_in(atlas: Atlas, rng: np.random.Generator, code_index: np.ndarray, c
     order = np.argsort(code_index, kind="stable")
     bounds = np.searchsorted(code_index[order], np.arange(len(codes) + 1))
     for i, code in enumerate(codes):
-        wanted = order[bounds[i]:bounds[i + 1]]
+        wanted = order[bounds[i] : bounds[i + 1]]
         if not len(wanted):
             continue
         minx, miny, maxx, maxy = polygons[code].bounds
@@ -86,8 +89,8 @@ def _points_in(atlas: Atlas, rng: np.random.Generator, code_index: np.ndarray, c
             y = rng.uniform(miny, maxy, k)
             inside = atlas.commune_locator.locate_many(x, y) == code
             take = min(int(inside.sum()), len(wanted) - filled)
-            lon[wanted[filled:filled + take]] = x[inside][:take]
-            lat[wanted[filled:filled + take]] = y[inside][:take]
+            lon[wanted[filled : filled + take]] = x[inside][:take]
+            lat[wanted[filled : filled + take]] = y[inside][:take]
             filled += take
     return lon, lat
 
@@ -180,9 +183,7 @@ def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> Sy
     seconds = np.concatenate(parts_seconds)
     total = len(lon)
     communes = atlas.commune_locator.locate_many(lon, lat)
-    arrondissements = np.where(
-        communes == "75056", atlas.arrondissement_locator.locate_many(lon, lat), None
-    )
+    arrondissements = np.where(communes == "75056", atlas.arrondissement_locator.locate_many(lon, lat), None)
     base = np.datetime64(now.replace(tzinfo=None), "us")
     created_np = base - (seconds * 1e6).astype("timedelta64[us]")
     created = [d.replace(tzinfo=UTC) for d in created_np.astype(datetime)]
@@ -194,12 +195,24 @@ def generate(atlas: Atlas, n: int, seed: int, now: datetime | None = None) -> Sy
     where = np.fromiter((commune_pos[c] for c in communes), dtype=np.int64, count=total)
     pool = np.maximum(1, (population[where] / REGULARS_PER).astype(np.int64))
     rank = np.minimum(np.floor(np.exp(rng.random(total) * np.log(pool + 1.0))).astype(np.int64), pool)
-    regular = np.char.add(np.char.add(f"synth-{seed}-", np.asarray(communes, dtype=str)), np.char.add("-", rank.astype(str)))
+    regular = np.char.add(
+        np.char.add(f"synth-{seed}-", np.asarray(communes, dtype=str)), np.char.add("-", rank.astype(str))
+    )
     once = np.char.add(f"synth-{seed}-u", np.arange(total).astype(str))
     contributor = np.where(rng.random(total) < ONE_OFF_SHARE, once, regular)
     n_tags = rng.integers(0, 3, total)
     tag_choice = rng.integers(0, len(TAGS), (total, 2))
-    tags = [tuple(sorted({TAGS[a], TAGS[b]}))[:k] if k else () for k, (a, b) in zip(n_tags.tolist(), tag_choice.tolist())]
+    tags = [
+        tuple(sorted({TAGS[a], TAGS[b]}))[:k] if k else () for k, (a, b) in zip(n_tags.tolist(), tag_choice.tolist())
+    ]
     return SyntheticReports(
-        lon, lat, communes, arrondissements, theme, created, contributor.tolist(), titles.tolist(), tags,
+        lon,
+        lat,
+        communes,
+        arrondissements,
+        theme,
+        created,
+        contributor.tolist(),
+        titles.tolist(),
+        tags,
     )

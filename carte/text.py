@@ -19,6 +19,7 @@ alert subscriptions, Open311 requesters). Passwords are never rewritten: only `f
 applies to them. The importer cuts a long imported value to its field's length instead of refusing it
 (a back office's text is kept in part); everything else of the rule applies to it too.
 """
+
 from __future__ import annotations
 
 import re

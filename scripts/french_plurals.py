@@ -4,6 +4,7 @@ gettext falls back on the English rule (n != 1) for a plural message missing fro
 « 0 commentaires »; French says « 0 commentaire ». The French catalogue holds each plural message with its own
 words in every form of the French rule (one; many, for millions; other). Run after adding an ngettext.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,10 +23,14 @@ TARGET = ROOT / "carte" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 
 def main() -> int:
     catalog = Catalog(locale="fr", project="Carte", fuzzy=False)
-    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map=METHODS, keywords=KEYWORDS):
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=METHODS, keywords=KEYWORDS
+    ):
         if isinstance(message, tuple) and message[0] not in catalog:
             singular, plural = message
-            catalog.add(message, string=(singular, plural, plural), flags=("python-format",) if "%(" in singular else ())
+            catalog.add(
+                message, string=(singular, plural, plural), flags=("python-format",) if "%(" in singular else ()
+            )
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     with TARGET.open("wb") as target:
         write_po(target, catalog, no_location=True, sort_output=True, omit_header=False)

@@ -11,6 +11,7 @@ mark it. A test that parametrises `backend` itself keeps its own choice.
 PostGIS runs when CARTE_TEST_DATABASE_URL is set, is skipped locally when it is
 not, and is required in CI (CI=true), where a missing PostGIS fails the run.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,10 +55,14 @@ def empty_postgis(session) -> None:
     from carte.demo import seed_themes
 
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-    sequences = session.scalars(text(
-        "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
-        " WHERE table_schema = 'public' AND table_name = ANY(:tables)"
-        " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"), {"tables": tables}).all()
+    sequences = session.scalars(
+        text(
+            "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name = ANY(:tables)"
+            " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"
+        ),
+        {"tables": tables},
+    ).all()
     statements = [f"DELETE FROM {table}" for table in reversed(tables)]
     statements += [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
     session.execute(text("; ".join(statements)))
@@ -152,7 +157,9 @@ def postgis_ready(data_dir):
     url = worker_database_url(POSTGIS_URL, os.environ.get("PYTEST_XDIST_WORKER"))
     app = make_app(url, data_dir)
     with app.app_context():
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis"))
+        db.session.execute(
+            text("DROP SCHEMA public CASCADE; CREATE SCHEMA public; CREATE EXTENSION IF NOT EXISTS postgis")
+        )
         db.session.commit()
     prepare_database(app)
     with app.app_context():
@@ -238,7 +245,9 @@ def client(app):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "config(**values): extra Flask config for the app fixture")
-    config.addinivalue_line("markers", "backends: depends on the database backend, so runs on PostGIS as well as SpatiaLite")
+    config.addinivalue_line(
+        "markers", "backends: depends on the database backend, so runs on PostGIS as well as SpatiaLite"
+    )
 
 
 @pytest.fixture

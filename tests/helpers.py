@@ -1,4 +1,5 @@
 """A small helper object for repeated test steps (as in Flask's tutorial)."""
+
 from __future__ import annotations
 
 import itertools
@@ -62,7 +63,9 @@ def insert_points(app, lons, lats, themes, titles=None, contributors=None, creat
         communes = atlas.commune_locator.locate_many(lons, lats)
         assert all(c is not None for c in communes), "test points must lie inside the MGP"
         rows = {
-            "lon": lons, "lat": lats, "commune": communes,
+            "lon": lons,
+            "lat": lats,
+            "commune": communes,
             "arrondissement": np.where(communes == "75056", atlas.arrondissement_locator.locate_many(lons, lats), None),
             "theme": list(themes) if not isinstance(themes, str) else [themes] * n,
             "title": list(titles) if titles is not None else ["Signalement de test"] * n,
@@ -146,12 +149,28 @@ def login_as(client, app, role: str, email: str | None = None, body: str = "9306
 
 def seed_export_reports(reports) -> None:
     """Three reports whose texts exercise CSV quoting (quotes, newlines, both separators)."""
-    reports.create(title="Piste « cyclable » interrompue", description="Ligne 1\nLigne 2; avec, des séparateurs",
-                   tags=["vélo", "sécurité"], location_text="Rue de la République", author_name="Camille")
-    reports.create(theme="logement", title="Immeuble insalubre", lat=BASILIQUE_SAINT_DENIS[1],
-                   lon=BASILIQUE_SAINT_DENIS[0], tags=[])
-    reports.create(theme="logement", title="Loyers hors de portée", lat=MAIRIE_MONTREUIL[1], lon=MAIRIE_MONTREUIL[0],
-                   description="", tags=["loyers"])
+    reports.create(
+        title="Piste « cyclable » interrompue",
+        description="Ligne 1\nLigne 2; avec, des séparateurs",
+        tags=["vélo", "sécurité"],
+        location_text="Rue de la République",
+        author_name="Camille",
+    )
+    reports.create(
+        theme="logement",
+        title="Immeuble insalubre",
+        lat=BASILIQUE_SAINT_DENIS[1],
+        lon=BASILIQUE_SAINT_DENIS[0],
+        tags=[],
+    )
+    reports.create(
+        theme="logement",
+        title="Loyers hors de portée",
+        lat=MAIRIE_MONTREUIL[1],
+        lon=MAIRIE_MONTREUIL[0],
+        description="",
+        tags=["loyers"],
+    )
 
 
 def reports_snapshot(app) -> list[tuple]:
@@ -164,8 +183,18 @@ def reports_snapshot(app) -> list[tuple]:
     with app.app_context():
         rows = db.session.scalars(select(Report)).unique().all()
         return sorted(
-            (r.theme.slug, r.title, r.description, tuple(t.tag for t in r.tags), r.lon, r.lat, r.commune_code,
-             r.arrondissement_code, r.location_text, r.created_at.replace(tzinfo=None, microsecond=0))
+            (
+                r.theme.slug,
+                r.title,
+                r.description,
+                tuple(t.tag for t in r.tags),
+                r.lon,
+                r.lat,
+                r.commune_code,
+                r.arrondissement_code,
+                r.location_text,
+                r.created_at.replace(tzinfo=None, microsecond=0),
+            )
             for r in rows
         )
 

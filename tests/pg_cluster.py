@@ -4,6 +4,7 @@ Its own cluster in a temporary folder, on its own free port, never the shared se
 `initdb` refuses to run as root, so the binaries run as the `postgres` system user when
 the tests run as root.
 """
+
 from __future__ import annotations
 
 import os

@@ -74,15 +74,23 @@ from .inputs import LEVELS, CountTable, Places, ReportArrays
 # The other functions are loaded on first use: their modules import scipy and scikit-learn (about
 # a second and 100 MB), which the app, its command line and most requests never need.
 _LAZY = {
-    "heatmap": "heatmap", "resolution_for_zoom": "heatmap",
-    "StudyArea": "hotspots", "cell_places_from_polygons": "hotspots", "getis_ord_gi_star": "hotspots",
-    "hotspots": "hotspots", "mark_robust": "hotspots",
+    "heatmap": "heatmap",
+    "resolution_for_zoom": "heatmap",
+    "StudyArea": "hotspots",
+    "cell_places_from_polygons": "hotspots",
+    "getis_ord_gi_star": "hotspots",
+    "hotspots": "hotspots",
+    "mark_robust": "hotspots",
     "issue_groups": "issue_groups",
-    "protect": "privacy", "suppress_small": "privacy",
+    "protect": "privacy",
+    "suppress_small": "privacy",
     "shared_needs": "shared_needs",
-    "level_centroids": "similarity", "passerelles": "similarity", "similar_places": "similarity",
+    "level_centroids": "similarity",
+    "passerelles": "similarity",
+    "similar_places": "similarity",
     "workshop_similar_places": "similarity",
-    "level_stats": "territories", "territory_stats": "territories",
+    "level_stats": "territories",
+    "territory_stats": "territories",
 }
 
 

@@ -59,14 +59,16 @@ def _layer(cells: np.ndarray, counts: np.ndarray, resolution: int, theme: str | 
     top = float(counts.max()) if len(counts) else 0.0
     points = []
     for c, la, lo, n in zip(cells.tolist(), lat.tolist(), lon.tolist(), counts.tolist()):
-        points.append({
-            "cell": c,
-            "lat": round(la, 6),
-            "lon": round(lo, 6),
-            "count": int(n),
-            "intensity": round(n / top, 4) if top > 0 else 0.0,
-            "resolution": h3.get_resolution(c),
-        })
+        points.append(
+            {
+                "cell": c,
+                "lat": round(la, 6),
+                "lon": round(lo, 6),
+                "count": int(n),
+                "intensity": round(n / top, 4) if top > 0 else 0.0,
+                "resolution": h3.get_resolution(c),
+            }
+        )
     return {
         "kind": "heatmap",
         "theme": theme,

@@ -216,22 +216,24 @@ def _zones(study: StudyArea, x, z, q, hot: np.ndarray, cell_places, places: Plac
         for c in zone_cells:
             communes |= _lookup(cell_places, c)
         territoires = {territoire_of[c] for c in communes if c in territoire_of}
-        features.append({
-            "type": "Feature",
-            "geometry": cells_geojson(zone_cells),
-            "properties": {
-                "count": int(round(float(x[members].sum()))),
-                "resolution": study.resolution,
-                "robust": False,
-                "n_cells": len(zone_cells),
-                "cells": zone_cells,
-                "max_z": fnum(z[members].max(), 4),
-                "min_q": fnum(q[members].min(), 12),
-                "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in sorted(communes)],
-                "territoires": sorted(territoires),
-                "cross_border": len(communes) >= 2,
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": cells_geojson(zone_cells),
+                "properties": {
+                    "count": int(round(float(x[members].sum()))),
+                    "resolution": study.resolution,
+                    "robust": False,
+                    "n_cells": len(zone_cells),
+                    "cells": zone_cells,
+                    "max_z": fnum(z[members].max(), 4),
+                    "min_q": fnum(q[members].min(), 12),
+                    "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in sorted(communes)],
+                    "territoires": sorted(territoires),
+                    "cross_border": len(communes) >= 2,
+                },
+            }
+        )
     features.sort(key=lambda f: (-f["properties"]["max_z"], f["properties"]["cells"][0]))
     for i, f in enumerate(features, start=1):
         f["id"] = i
@@ -254,8 +256,9 @@ def mark_robust(features: list[dict]) -> list[dict]:
         props = f["properties"]
         res = int(props["resolution"])
         cells = props["cells"]
-        parents.append({r: ({h3.cell_to_parent(c, r) for c in cells} if r < res else set(cells))
-                        for r in range(res + 1)})
+        parents.append(
+            {r: ({h3.cell_to_parent(c, r) for c in cells} if r < res else set(cells)) for r in range(res + 1)}
+        )
     for i, f in enumerate(features):
         props = f["properties"]
         res, theme = int(props["resolution"]), props.get("theme")

@@ -290,9 +290,16 @@ class ReportArrays:
             return None if a is None else a[mask]
 
         return ReportArrays(
-            id=self.id[mask], commune=self.commune[mask], theme=self.theme[mask],
-            contributor=self.contributor[mask], lat=self.lat[mask], lon=self.lon[mask], themes=self.themes,
-            created_at=pick(self.created_at), h3=pick(self.h3), title=pick(self.title),
+            id=self.id[mask],
+            commune=self.commune[mask],
+            theme=self.theme[mask],
+            contributor=self.contributor[mask],
+            lat=self.lat[mask],
+            lon=self.lon[mask],
+            themes=self.themes,
+            created_at=pick(self.created_at),
+            h3=pick(self.h3),
+            title=pick(self.title),
             description=pick(self.description),
         )
 

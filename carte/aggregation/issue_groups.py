@@ -123,7 +123,7 @@ def linked_pairs(
         inverse = inverse.ravel()
         order = np.argsort(inverse, kind="stable")
         bounds = np.r_[0, np.cumsum(np.bincount(inverse, minlength=len(uniq)))]
-        cells = {(cx, cy): members[order[bounds[k]:bounds[k + 1]]] for k, (cx, cy) in enumerate(uniq.tolist())}
+        cells = {(cx, cy): members[order[bounds[k] : bounds[k + 1]]] for k, (cx, cy) in enumerate(uniq.tolist())}
         for (cx, cy), rows in cells.items():
             around = [cells[c] for c in ((cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)) if c in cells]
             candidates = np.concatenate(around)
@@ -179,7 +179,7 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
     bounds = np.r_[0, np.cumsum(sizes)]
     groups = []
     for k in np.flatnonzero(sizes >= min_size):
-        members = order[bounds[k]:bounds[k + 1]]
+        members = order[bounds[k] : bounds[k + 1]]
         mean_sim = mean_sim_all[members]
         best = members[int(np.argmax(mean_sim))]
         lat, lon = sub.lat[members], sub.lon[members]
@@ -187,18 +187,20 @@ def _groups(reports: ReportArrays, places, radius_m, min_similarity, min_size) -
         extent = _haversine_m(lat, lon, c_lat, c_lon).max()
         communes = sorted(set(codes[members].tolist()))
         title = sub.title[best] if sub.title is not None else None
-        groups.append({
-            "theme": sub.themes[int(sub.theme[best])],
-            "size": int(len(members)),
-            "ids": sorted(str(x) for x in sub.id[members].tolist()),
-            "centroid": [round(c_lon, 7), round(c_lat, 7)],
-            "extent_m": round(float(extent), 1),
-            "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in communes],
-            "cross_border": len(communes) >= 2,
-            "title": None if title is None else str(title),
-            "representative_id": str(sub.id[best]),
-            "mean_similarity": round(float(mean_sim.mean()), 4),
-        })
+        groups.append(
+            {
+                "theme": sub.themes[int(sub.theme[best])],
+                "size": int(len(members)),
+                "ids": sorted(str(x) for x in sub.id[members].tolist()),
+                "centroid": [round(c_lon, 7), round(c_lat, 7)],
+                "extent_m": round(float(extent), 1),
+                "communes": [{"code": c, "nom": nom_of.get(c, c)} for c in communes],
+                "cross_border": len(communes) >= 2,
+                "title": None if title is None else str(title),
+                "representative_id": str(sub.id[best]),
+                "mean_similarity": round(float(mean_sim.mean()), 4),
+            }
+        )
     groups.sort(key=lambda g: (-(len(g["communes"]) > 1), -g["size"], g["ids"][0]))
     return groups
 

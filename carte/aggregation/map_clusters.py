@@ -11,6 +11,7 @@ times slower at 10^6 rows).
 Pure numpy: no Flask, no SQLAlchemy. Singletons are clusters of one, so that the counts
 of an answer always add up to its total.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -87,7 +88,14 @@ def grid_clusters(x: np.ndarray, y: np.ndarray, theme: np.ndarray, n_themes: int
     if not len(x):
         empty = np.zeros(0)
         return Clusters(
-            np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty, empty, empty, empty, empty,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
+            empty,
             np.zeros((0, n_themes), np.int64),
         )
     # int32 and in-place arithmetic: at 10^6 rows each new temporary array costs more in page
@@ -141,15 +149,17 @@ def cluster_features(clusters: Clusters, zoom: int, theme_slugs: Sequence[str], 
     for cell, count, x, y, box, mix in zip(
         clusters.cell.tolist(), clusters.count.tolist(), lon, lat, boxes, clusters.themes.tolist()
     ):
-        features.append({
-            "type": "Feature",
-            "id": f"c:{zoom}:{cell}",
-            "geometry": {"type": "Point", "coordinates": [x, y]},
-            "properties": {
-                "cluster": True,
-                "count": count,
-                "themes": {slugs[t]: n for t, n in enumerate(mix) if n},
-                "bbox": list(box),
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"c:{zoom}:{cell}",
+                "geometry": {"type": "Point", "coordinates": [x, y]},
+                "properties": {
+                    "cluster": True,
+                    "count": count,
+                    "themes": {slugs[t]: n for t, n in enumerate(mix) if n},
+                    "bbox": list(box),
+                },
+            }
+        )
     return features

@@ -42,8 +42,17 @@ def _finish(row: dict) -> dict:
 
 
 ROW_COUNT_DERIVED = (
-    "count", "rate_per_10k", "rate_eb_per_10k", "share", "lq", "p_value", "q_value", "contributors",
-    "excess_risk", "excess_p", "excess_q",
+    "count",
+    "rate_per_10k",
+    "rate_eb_per_10k",
+    "share",
+    "lq",
+    "p_value",
+    "q_value",
+    "contributors",
+    "excess_risk",
+    "excess_p",
+    "excess_q",
 )
 
 
@@ -91,17 +100,28 @@ def _protect_territory_stats(result: dict, min_count: int) -> dict:
 def _protect_shared_needs(result: dict, min_count: int) -> dict:
     for row in result["themes"]:
         if _small(row["count"], min_count):
-            _hide(row, ("count", "rate_per_10k", "contributors", "score", "entropy", "top_territory_share"),
-                  min_count, "count")
+            _hide(
+                row,
+                ("count", "rate_per_10k", "contributors", "score", "entropy", "top_territory_share"),
+                min_count,
+                "count",
+            )
             row["sentence"] = f"Moins de {min_count} signalements."
             if "why" in row:
-                row["why"] = {"coverage": None, "evenness": None, "contributors": None,
-                              "text": f"Pas de badge : moins de {min_count} signalements."}
+                row["why"] = {
+                    "coverage": None,
+                    "evenness": None,
+                    "contributors": None,
+                    "text": f"Pas de badge : moins de {min_count} signalements.",
+                }
         if _small(row.get("contributors"), min_count):
             _hide(row, ("contributors",), min_count)
             if "why" in row:
-                row["why"] = {**row["why"], "contributors": None,
-                              "text": f"Pas de badge : moins de {min_count} contributeurs."}
+                row["why"] = {
+                    **row["why"],
+                    "contributors": None,
+                    "text": f"Pas de badge : moins de {min_count} contributeurs.",
+                }
         _finish(row)
     return result
 

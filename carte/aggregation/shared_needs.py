@@ -47,29 +47,46 @@ def population_evenness(counts: np.ndarray, population: np.ndarray) -> float:
 
 
 def badge_reason(
-    metropolitan: bool, *, count: int, contributors: int | None, present: int, n_territoires: int,
-    evenness: float, top_share: float | None, top_nom: str | None, min_reports: int, min_contributors: int,
-    needed_territories: int, min_evenness: float, max_top_share: float,
+    metropolitan: bool,
+    *,
+    count: int,
+    contributors: int | None,
+    present: int,
+    n_territoires: int,
+    evenness: float,
+    top_share: float | None,
+    top_nom: str | None,
+    min_reports: int,
+    min_contributors: int,
+    needed_territories: int,
+    min_evenness: float,
+    max_top_share: float,
 ) -> str:
     """One French sentence: why the theme has the « Besoin métropolitain » badge, or what it lacks."""
     people = "contributeurs" if contributors is not None else "signalements"
     spread = f"répartis à {format_number(100 * evenness)} % comme la population"
     where = f"{people} dans {plural(present, 'territoire')} sur {format_number(n_territoires)}"
     if metropolitan:
-        return (f"Besoin métropolitain : {format_number(contributors if contributors is not None else count)} "
-                f"{where}, {spread}.")
+        return (
+            f"Besoin métropolitain : {format_number(contributors if contributors is not None else count)} "
+            f"{where}, {spread}."
+        )
     if count < min_reports:
         return f"Pas de badge : {format_number(count)} signalements, il en faut au moins {format_number(min_reports)}."
     if contributors is not None and contributors < min_contributors:
-        return (f"Pas de badge : {format_number(contributors)} contributeurs, "
-                f"il en faut au moins {format_number(min_contributors)}.")
+        return (
+            f"Pas de badge : {format_number(contributors)} contributeurs, "
+            f"il en faut au moins {format_number(min_contributors)}."
+        )
     if present < needed_territories:
         return f"Pas de badge : des {where} seulement, il en faut au moins {format_number(needed_territories)}."
     if top_share is not None and top_share > max_top_share:
-        return (f"Pas de badge : {format_number(100 * top_share)} % des {people} viennent d'un seul territoire"
-                f" ({top_nom}).")
-    return (f"Pas de badge : {people} {spread}, trop loin de la population "
-            f"(seuil {format_number(100 * min_evenness)} %).")
+        return (
+            f"Pas de badge : {format_number(100 * top_share)} % des {people} viennent d'un seul territoire ({top_nom})."
+        )
+    return (
+        f"Pas de badge : {people} {spread}, trop loin de la population (seuil {format_number(100 * min_evenness)} %)."
+    )
 
 
 def shared_needs(
@@ -135,37 +152,47 @@ def shared_needs(
             "evenness": fnum(pop_evenness, 4),
             "contributors": n_contrib,
             "text": badge_reason(
-                metropolitan, count=count, contributors=n_contrib, present=voices_present,
-                n_territoires=n_territoires, evenness=pop_evenness, top_share=voices_top_share,
+                metropolitan,
+                count=count,
+                contributors=n_contrib,
+                present=voices_present,
+                n_territoires=n_territoires,
+                evenness=pop_evenness,
+                top_share=voices_top_share,
                 top_nom=None if voices_top is None else str(territoires.noms[voices_top]),
-                min_reports=min_reports, min_contributors=min_contributors,
-                needed_territories=needed_territories, min_evenness=min_evenness, max_top_share=max_top_share,
+                min_reports=min_reports,
+                min_contributors=min_contributors,
+                needed_territories=needed_territories,
+                min_evenness=min_evenness,
+                max_top_share=max_top_share,
             ),
         }
-        rows.append({
-            "theme": slug,
-            "count": count,
-            "contributors": n_contrib,
-            "rate_per_10k": None if rate is None else fnum(rate, 4),
-            "communes_present": int(present.sum()),
-            "territoires_present": terr_present,
-            "departements_present": int((departements.counts[:, t] > 0).sum()),
-            "population_present": int(round(float(communes.population[present].sum()))),
-            "communes_significant": int(communes.significant[:, t].sum()),
-            "territoires_significant": int(territoires.significant[:, t].sum()),
-            "departements_significant": int(departements.significant[:, t].sum()),
-            "population_significant": int(round(float(communes.population[communes.significant[:, t]].sum()))),
-            "entropy": fnum(evenness, 4),
-            "top_territory": None if top is None else str(territoires.codes[top]),
-            "top_territory_nom": None if top is None else str(territoires.noms[top]),
-            "top_territory_share": None if top_share is None else fnum(top_share, 4),
-            "score": fnum(100 * coverage * evenness * volume, 2),
-            "metropolitan": metropolitan,
-            "why": why,
-            "sentence": shared_need_sentence(
-                int(present.sum()), terr_present, n_territoires, None if rate is None else rate
-            ),
-        })
+        rows.append(
+            {
+                "theme": slug,
+                "count": count,
+                "contributors": n_contrib,
+                "rate_per_10k": None if rate is None else fnum(rate, 4),
+                "communes_present": int(present.sum()),
+                "territoires_present": terr_present,
+                "departements_present": int((departements.counts[:, t] > 0).sum()),
+                "population_present": int(round(float(communes.population[present].sum()))),
+                "communes_significant": int(communes.significant[:, t].sum()),
+                "territoires_significant": int(territoires.significant[:, t].sum()),
+                "departements_significant": int(departements.significant[:, t].sum()),
+                "population_significant": int(round(float(communes.population[communes.significant[:, t]].sum()))),
+                "entropy": fnum(evenness, 4),
+                "top_territory": None if top is None else str(territoires.codes[top]),
+                "top_territory_nom": None if top is None else str(territoires.noms[top]),
+                "top_territory_share": None if top_share is None else fnum(top_share, 4),
+                "score": fnum(100 * coverage * evenness * volume, 2),
+                "metropolitan": metropolitan,
+                "why": why,
+                "sentence": shared_need_sentence(
+                    int(present.sum()), terr_present, n_territoires, None if rate is None else rate
+                ),
+            }
+        )
     rows.sort(key=lambda r: (-(r["score"] or 0), -r["count"], r["theme"]))
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank

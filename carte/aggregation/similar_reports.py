@@ -11,6 +11,7 @@ dozen texts within 150 m), as issue groups learn them on the texts they compare.
 
 Pure: numpy and scikit-learn on plain lists, no Flask and no SQLAlchemy.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -56,11 +57,12 @@ def text_scores(query: str, titles: Sequence[str], descriptions: Sequence[str]) 
     vectors = tfidf_matrix(distinct.tolist())
     cosines = np.asarray((vectors @ vectors[inverse[0]].T).toarray()).ravel()
     per_text = cosines[inverse]
-    return np.maximum(per_text[1:1 + n], per_text[1 + n:])
+    return np.maximum(per_text[1 : 1 + n], per_text[1 + n :])
 
 
-def rank(scores: np.ndarray, distances: np.ndarray, keys: Sequence, *, min_similarity: float = MIN_SIMILARITY,
-         limit: int = 5) -> list[int]:
+def rank(
+    scores: np.ndarray, distances: np.ndarray, keys: Sequence, *, min_similarity: float = MIN_SIMILARITY, limit: int = 5
+) -> list[int]:
     """Positions of the alike reports (score >= min_similarity), best first: higher score,
     then nearer, then ``keys`` (ids) for a stable order; at most ``limit``."""
     alike = [i for i in range(len(scores)) if scores[i] >= min_similarity]

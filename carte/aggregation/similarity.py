@@ -79,7 +79,8 @@ def _check_level(level: str) -> None:
 
 def _ref(s: LevelStats, tcode, tnom, p: int) -> dict:
     return {
-        "code": str(s.codes[p]), "nom": str(s.noms[p]),
+        "code": str(s.codes[p]),
+        "nom": str(s.noms[p]),
         "territoire": {"code": str(tcode[p]), "nom": str(tnom[p])},
     }
 
@@ -114,9 +115,21 @@ def similar_places(
         raise KeyError(code)
     me = codes.index(code)
     v = profiles(s)
-    sim = cosine_matrix(v[me:me + 1], v)[0]
-    return _ranked(s, places, level, me, None, v[me], sim, labels or {}, exact, min_count, limit,
-                   {"code": code, "nom": str(s.noms[me])})
+    sim = cosine_matrix(v[me : me + 1], v)[0]
+    return _ranked(
+        s,
+        places,
+        level,
+        me,
+        None,
+        v[me],
+        sim,
+        labels or {},
+        exact,
+        min_count,
+        limit,
+        {"code": code, "nom": str(s.noms[me])},
+    )
 
 
 def workshop_similar_places(
@@ -152,8 +165,20 @@ def workshop_similar_places(
     room_v = np.where(np.isfinite(room_v) & (n_t > 0), np.maximum(room_v, 0.0), 0.0)
     v = profiles(s)
     sim = cosine_matrix(room_v[None, :], v)[0]
-    out = _ranked(s, places, level, None, np.exp(room_v), room_v, sim, labels or {}, exact, min_count, limit,
-                  {"code": None, "nom": None})
+    out = _ranked(
+        s,
+        places,
+        level,
+        None,
+        np.exp(room_v),
+        room_v,
+        sim,
+        labels or {},
+        exact,
+        min_count,
+        limit,
+        {"code": None, "nom": None},
+    )
     out["workshop_reports"] = int(c) if not _small(c, exact, min_count) else None
     return out
 
@@ -187,7 +212,8 @@ def _ranked(s, places, level, me, room_ratio, my_v, sim, labels, exact, min_coun
             if me is None:
                 entry["room_ratio"] = fnum(room_ratio[t], 4)
             hidden = _small(float(s.counts[p, t]), exact, min_count) or (
-                me is not None and _small(float(s.counts[me, t]), exact, min_count))
+                me is not None and _small(float(s.counts[me, t]), exact, min_count)
+            )
             if hidden:
                 entry["excess_risk"] = entry["other_excess_risk"] = None
             entry["suppressed"] = bool(hidden)
@@ -197,12 +223,14 @@ def _ranked(s, places, level, me, room_ratio, my_v, sim, labels, exact, min_coun
         for e in shared:
             del e["_weight"]
         other = True if me is None else bool(group[p] != group[me])
-        out_places.append({
-            **_ref(s, tcode, tnom, p),
-            "similarity": fnum(sim[p], 4),
-            "shared_themes": shared,
-            "other_territory": other,
-        })
+        out_places.append(
+            {
+                **_ref(s, tcode, tnom, p),
+                "similarity": fnum(sim[p], 4),
+                "shared_themes": shared,
+                "other_territory": other,
+            }
+        )
         if limit is not None and len(out_places) >= limit:
             break
     result = {
@@ -271,14 +299,16 @@ def passerelles(
         line = None
         if centroids is not None and a["code"] in centroids and b["code"] in centroids:
             line = [[fnum(x, 6) for x in centroids[a["code"]]], [fnum(x, 6) for x in centroids[b["code"]]]]
-        pairs.append({
-            "a": a,
-            "b": b,
-            "similarity": fnum(sim[i, j], 4),
-            "shared_themes": shared,
-            "sentence": template.format(a=a["nom"], b=b["nom"], themes=words),
-            "line": line,
-        })
+        pairs.append(
+            {
+                "a": a,
+                "b": b,
+                "similarity": fnum(sim[i, j], 4),
+                "shared_themes": shared,
+                "sentence": template.format(a=a["nom"], b=b["nom"], themes=words),
+                "line": line,
+            }
+        )
     result = {
         "kind": "passerelles",
         "level": level,
@@ -301,7 +331,9 @@ def _lower_first(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-def level_centroids(places: Places, level: str, points: Sequence[tuple[float, float]]) -> dict[str, tuple[float, float]]:
+def level_centroids(
+    places: Places, level: str, points: Sequence[tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
     """(lon, lat) of each place of ``level``: communes' representative points, population-weighted
     for territories (a point to draw a line to, not a geometric centre)."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)

@@ -65,7 +65,11 @@ class LevelStats:
     @property
     def theme_rates(self) -> np.ndarray:
         """Metropolitan rate per inhabitant of each theme (the baseline of the excess risk)."""
-        return self.theme_totals / self.metro_population if self.metro_population > 0 else np.full(len(self.themes), np.nan)
+        return (
+            self.theme_totals / self.metro_population
+            if self.metro_population > 0
+            else np.full(len(self.themes), np.nan)
+        )
 
     @property
     def eb_excess_risk(self) -> np.ndarray:
@@ -236,28 +240,32 @@ def territory_stats(
 
     themes_out = []
     for t, slug in enumerate(s.themes):
-        themes_out.append({
-            "theme": slug,
-            "count": int(n_t[t]),
-            "contributors": None if s.theme_contributors is None else int(s.theme_contributors[t]),
-            "rate_per_10k": _rate(n_t[t], float(places.population.sum())),
-            "share": fnum(n_t[t] / n_t.sum()) if n_t.sum() else None,
-        })
+        themes_out.append(
+            {
+                "theme": slug,
+                "count": int(n_t[t]),
+                "contributors": None if s.theme_contributors is None else int(s.theme_contributors[t]),
+                "rate_per_10k": _rate(n_t[t], float(places.population.sum())),
+                "share": fnum(n_t[t] / n_t.sum()) if n_t.sum() else None,
+            }
+        )
 
     place_eb = _column(s.place_rate_eb * 10_000, 4)
     places_out = []
     for p in range(len(s.codes)):
         pop = float(s.population[p])
         place_count = int(s.place_contributors[p]) if by_contributors else int(n_p[p])
-        places_out.append({
-            "code": str(s.codes[p]),
-            "nom": str(s.noms[p]),
-            "population": int(round(pop)),
-            "count": place_count,
-            "contributors": None if s.place_contributors is None else int(s.place_contributors[p]),
-            "rate_per_10k": _rate(place_count, pop),
-            "rate_eb_per_10k": place_eb[p],
-        })
+        places_out.append(
+            {
+                "code": str(s.codes[p]),
+                "nom": str(s.noms[p]),
+                "population": int(round(pop)),
+                "count": place_count,
+                "contributors": None if s.place_contributors is None else int(s.place_contributors[p]),
+                "rate_per_10k": _rate(place_count, pop),
+                "rate_eb_per_10k": place_eb[p],
+            }
+        )
 
     # Rows are built from whole arrays rounded at once: a Python loop only over the output rows.
     keep = np.ones(s.counts.shape, dtype=bool) if include_zero_rows else s.counts > 0
@@ -287,28 +295,30 @@ def territory_stats(
     excess_significant = s.excess_significant[pi, ti].tolist()
     rows = []
     for k, (p, t) in enumerate(zip(pi.tolist(), ti.tolist())):
-        rows.append({
-            "code": codes[p],
-            "nom": noms[p],
-            "theme": s.themes[t],
-            "count": count[k],
-            "contributors": None if contributors is None else contributors[k],
-            "population": population[p],
-            "rate_per_10k": columns["rate_per_10k"][k],
-            "rate_eb_per_10k": columns["rate_eb_per_10k"][k],
-            "place_count": place_count[p],
-            "share": columns["share"][k],
-            "lq": columns["lq"][k],
-            "expected": columns["expected"][k],
-            "p_value": columns["p_value"][k],
-            "q_value": columns["q_value"][k],
-            "significant": significant[k],
-            "excess_risk": columns["excess_risk"][k],
-            "excess_expected": columns["excess_expected"][k],
-            "excess_p": columns["excess_p"][k],
-            "excess_q": columns["excess_q"][k],
-            "excess_significant": excess_significant[k],
-        })
+        rows.append(
+            {
+                "code": codes[p],
+                "nom": noms[p],
+                "theme": s.themes[t],
+                "count": count[k],
+                "contributors": None if contributors is None else contributors[k],
+                "population": population[p],
+                "rate_per_10k": columns["rate_per_10k"][k],
+                "rate_eb_per_10k": columns["rate_eb_per_10k"][k],
+                "place_count": place_count[p],
+                "share": columns["share"][k],
+                "lq": columns["lq"][k],
+                "expected": columns["expected"][k],
+                "p_value": columns["p_value"][k],
+                "q_value": columns["q_value"][k],
+                "significant": significant[k],
+                "excess_risk": columns["excess_risk"][k],
+                "excess_expected": columns["excess_expected"][k],
+                "excess_p": columns["excess_p"][k],
+                "excess_q": columns["excess_q"][k],
+                "excess_significant": excess_significant[k],
+            }
+        )
     result = {
         "kind": "territory_stats",
         "level": level,

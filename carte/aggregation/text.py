@@ -30,9 +30,19 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 # Street-name abbreviations residents type, expanded so that "St-Ouen" matches "Saint-Ouen".
 ABBREVIATIONS: dict[str, str] = {
-    "st": "saint", "ste": "sainte", "av": "avenue", "ave": "avenue", "bd": "boulevard",
-    "bld": "boulevard", "pl": "place", "imp": "impasse", "che": "chemin", "rte": "route",
-    "sq": "square", "pte": "porte", "qu": "quai",
+    "st": "saint",
+    "ste": "sainte",
+    "av": "avenue",
+    "ave": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "pl": "place",
+    "imp": "impasse",
+    "che": "chemin",
+    "rte": "route",
+    "sq": "square",
+    "pte": "porte",
+    "qu": "quai",
 }
 
 

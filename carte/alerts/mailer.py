@@ -5,6 +5,7 @@
 - `smtps://user:pass@host:465` SMTP over TLS from the start.
 User and password are percent-decoded. One connection serves a whole `send-alerts` run.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -43,7 +44,10 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     except ValueError as err:
         raise MailerConfigError(f"CARTE_SMTP_URL : port invalide ({err})") from None
     return SmtpSettings(
-        host=parts.hostname, port=port, tls=parts.scheme == "smtps", starttls=starttls,
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "smtps",
+        starttls=starttls,
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )
@@ -60,7 +64,9 @@ class Mailer:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.tls:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=self.timeout, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
             if s.starttls:

@@ -5,6 +5,7 @@ Rendering needs a request context (for `url_for`); `send-alerts` opens one on CA
 The Message-ID is derived from the subscription and what the message is, so a message sent again
 after a crash (see carte/alerts/sending.py) carries the same id and mail clients can drop the copy.
 """
+
 from __future__ import annotations
 
 import email.policy
@@ -22,7 +23,6 @@ from carte.models.alerts import AlertSubscription
 # Headers are not folded under 998 characters: the standard library's folding of encoded words
 # doubles a space where it folds (a subject read back with two spaces). Bodies are quoted-printable.
 POLICY = email.policy.SMTP.clone(max_line_length=998)
-
 
 
 def public_base() -> str:
@@ -71,8 +71,9 @@ def _domain() -> str:
     return address.rpartition("@")[2] or "carte.invalid"
 
 
-def build(subscription: AlertSubscription, kind: str, ref: str, *, subject: str, context: dict,
-          now: datetime) -> EmailMessage:
+def build(
+    subscription: AlertSubscription, kind: str, ref: str, *, subject: str, context: dict, now: datetime
+) -> EmailMessage:
     """One message of `kind` (confirm | update | digest), rendered from alerts/mail/<kind>.txt|.html."""
     with force_locale(subscription.lang or "fr"):
         urls = links(subscription)

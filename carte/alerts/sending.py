@@ -14,6 +14,7 @@ the unique row before the second one sends. A failed send rolls back (retried ne
 after the SMTP server accepted a message and before the commit sends that one message again on
 the next run (at least once rather than lost), with the same Message-ID so mail clients can drop the copy.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -68,8 +69,9 @@ def confirmation_message(session: Session, subscription: AlertSubscription, now:
     with force_locale(subscription.lang):
         what = describe(session, subscription)
         subject = _("Confirmez votre abonnement aux alertes de Carte")
-    return messages.build(subscription, "confirm", now.strftime("%Y%m%dT%H%M%S"), subject=subject,
-                          context={"what": what}, now=now)
+    return messages.build(
+        subscription, "confirm", now.strftime("%Y%m%dT%H%M%S"), subject=subject, context={"what": what}, now=now
+    )
 
 
 def send_confirmation(session: Session, mailer, subscription: AlertSubscription, now: datetime) -> None:
@@ -90,21 +92,34 @@ def _report_updates(session: Session, subscription: AlertSubscription) -> tuple[
     report = session.get(Report, subscription.report_id)
     if report is None or report.status != "published":
         return report, []
-    updates = list(session.scalars(select(ReportUpdate).where(
-        ReportUpdate.report_id == report.id, ReportUpdate.id > subscription.last_update_id,
-    ).order_by(ReportUpdate.id)))
+    updates = list(
+        session.scalars(
+            select(ReportUpdate)
+            .where(
+                ReportUpdate.report_id == report.id,
+                ReportUpdate.id > subscription.last_update_id,
+            )
+            .order_by(ReportUpdate.id)
+        )
+    )
     return report, updates
 
 
-def _update_message(session: Session, subscription: AlertSubscription, report: Report, update: ReportUpdate,
-                    now: datetime):
+def _update_message(
+    session: Session, subscription: AlertSubscription, report: Report, update: ReportUpdate, now: datetime
+):
     bodies = get_atlas(current_app).bodies
     body = bodies.get(update.body_code)
     with force_locale(subscription.lang):
         progress = str(PROGRESS_LABELS.get(update.progress, update.progress))
         subject = _("Du nouveau sur « %(title)s » : %(progress)s", title=report.title, progress=progress)
-    context = {"report": report, "update": update, "progress": progress, "body_name": body.name if body else None,
-               "report_url": messages.report_url(report.public_id)}
+    context = {
+        "report": report,
+        "update": update,
+        "progress": progress,
+        "body_name": body.name if body else None,
+        "report_url": messages.report_url(report.public_id),
+    }
     return messages.build(subscription, "update", str(update.id), subject=subject, context=context, now=now)
 
 
@@ -116,7 +131,9 @@ def area_filter(subscription: AlertSubscription, since: datetime, until: datetim
         themes=tuple(s for s in subscription.themes.split(",") if s),
         communes=(subscription.commune_code,) if subscription.commune_code else (),
         territoires=(subscription.territoire_code,) if subscription.territoire_code else (),
-        bbox=bbox, since=since, until=until,
+        bbox=bbox,
+        since=since,
+        until=until,
     )
 
 
@@ -125,27 +142,52 @@ def _digest(session: Session, subscription: AlertSubscription, now: datetime) ->
     total = session.scalar(apply_filter(select(func.count()).select_from(Report), flt)) or 0
     rows = []
     if total:
-        rows = list(session.scalars(apply_filter(select(Report), replace(flt))
-                                    .order_by(Report.created_at.desc(), Report.id.desc()).limit(DIGEST_LISTED)).unique())
+        rows = list(
+            session.scalars(
+                apply_filter(select(Report), replace(flt))
+                .order_by(Report.created_at.desc(), Report.id.desc())
+                .limit(DIGEST_LISTED)
+            ).unique()
+        )
     return total, rows
 
 
 def _digest_message(session: Session, subscription: AlertSubscription, total: int, rows: list[Report], now: datetime):
     with force_locale(subscription.lang):
         what = describe(session, subscription)
-        subject = ngettext("Carte : %(num)d nouveau signalement dans %(what)s",
-                           "Carte : %(num)d nouveaux signalements dans %(what)s", total, what=what)
+        subject = ngettext(
+            "Carte : %(num)d nouveau signalement dans %(what)s",
+            "Carte : %(num)d nouveaux signalements dans %(what)s",
+            total,
+            what=what,
+        )
         labels = theme_labels(session, subscription.lang)
     names = place_names()
-    items = [{"title": r.title, "theme": labels.get(r.theme.slug, r.theme.label), "commune": names.get(r.commune_code, ""),
-              "url": messages.report_url(r.public_id)} for r in rows]
+    items = [
+        {
+            "title": r.title,
+            "theme": labels.get(r.theme.slug, r.theme.label),
+            "commune": names.get(r.commune_code, ""),
+            "url": messages.report_url(r.public_id),
+        }
+        for r in rows
+    ]
     context = {"what": what, "total": total, "items": items, "more": total - len(items)}
-    return messages.build(subscription, "digest", now.strftime("%Y%m%dT%H%M%S"), subject=subject,
-                          context=context, now=now)
+    return messages.build(
+        subscription, "digest", now.strftime("%Y%m%dT%H%M%S"), subject=subject, context=context, now=now
+    )
 
 
-def _deliver(session: Session, mailer, subscription: AlertSubscription, kind: str, ref: str, message_of,
-             summary: RunSummary, label: str) -> bool:
+def _deliver(
+    session: Session,
+    mailer,
+    subscription: AlertSubscription,
+    kind: str,
+    ref: str,
+    message_of,
+    summary: RunSummary,
+    label: str,
+) -> bool:
     """Insert the delivery (the cursor is already moved on `subscription`), send, commit; False on failure."""
     session.add(AlertDelivery(subscription_id=subscription.id, kind=kind, ref=ref))
     try:
@@ -170,8 +212,10 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
     digest_every = timedelta(hours=current_app.config["CARTE_ALERTS_DIGEST_HOURS"])
 
     pending = select(AlertSubscription.id).where(
-        AlertSubscription.confirmed_at.is_(None), AlertSubscription.confirmation_sent_at.is_(None),
-        AlertSubscription.created_at >= now - UNCONFIRMED_KEPT)
+        AlertSubscription.confirmed_at.is_(None),
+        AlertSubscription.confirmation_sent_at.is_(None),
+        AlertSubscription.created_at >= now - UNCONFIRMED_KEPT,
+    )
     for sub_id in list(session.scalars(pending.order_by(AlertSubscription.id))):
         subscription = session.get(AlertSubscription, sub_id)
         label = f"confirmation (abonnement {sub_id})"
@@ -183,21 +227,32 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
     summary.forgotten = forget_unconfirmed(session, now)
 
     followers = select(AlertSubscription.id).where(
-        AlertSubscription.kind == "report", AlertSubscription.confirmed_at.is_not(None))
+        AlertSubscription.kind == "report", AlertSubscription.confirmed_at.is_not(None)
+    )
     for sub_id in list(session.scalars(followers.order_by(AlertSubscription.id))):
         subscription = session.get(AlertSubscription, sub_id)
         report, updates = _report_updates(session, subscription)
         for update in updates:
             subscription.last_update_id = update.id
             label = f"mise à jour {update.id} du signalement {report.public_id} (abonnement {sub_id})"
-            if not _deliver(session, mailer, subscription, "update", str(update.id),
-                            lambda u=update, s=subscription, r=report: _update_message(session, s, r, u, now), summary, label):
+            if not _deliver(
+                session,
+                mailer,
+                subscription,
+                "update",
+                str(update.id),
+                lambda u=update, s=subscription, r=report: _update_message(session, s, r, u, now),
+                summary,
+                label,
+            ):
                 break
             subscription = session.get(AlertSubscription, sub_id)
 
     areas = select(AlertSubscription.id).where(
-        AlertSubscription.kind == "area", AlertSubscription.confirmed_at.is_not(None),
-        AlertSubscription.last_digest_at <= now - digest_every)
+        AlertSubscription.kind == "area",
+        AlertSubscription.confirmed_at.is_not(None),
+        AlertSubscription.last_digest_at <= now - digest_every,
+    )
     for sub_id in list(session.scalars(areas.order_by(AlertSubscription.id))):
         subscription = session.get(AlertSubscription, sub_id)
         total, rows = _digest(session, subscription, now)
@@ -205,8 +260,20 @@ def send_due(session: Session, mailer, *, now: datetime | None = None) -> RunSum
         if not total:
             session.commit()
             continue
-        label = ngettext("résumé de %(num)d signalement (abonnement %(id)s)", "résumé de %(num)d signalements (abonnement %(id)s)",
-                         total, id=sub_id)
-        _deliver(session, mailer, subscription, "digest", now.strftime("%Y%m%dT%H%M%S"),
-                 lambda s=subscription, n=total, r=rows: _digest_message(session, s, n, r, now), summary, label)
+        label = ngettext(
+            "résumé de %(num)d signalement (abonnement %(id)s)",
+            "résumé de %(num)d signalements (abonnement %(id)s)",
+            total,
+            id=sub_id,
+        )
+        _deliver(
+            session,
+            mailer,
+            subscription,
+            "digest",
+            now.strftime("%Y%m%dT%H%M%S"),
+            lambda s=subscription, n=total, r=rows: _digest_message(session, s, n, r, now),
+            summary,
+            label,
+        )
     return summary

@@ -7,6 +7,7 @@ confirmation again (at most once per RESEND_AFTER, so that nobody can flood an a
 confirmed one nothing. The caller answers the same in every case, so the answer never tells whether
 an address is known.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,13 @@ class Target:
     def key(self) -> str:
         if self.kind == "report":
             return f"report:{self.report.id}"
-        where = (f"commune:{self.commune}" if self.commune else f"territoire:{self.territoire}" if self.territoire
-                 else "bbox:" + ",".join(f"{v:.5f}" for v in self.bbox))
+        where = (
+            f"commune:{self.commune}"
+            if self.commune
+            else f"territoire:{self.territoire}"
+            if self.territoire
+            else "bbox:" + ",".join(f"{v:.5f}" for v in self.bbox)
+        )
         return f"area:{where}|themes:{','.join(sorted(self.themes))}"
 
 
@@ -68,18 +74,21 @@ def _themes(value: object, known: set[str]) -> tuple[str, ...]:
         raise CarteError("too_many", "%(n)s thèmes au plus.", "themes", params={"n": THEMES_MAX})
     unknown = [s for s in slugs if s not in known]
     if unknown:
-        raise CarteError("unknown_theme", "Valeur inconnue : %(values)s.", "themes",
-                         params={"values": ", ".join(unknown[:5])})
+        raise CarteError(
+            "unknown_theme", "Valeur inconnue : %(values)s.", "themes", params={"values": ", ".join(unknown[:5])}
+        )
     return slugs
 
 
-def parse_target(session: Session, data: dict, *, communes: set[str], territoires: set[str],
-                 themes: set[str]) -> Target:
+def parse_target(
+    session: Session, data: dict, *, communes: set[str], territoires: set[str], themes: set[str]
+) -> Target:
     """What the request follows: exactly one of report, commune, territoire or bbox."""
     given = [k for k in ("report",) + AREA_KEYS if data.get(k) not in (None, "")]
     if len(given) != 1:
-        raise CarteError("target_required",
-                         "Indiquez un seul objet à suivre : report, commune, territoire ou bbox.", "report")
+        raise CarteError(
+            "target_required", "Indiquez un seul objet à suivre : report, commune, territoire ou bbox.", "report"
+        )
     name = given[0]
     if name == "report":
         if data.get("themes"):
@@ -100,16 +109,22 @@ def parse_target(session: Session, data: dict, *, communes: set[str], territoire
     code = clean_text(data[name], name, max_len=9, required=True)
     if code not in (communes if name == "commune" else territoires):
         raise CarteError(f"unknown_{name}", "Valeur inconnue : %(values)s.", name, params={"values": code})
-    return Target("area", commune=code if name == "commune" else None,
-                  territoire=code if name == "territoire" else None, themes=chosen)
+    return Target(
+        "area",
+        commune=code if name == "commune" else None,
+        territoire=code if name == "territoire" else None,
+        themes=chosen,
+    )
 
 
-def subscribe(session: Session, email: str, target: Target, lang: str, *,
-              now: datetime | None = None) -> AlertSubscription | None:
+def subscribe(
+    session: Session, email: str, target: Target, lang: str, *, now: datetime | None = None
+) -> AlertSubscription | None:
     """Record the request; the subscription whose confirmation is to be sent now, or None (nothing to send)."""
     now = now or datetime.now(UTC)
-    found = session.scalars(select(AlertSubscription).where(
-        AlertSubscription.email == email, AlertSubscription.target_key == target.key)).first()
+    found = session.scalars(
+        select(AlertSubscription).where(AlertSubscription.email == email, AlertSubscription.target_key == target.key)
+    ).first()
     if found is not None:
         if found.confirmed_at is not None:
             return None
@@ -120,10 +135,20 @@ def subscribe(session: Session, email: str, target: Target, lang: str, *,
         return found
     bbox = target.bbox or (None, None, None, None)
     subscription = AlertSubscription(
-        email=email, lang=lang, kind=target.kind, report_id=target.report.id if target.report else None,
-        commune_code=target.commune, territoire_code=target.territoire,
-        min_lon=bbox[0], min_lat=bbox[1], max_lon=bbox[2], max_lat=bbox[3],
-        themes=",".join(target.themes), target_key=target.key, nonce=tokens.new_nonce(), created_at=now,
+        email=email,
+        lang=lang,
+        kind=target.kind,
+        report_id=target.report.id if target.report else None,
+        commune_code=target.commune,
+        territoire_code=target.territoire,
+        min_lon=bbox[0],
+        min_lat=bbox[1],
+        max_lon=bbox[2],
+        max_lat=bbox[3],
+        themes=",".join(target.themes),
+        target_key=target.key,
+        nonce=tokens.new_nonce(),
+        created_at=now,
         last_update_id=0,
     )
     session.add(subscription)
@@ -149,8 +174,10 @@ def confirm(session: Session, subscription: AlertSubscription, *, now: datetime 
     subscription.confirmed_at = now
     subscription.last_digest_at = now
     if subscription.report_id is not None:
-        subscription.last_update_id = session.scalar(
-            select(func.max(ReportUpdate.id)).where(ReportUpdate.report_id == subscription.report_id)) or 0
+        subscription.last_update_id = (
+            session.scalar(select(func.max(ReportUpdate.id)).where(ReportUpdate.report_id == subscription.report_id))
+            or 0
+        )
     session.commit()
 
 
@@ -172,8 +199,9 @@ def erase_email(session: Session, email: str) -> int:
 
 def forget_unconfirmed(session: Session, now: datetime) -> int:
     """Subscriptions never confirmed within UNCONFIRMED_KEPT are deleted (with their address)."""
-    old = select(AlertSubscription.id).where(AlertSubscription.confirmed_at.is_(None),
-                                            AlertSubscription.created_at < now - UNCONFIRMED_KEPT)
+    old = select(AlertSubscription.id).where(
+        AlertSubscription.confirmed_at.is_(None), AlertSubscription.created_at < now - UNCONFIRMED_KEPT
+    )
     ids = list(session.scalars(old))
     if ids:
         session.execute(delete(AlertDelivery).where(AlertDelivery.subscription_id.in_(ids)))

@@ -5,6 +5,7 @@ nonce, and nothing once it is deleted (unsubscribed, erased). Changing SECRET_KE
 already mailed; residents then subscribe again. Confirm and unsubscribe links have different salts,
 so an unsubscribe link never confirms.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -33,8 +34,13 @@ def read(secret: str, purpose: str, token: str) -> tuple[int, str] | None:
         value = URLSafeSerializer(secret, salt=purpose).loads(token)
     except BadSignature:
         return None
-    if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], int)
-            or isinstance(value[0], bool) or not isinstance(value[1], str)):
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or isinstance(value[0], bool)
+        or not isinstance(value[1], str)
+    ):
         return None
     return value[0], value[1]
 

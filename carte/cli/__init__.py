@@ -1,4 +1,5 @@
 """`flask --app wsgi carte ...`: the command group, and the commands of each area (one module per area)."""
+
 from __future__ import annotations
 
 import click

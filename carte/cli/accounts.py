@@ -1,5 +1,6 @@
 """`flask --app wsgi carte create-user|set-password|deactivate-user|activate-user EMAIL`: staff accounts from
 the command line."""
+
 from __future__ import annotations
 
 import sys
@@ -16,7 +17,9 @@ from carte.models.accounts import ROLES
 
 @carte_cli.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="agent (one body); facilitator < moderator < admin")
+@click.option(
+    "--role", type=click.Choice(ROLES), required=True, help="agent (one body); facilitator < moderator < admin"
+)
 @click.option("--body", "body_code", help="an agent's body: INSEE code, EPT SIREN, or 200054781 for the Métropole")
 def create_user_command(email: str, role: str, body_code: str | None):
     """Create a staff account. The password is prompted, or read from stdin when it is not a terminal."""

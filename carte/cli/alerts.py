@@ -1,4 +1,5 @@
 """`flask carte send-alerts`: send the alert messages that are due (see carte/alerts/sending.py)."""
+
 from __future__ import annotations
 
 import click
@@ -24,7 +25,9 @@ def send_alerts_command():
         raise click.ClickException(str(err)) from err
     base = current_app.config.get("CARTE_PUBLIC_URL")
     if not base:
-        click.echo("CARTE_PUBLIC_URL n'est pas défini : les liens des messages pointent vers http://localhost/.", err=True)
+        click.echo(
+            "CARTE_PUBLIC_URL n'est pas défini : les liens des messages pointent vers http://localhost/.", err=True
+        )
     with current_app.test_request_context("/", base_url=base or "http://localhost/"), Mailer(settings) as mailer:
         summary = send_due(db.session, mailer)
     for line in summary.sent:
@@ -32,9 +35,17 @@ def send_alerts_command():
     for line in summary.failed:
         click.echo(f"Échec (réessayé au prochain passage) : {line}", err=True)
     if summary.forgotten:
-        click.echo(ngettext("%(num)d abonnement jamais confirmé oublié.", "%(num)d abonnements jamais confirmés oubliés.",
-                            summary.forgotten))
-    click.echo(ngettext("%(num)d message envoyé", "%(num)d messages envoyés", len(summary.sent)) + ", "
-               + ngettext("%(num)d échec.", "%(num)d échecs.", len(summary.failed)))
+        click.echo(
+            ngettext(
+                "%(num)d abonnement jamais confirmé oublié.",
+                "%(num)d abonnements jamais confirmés oubliés.",
+                summary.forgotten,
+            )
+        )
+    click.echo(
+        ngettext("%(num)d message envoyé", "%(num)d messages envoyés", len(summary.sent))
+        + ", "
+        + ngettext("%(num)d échec.", "%(num)d échecs.", len(summary.failed))
+    )
     if summary.failed:
         raise SystemExit(1)

@@ -1,4 +1,5 @@
 """`flask carte build-communes | load-places | seed | remove-demo | generate`: the data and the demo content."""
+
 from __future__ import annotations
 
 import time
@@ -62,7 +63,12 @@ def generate_command(count: int, seed: int):
     stats = LoadStats()
     with click.progressbar(length=len(data.lon), label="Signalements synthétiques") as bar:
         added = insert_reports(
-            db.session, vars(data), source="import", source_name=f"synthetic-{seed}", is_demo=True, progress=bar,
+            db.session,
+            vars(data),
+            source="import",
+            source_name=f"synthetic-{seed}",
+            is_demo=True,
+            progress=bar,
             stats=stats,
         )
     elapsed = time.perf_counter() - started

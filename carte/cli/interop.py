@@ -1,4 +1,5 @@
 """`flask carte import | export | remove-import | create-api-key | revoke-api-key`."""
+
 from __future__ import annotations
 
 import os
@@ -30,13 +31,28 @@ def _count_lines(path: Path) -> int:
 
 @carte_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--map", "maps", multiple=True, metavar="CLÉ=COLONNE",
-              help="Colonne de lat, lon, point, theme, title, description, date, id, address, tags, arrondissement.")
-@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Fichier YAML ou JSON : colonnes et correspondance catégories → thèmes.")
-@click.option("--source", "source_name", help="Nom de la source (par défaut : celui du fichier de correspondance, ou du fichier).")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fichier des lignes rejetées (par défaut : <fichier>.rejects.csv à côté du fichier).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="CLÉ=COLONNE",
+    help="Colonne de lat, lon, point, theme, title, description, date, id, address, tags, arrondissement.",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fichier YAML ou JSON : colonnes et correspondance catégories → thèmes.",
+)
+@click.option(
+    "--source", "source_name", help="Nom de la source (par défaut : celui du fichier de correspondance, ou du fichier)."
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier des lignes rejetées (par défaut : <fichier>.rejects.csv à côté du fichier).",
+)
 @click.option("--limit", type=click.IntRange(1), help="N'importer que les N premières lignes.")
 @click.option("--dry-run", is_flag=True, help="Tout vérifier et écrire les rejets, sans rien enregistrer.")
 def import_command(file: Path, maps, mapping_file, source_name, rejects_path, limit, dry_run):
@@ -59,9 +75,16 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
     try:
         with click.progressbar(length=total, label=f"Import de {file.name}") as bar:
             summary = import_file(
-                db.session, get_atlas(current_app), file, mapping, source_name,
+                db.session,
+                get_atlas(current_app),
+                file,
+                mapping,
+                source_name,
                 arrondissements=_arrondissement_polygons() if mapping.columns.get("arrondissement") else None,
-                rejects_path=rejects_path, progress=bar.update, limit=limit, dry_run=dry_run,
+                rejects_path=rejects_path,
+                progress=bar.update,
+                limit=limit,
+                dry_run=dry_run,
                 expected_rows=total,
             )
     except (ImportFileError, MappingError) as err:
@@ -69,7 +92,9 @@ def import_command(file: Path, maps, mapping_file, source_name, rejects_path, li
     elapsed = time.perf_counter() - started
     for line in summary.lines():
         click.echo(line)
-    click.echo(f"Débit : {rows_per_second(summary.read, elapsed)} lignes lues/s ({summary.read} lignes en {elapsed:.1f} s).")
+    click.echo(
+        f"Débit : {rows_per_second(summary.read, elapsed)} lignes lues/s ({summary.read} lignes en {elapsed:.1f} s)."
+    )
 
 
 @carte_cli.command("remove-import")
@@ -103,8 +128,13 @@ def export_command(file: Path, theme, tag, commune, territoire, departement, sin
         fmt = export_format(file.name)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
-    args = {"theme": list(theme), "tag": list(tag), "commune": list(commune), "territoire": list(territoire),
-            "departement": list(departement)}
+    args = {
+        "theme": list(theme),
+        "tag": list(tag),
+        "commune": list(commune),
+        "territoire": list(territoire),
+        "departement": list(departement),
+    }
     for name, value in (("since", since), ("until", until), ("bbox", bbox)):
         if value:
             args[name] = [value]
@@ -120,8 +150,12 @@ def export_command(file: Path, theme, tag, commune, territoire, departement, sin
 
 @carte_cli.command("create-api-key")
 @click.argument("name")
-@click.option("--body", "body_code", metavar="CODE",
-              help="Organisme dont la clé peut mettre à jour les signalements : code INSEE, SIREN d'un EPT ou 200054781.")
+@click.option(
+    "--body",
+    "body_code",
+    metavar="CODE",
+    help="Organisme dont la clé peut mettre à jour les signalements : code INSEE, SIREN d'un EPT ou 200054781.",
+)
 def create_api_key_command(name: str, body_code: str | None):
     """Issue an Open311 API key named NAME; the key is printed once and only its hash is kept.
 

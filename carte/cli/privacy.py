@@ -1,4 +1,5 @@
 """`flask carte erase | purge-contacts | backup | restore`: people's data and the database's safety."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ from carte.extensions import db
 
 @carte_cli.command("erase")
 @click.option("--contributor", help="Identifiant de contributeur (cookie anonyme).")
-@click.option("--report", "report_id", help="Identifiant public d'un de ses signalements (pour trouver le contributeur).")
+@click.option(
+    "--report", "report_id", help="Identifiant public d'un de ses signalements (pour trouver le contributeur)."
+)
 @click.option("--email", help="Adresse e-mail donnée par Open311.")
 @click.option("--dry-run", is_flag=True, help="Compter sans rien effacer.")
 def erase_command(contributor, report_id, email, dry_run):
@@ -31,8 +34,14 @@ def erase_command(contributor, report_id, email, dry_run):
         person = Person.of(contributor, email)
     except CarteError as err:
         raise click.UsageError(err.message) from err
-    counts = erase_person(db.session, person, upload_dir=Path(current_app.config["CARTE_UPLOAD_DIR"]),
-                          secret=current_app.config["SECRET_KEY"], user_id=None, dry_run=dry_run)
+    counts = erase_person(
+        db.session,
+        person,
+        upload_dir=Path(current_app.config["CARTE_UPLOAD_DIR"]),
+        secret=current_app.config["SECRET_KEY"],
+        user_id=None,
+        dry_run=dry_run,
+    )
     click.echo(("À effacer (essai, rien n'est effacé) : " if dry_run else "Effacé : ") + counts.summary() + ".")
 
 
@@ -43,8 +52,14 @@ def purge_contacts_command():
 
     days = current_app.config["CARTE_CONTACT_RETENTION_DAYS"]
     purged = purge_contacts(db.session, retention_days=days)
-    click.echo(ngettext("%(num)d contact de plus de %(days)d jours effacé.", "%(num)d contacts de plus de %(days)d jours effacés.",
-                        purged, days=days))
+    click.echo(
+        ngettext(
+            "%(num)d contact de plus de %(days)d jours effacé.",
+            "%(num)d contacts de plus de %(days)d jours effacés.",
+            purged,
+            days=days,
+        )
+    )
 
 
 @carte_cli.command("backup")

@@ -5,6 +5,7 @@ Codes are the official ones: a commune's INSEE code, an EPT's SIREN, the Métrop
 Paris is a commune and a territory at once, under one code (75056), so it is one body.
 Pure Python over the atlas's commune properties: no Flask, no SQL.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -34,7 +35,9 @@ class Bodies:
             self.communes_of.setdefault(c["territoire_code"], ())
             self.communes_of[c["territoire_code"]] += (code,)
             if c["territoire_code"] != code:
-                self.by_code.setdefault(c["territoire_code"], Body(c["territoire_code"], "territory", c["territoire_nom"]))
+                self.by_code.setdefault(
+                    c["territoire_code"], Body(c["territoire_code"], "territory", c["territoire_nom"])
+                )
         for code, c in communes.items():  # Paris: the commune and the territory share a code and a name
             self.by_code[code] = Body(code, "commune", c["nom"])
 
@@ -60,7 +63,9 @@ class Bodies:
         """`responsible` for a report row (its commune, its theme's routing, its hand reassignment)."""
         return self.responsible(report.commune_code, report.theme.routing or "commune", report.body_code)
 
-    def scope(self, body_code: str, routing_by_theme: Mapping[int, str]) -> list[tuple[tuple[int, ...], tuple[str, ...] | None]]:
+    def scope(
+        self, body_code: str, routing_by_theme: Mapping[int, str]
+    ) -> list[tuple[tuple[int, ...], tuple[str, ...] | None]]:
         """Which reports a body answers when nobody reassigned them: a list of (theme ids, communes or
         None for all) pairs, for storage to turn into SQL alongside `Report.body_code == body_code`."""
         body = self.by_code[body_code]

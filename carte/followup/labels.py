@@ -1,5 +1,6 @@
 """What residents read for each progress (issue 13): lazy strings, so that each page, feed or
 message shows them in its own language."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext

@@ -4,6 +4,7 @@ and exported as CSV.
 Which reports a body answers is `Bodies.scope` (its theme routing) plus the reports reassigned to
 it by hand; storage turns that into SQL (`carte.storage.reports.body_scope`). No Flask here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -41,8 +42,9 @@ class QueuePage:
     body_of: dict  # report id -> responsible body code
 
 
-def parse_queue(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary, bodies: Bodies, *,
-                own_body: str | None, may_choose: bool) -> QueueQuery:
+def parse_queue(
+    args: Mapping[str, Sequence[str]], vocabulary: Vocabulary, bodies: Bodies, *, own_body: str | None, may_choose: bool
+) -> QueueQuery:
     """An agent's queue is its body's; staff may pick one (`body`) or see every body."""
     flt = parse_filter({k: v for k, v in args.items() if k not in ("limit", "cursor", "bbox")}, vocabulary)
     raw = (args.get("body") or [""])[-1].strip()
@@ -61,8 +63,9 @@ def parse_queue(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary, bodie
     except ValueError:
         raise CarteError("invalid_number", "Nombre entier attendu.", "page") from None
     if not 1 <= page <= PAGE_MAX:
-        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", "page",
-                         params={"low": 1, "high": PAGE_MAX})
+        raise CarteError(
+            "out_of_range", "Valeur attendue entre %(low)s et %(high)s.", "page", params={"low": 1, "high": PAGE_MAX}
+        )
     return QueueQuery(body=body, filter=flt, text=text, page=page)
 
 
@@ -100,33 +103,41 @@ def _index_ids(session: Session, bodies: Bodies, query: QueueQuery, index, place
     return index.columns["id"][positions][::-1]
 
 
-def queue_page(session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE,
-               index=None, places=None) -> QueuePage:
+def queue_page(
+    session: Session, bodies: Bodies, query: QueueQuery, page_size: int = PAGE_SIZE, index=None, places=None
+) -> QueuePage:
     """One page of the queue, newest first, with its total.
 
     With the in-memory report index (`index` and the aggregation `places`), the selection is a few
     array masks whatever the body's size; a text search asks the database.
     """
     if index is None or query.text:
-        rows, total = find_queue(session, query.filter, _scope(session, bodies, query.body), query.text,
-                                 (query.page - 1) * page_size, page_size)
+        rows, total = find_queue(
+            session,
+            query.filter,
+            _scope(session, bodies, query.body),
+            query.text,
+            (query.page - 1) * page_size,
+            page_size,
+        )
     else:
         ids = _index_ids(session, bodies, query, index, places)
         total = len(ids)
         start = (query.page - 1) * page_size
-        rows = reports_by_ids(session, ids[start:start + page_size], query.filter.statuses)
+        rows = reports_by_ids(session, ids[start : start + page_size], query.filter.statuses)
     pages = max(1, -(-total // page_size))
     return QueuePage(list(rows), total, query.page, pages, {r.id: bodies.of_report(r) for r in rows})
 
 
 def _rows_by_ids(session: Session, ids: np.ndarray, statuses, batch: int = 2000):
     for start in range(0, len(ids), batch):
-        yield from reports_by_ids(session, ids[start:start + batch], statuses)
+        yield from reports_by_ids(session, ids[start : start + batch], statuses)
         session.expunge_all()
 
 
-def write_queue_csv(session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",",
-                    index=None, places=None) -> int:
+def write_queue_csv(
+    session: Session, bodies: Bodies, query: QueueQuery, fp: IO[str], delimiter: str = ",", index=None, places=None
+) -> int:
     """Every report of the queue (no page), newest first, with the export's columns and the responsible
     body; cells that a spreadsheet would run as formulas are neutralised by the shared CSV writer."""
     if index is None or query.text:

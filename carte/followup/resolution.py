@@ -10,6 +10,7 @@ Who may answer: the report's author (`Report.contributor`) and its followers (`R
   (action "confirm_fixed", target the report) whose `reason` is a keyed hash of the contributor
   id (`contributor_key`), never the id itself. It changes no progress, so it adds no update.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,17 +70,34 @@ def unfollow(session: Session, report: Report, contributor: str | None) -> bool:
 
 
 def confirmations(session: Session, report: Report) -> int:
-    return session.scalar(
-        select(func.count()).select_from(AuditLog)
-        .where(AuditLog.action == CONFIRM_ACTION, AuditLog.target_type == "report", AuditLog.target_id == report.public_id)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(
+                AuditLog.action == CONFIRM_ACTION,
+                AuditLog.target_type == "report",
+                AuditLog.target_id == report.public_id,
+            )
+        )
+        or 0
+    )
 
 
 def has_confirmed(session: Session, report: Report, key: str) -> bool:
-    return session.scalar(
-        select(AuditLog.id).where(AuditLog.action == CONFIRM_ACTION, AuditLog.target_type == "report",
-                                  AuditLog.target_id == report.public_id, AuditLog.reason == key).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(AuditLog.id)
+            .where(
+                AuditLog.action == CONFIRM_ACTION,
+                AuditLog.target_type == "report",
+                AuditLog.target_id == report.public_id,
+                AuditLog.reason == key,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def answer(session: Session, report: Report, contributor: str | None, value: object, key: str | None) -> dict:
@@ -87,28 +105,43 @@ def answer(session: Session, report: Report, contributor: str | None, value: obj
     if value not in ANSWERS:
         raise CarteError("invalid_answer", "Réponse attendue : confirmed ou not_fixed.", "answer")
     if not (is_author(report, contributor) or is_following(session, report, contributor)):
-        raise CarteError("not_author_or_follower",
-                         "Seuls l'auteur du signalement et les personnes qui le suivent peuvent répondre.", "answer",
-                         status=403)
+        raise CarteError(
+            "not_author_or_follower",
+            "Seuls l'auteur du signalement et les personnes qui le suivent peuvent répondre.",
+            "answer",
+            status=403,
+        )
     if report.progress != "fixed":
         raise CarteError("not_fixed", "Ce signalement n'est pas marqué comme résolu.", "answer", status=409)
     if value == "not_fixed":
-        post_update(session, report, progress="in_progress", text=NOT_FIXED_TEXT, body_code=None, author_kind="resident")
+        post_update(
+            session, report, progress="in_progress", text=NOT_FIXED_TEXT, body_code=None, author_kind="resident"
+        )
         return {"answer": value, "progress": report.progress, "confirmations": confirmations(session, report)}
     already = has_confirmed(session, report, key)
     if not already:
-        session.add(AuditLog(user_id=None, action=CONFIRM_ACTION, target_type="report", target_id=report.public_id,
-                             reason=key))
+        session.add(
+            AuditLog(user_id=None, action=CONFIRM_ACTION, target_type="report", target_id=report.public_id, reason=key)
+        )
         session.commit()
-    return {"answer": value, "progress": report.progress, "confirmations": confirmations(session, report),
-            "already": already}
+    return {
+        "answer": value,
+        "progress": report.progress,
+        "confirmations": confirmations(session, report),
+        "already": already,
+    }
 
 
 def forget_contributor(session: Session, contributor: str, secret: str) -> int:
     """Erase a person's follows and « C'est réglé » confirmations (GDPR erasure, in its transaction);
     returns how many rows went. Their « Toujours pas réglé » updates hold no trace of who they were."""
     follows = session.execute(delete(ReportFollow).where(ReportFollow.contributor == contributor)).rowcount or 0
-    confirmed = session.execute(delete(AuditLog).where(
-        AuditLog.action == CONFIRM_ACTION, AuditLog.reason == contributor_key(secret, contributor)
-    )).rowcount or 0
+    confirmed = (
+        session.execute(
+            delete(AuditLog).where(
+                AuditLog.action == CONFIRM_ACTION, AuditLog.reason == contributor_key(secret, contributor)
+            )
+        ).rowcount
+        or 0
+    )
     return follows + confirmed

@@ -5,6 +5,7 @@ An update is public (its text and the body's name); who wrote it stays private. 
 report as a duplicate names the report it duplicates and moves its supports there, in the
 same transaction.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
@@ -24,16 +25,24 @@ TEXT_MAX = 2000
 
 def check_progress(value: object, field: str = "progress") -> str:
     if value not in PROGRESS:
-        raise CarteError("invalid_progress", "État inconnu : choisissez parmi %(values)s.", field,
-                          params={"values": ", ".join(PROGRESS)})
+        raise CarteError(
+            "invalid_progress",
+            "État inconnu : choisissez parmi %(values)s.",
+            field,
+            params={"values": ", ".join(PROGRESS)},
+        )
     return value
 
 
 def updates_of(session: Session, report: Report) -> list[ReportUpdate]:
     """The report's updates, oldest first (a timeline reads downwards)."""
-    return list(session.scalars(
-        select(ReportUpdate).where(ReportUpdate.report_id == report.id).order_by(ReportUpdate.created_at, ReportUpdate.id)
-    ))
+    return list(
+        session.scalars(
+            select(ReportUpdate)
+            .where(ReportUpdate.report_id == report.id)
+            .order_by(ReportUpdate.created_at, ReportUpdate.id)
+        )
+    )
 
 
 def _original(session: Session, report: Report, public_id: object) -> Report:
@@ -59,7 +68,9 @@ def _move_supports(session: Session, source: Report, target: Report) -> None:
     already = select(Vote.voter).where(Vote.report_id == target.id).scalar_subquery()
     session.execute(delete(Vote).where(Vote.report_id == source.id, Vote.kind == "support", Vote.voter.in_(already)))
     session.execute(
-        update(Vote).where(Vote.report_id == source.id, Vote.kind == "support").values(report_id=target.id)
+        update(Vote)
+        .where(Vote.report_id == source.id, Vote.kind == "support")
+        .values(report_id=target.id)
         .execution_options(synchronize_session=False)
     )
     recount(session, source)
@@ -100,8 +111,14 @@ def post_update(
         report.duplicate_of_id = None
     report.progress = progress
     entry = ReportUpdate(
-        report_id=report.id, progress=progress, text=text, body_code=body_code, author_kind=author_kind,
-        user_id=user_id, api_key_id=api_key_id, media_url=media_url,
+        report_id=report.id,
+        progress=progress,
+        text=text,
+        body_code=body_code,
+        author_kind=author_kind,
+        user_id=user_id,
+        api_key_id=api_key_id,
+        media_url=media_url,
     )
     session.add(entry)
     session.commit()

@@ -3,6 +3,7 @@
 Pure Python (shapely, numpy, h3): no Flask, no SQLAlchemy, so the web layer, the CLI,
 the benchmarks and the tests all use the same code.
 """
+
 from carte.geo.communes import BuildError, build_communes, build_data, read_geojson, simplify_for_web, write_geojson
 from carte.geo.h3cells import h3_cells, h3_cells_many
 from carte.geo.locate import PlaceLocator

@@ -4,6 +4,7 @@ Loaded once per process from the generated `data/*.geojson` files: locating a
 point in memory (see `carte.geo.locate`) is much faster than a spatial join in
 the database, and it behaves identically on SpatiaLite and PostGIS.
 """
+
 from __future__ import annotations
 
 import json

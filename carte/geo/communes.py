@@ -17,6 +17,7 @@ Choices, and why:
 - `population` is the COG `population` field of the current commune (INSEE population
   municipale, cog/communes*.json); it falls back to the EPCI member's `populationMunicipale`.
 """
+
 from __future__ import annotations
 
 import json
@@ -135,9 +136,7 @@ def _clean_coverage(pieces: list[_Piece], precise: np.ndarray) -> list[shapely.G
         gi, fi = tree.query(faces[gaps], predicate="touches")
         keep = (owner[fi] >= 0) & ~precise[np.maximum(owner[fi], 0)]
         gi, fi = gi[keep], fi[keep]
-        shared = shapely.length(
-            shapely.intersection(shapely.boundary(faces[gaps[gi]]), shapely.boundary(faces[fi]))
-        )
+        shared = shapely.length(shapely.intersection(shapely.boundary(faces[gaps[gi]]), shapely.boundary(faces[fi])))
         best: dict[int, tuple[float, int]] = {}
         totals: dict[tuple[int, int], float] = defaultdict(float)
         for g, f, length in zip(gi, fi, shared):
@@ -166,9 +165,7 @@ def build_communes(sources: Sources) -> tuple[dict[str, Any], dict[str, Any]]:
     members = {str(m["code"]): m for m in sources.epci_mgp["membres"]}
     to_current = current_code_map(sources.cog_communes)
     cog = {c["code"]: c for c in sources.cog_communes if c.get("type") == "commune-actuelle"}
-    cog_arr = {
-        c["code"]: c for c in sources.cog_communes if c.get("type") == "arrondissement-municipal"
-    }
+    cog_arr = {c["code"]: c for c in sources.cog_communes if c.get("type") == "arrondissement-municipal"}
     territories = _territories(sources)
 
     pieces: list[_Piece] = []
@@ -290,9 +287,7 @@ def simplify_for_web(
         props = dict(feature["properties"])
         if isinstance(props.get("rep_point"), list):
             props["rep_point"] = [round(v, decimals) for v in props["rep_point"]]
-        features.append(
-            {"type": "Feature", "properties": props, "geometry": _to_feature_geometry(geom)}
-        )
+        features.append({"type": "Feature", "properties": props, "geometry": _to_feature_geometry(geom)})
     return _collection(features)
 
 
@@ -327,9 +322,7 @@ def build_data(
     web = simplify_for_web(communes)
     sizes = {
         "communes.geojson": write_geojson(data_dir / "communes.geojson", communes),
-        "arrondissements.geojson": write_geojson(
-            data_dir / "arrondissements.geojson", arrondissements
-        ),
+        "arrondissements.geojson": write_geojson(data_dir / "arrondissements.geojson", arrondissements),
         "communes.web.geojson": write_geojson(data_dir / "communes.web.geojson", web),
     }
     return {

@@ -4,6 +4,7 @@ aggregation uses on them (normalising ids, coarsening counts, geometry).
 Reports are counted per cell at a few resolutions (about 5 km², 0.7 km² and 0.1 km² for 7, 8 and 9), which gives
 hotspots and privacy-friendly rollups without SQL geometry.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ def h3_cells_many(
     pairs = list(zip(lat_arr.tolist(), lon_arr.tolist()))
     return {res: [h3.latlng_to_cell(lat, lon, res) for lat, lon in pairs] for res in resolutions}
 
+
 def as_cells(values: Sequence | np.ndarray) -> np.ndarray:
     """H3 cells as an object array of str; int64 ids are converted (once per distinct cell)."""
     arr = np.asarray(values)
@@ -51,8 +53,9 @@ def resolution_of(cells: np.ndarray) -> int | None:
     return h3.get_resolution(str(cells[0])) if len(cells) else None
 
 
-def sum_by_cell(cells: Sequence | np.ndarray, counts: Sequence | np.ndarray | None = None,
-                resolution: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sum_by_cell(
+    cells: Sequence | np.ndarray, counts: Sequence | np.ndarray | None = None, resolution: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct cells and their summed counts, coarsened to ``resolution`` when the input is finer.
 
     Works on raw per-report cells (counts None = 1 each) or on per-cell rollups; the only Python

@@ -14,6 +14,7 @@ a point (a shared border, or overlapping input), the first one in input order wi
 Outside every place: None from `locate`, None in the object array of `locate_many`,
 -1 from `locate_indices`.
 """
+
 from __future__ import annotations
 
 import time
@@ -68,7 +69,10 @@ class PlaceLocator:
         self._tree = shapely.STRtree(self._geoms)
         used_cell_m = self._build_grid(float(cell_m))
         self._stats = GridStats(
-            self._nx, self._ny, used_cell_m, len(self._cand_start),
+            self._nx,
+            self._ny,
+            used_cell_m,
+            len(self._cand_start),
             time.perf_counter() - started,
         )
 
@@ -232,9 +236,7 @@ class PlaceLocator:
         starts = pure & (np.r_[True, ~pure[:-1]] | (flat % nx == 0))
         run_id = np.cumsum(starts) - 1
         first_cells = np.flatnonzero(starts)
-        answers = self._exact_first(
-            self._x0 + (first_cells % nx + 0.5) * dx, self._y0 + (first_cells // nx + 0.5) * dy
-        )
+        answers = self._exact_first(self._x0 + (first_cells % nx + 0.5) * dx, self._y0 + (first_cells // nx + 0.5) * dy)
         state[pure] = answers[run_id[pure]]
         state[border] = -2 - np.arange(len(border))
         self._state = state

@@ -4,6 +4,7 @@ Both paths return the same normalised `Sources`, so everything downstream ignore
 Downloads use only the standard library (urllib) and are cached on disk, because the
 geo API is slow and rate limited and `make data` should be cheap to re-run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -184,9 +185,7 @@ def fetch_json(url: str, cache_dir: Path | None = None, timeout: float = DOWNLOA
         cached = Path(cache_dir) / f"{digest}.json"
         if cached.is_file():
             return json.loads(cached.read_text(encoding="utf-8"))
-    request = urllib.request.Request(
-        url, headers={"Accept": "application/json", "User-Agent": "carte-geo/1.0"}
-    )
+    request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "carte-geo/1.0"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read()

@@ -10,6 +10,7 @@ Numbers that Carte itself writes (coordinates, counts, rates) are left alone: a 
 reads `-3.5` as a number, which runs nothing, and quoting it would turn it into text that sums
 and charts ignore. A resident's text that happens to be `-3.5` is text, and is escaped.
 """
+
 from __future__ import annotations
 
 import csv

@@ -6,6 +6,7 @@ fields are written: contact details (emails, names of Open311 requesters) never 
 What is written can be imported again with `flask carte import` and no loss: the
 column names are the importer's defaults.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,29 @@ CREDITS = {
 
 # Column order of the CSV export (and the importer's default column names).
 FIELDS = (
-    "id", "theme", "theme_label", "title", "description", "tags", "lat", "lon",
-    "commune_code", "commune", "territoire_code", "arrondissement_code", "location_text",
-    "approximate", "status", "source", "source_name", "external_id", "created_at", "updated_at",
-    "progress", "licence", "attribution",
+    "id",
+    "theme",
+    "theme_label",
+    "title",
+    "description",
+    "tags",
+    "lat",
+    "lon",
+    "commune_code",
+    "commune",
+    "territoire_code",
+    "arrondissement_code",
+    "location_text",
+    "approximate",
+    "status",
+    "source",
+    "source_name",
+    "external_id",
+    "created_at",
+    "updated_at",
+    "progress",
+    "licence",
+    "attribution",
 )
 TAG_SEPARATOR = "|"
 
@@ -80,7 +100,10 @@ def iter_reports(session: Session, flt: ReportFilter, batch: int = 2000) -> Iter
     last_id = 0
     while True:
         stmt = (
-            apply_filter(select(Report), flt).where(Report.id > last_id).order_by(Report.id).limit(batch)
+            apply_filter(select(Report), flt)
+            .where(Report.id > last_id)
+            .order_by(Report.id)
+            .limit(batch)
             .options(selectinload(Report.commune))  # names only: Commune.geom is deferred
         )
         rows = session.scalars(stmt).unique().all()
@@ -91,7 +114,9 @@ def iter_reports(session: Session, flt: ReportFilter, batch: int = 2000) -> Iter
         session.expunge_all()
 
 
-def write_csv(reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool = True, extra: tuple[str, ...] = ()) -> int:
+def write_csv(
+    reports: Iterable, fp: IO[str], *, delimiter: str = ",", bom: bool = True, extra: tuple[str, ...] = ()
+) -> int:
     """Write reports as CSV (UTF-8; a BOM by default so that spreadsheets read the accents).
 
     `delimiter=";"` gives the variant French spreadsheets expect, with decimal commas: a French

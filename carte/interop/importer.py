@@ -5,6 +5,7 @@ then stores the accepted rows through `carte.storage.bulk.insert_reports`, one
 transaction per batch. Every row ends up imported, already present (same
 `source_name` + external id) or rejected with its reason in `<input>.rejects.csv`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -94,7 +95,8 @@ class ImportSummary:
             f"Lignes lues : {self.read}",
             ("Importables (essai, rien n'est enregistré) : " if self.dry_run else "Importées : ") + str(self.imported),
             f"Déjà présentes (ignorées) : {self.already_present}",
-            f"Rejetées : {self.rejected_total}" + (f" (détail dans {self.rejects_path})" if self.rejected_total else ""),
+            f"Rejetées : {self.rejected_total}"
+            + (f" (détail dans {self.rejects_path})" if self.rejected_total else ""),
         ]
         out += [f"  - {reason} : {n}" for reason, n in self.rejected.most_common()]
         if self.unmapped:
@@ -110,6 +112,7 @@ class ImportSummary:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
 
 def _sniff_delimiter(header: str) -> str:
     counts = {d: header.count(d) for d in (",", ";", "\t")}
@@ -157,9 +160,10 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
                 except csv.Error as err:  # the rest of that line is skipped; the import goes on
                     yield reader.line_num, dict.fromkeys(reader.fieldnames, "") | {REJECTED: f"ligne illisible ({err})"}
                     continue
-                yield reader.line_num, {
-                    k: csv_cells.unescape_cell(v) if isinstance(v, str) else v for k, v in record.items()
-                }
+                yield (
+                    reader.line_num,
+                    {k: csv_cells.unescape_cell(v) if isinstance(v, str) else v for k, v in record.items()},
+                )
     except UnicodeDecodeError:  # the header, or a line further down
         raise ImportFileError("Le fichier n'est pas en UTF-8.") from None
     finally:
@@ -188,6 +192,7 @@ def _read_geojson(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 # --- parsing one row ---------------------------------------------------------------------------
+
 
 def _get(record: dict, columns: tuple[str, ...]) -> str | None:
     for column in columns:
@@ -226,7 +231,7 @@ def _point(record: dict, mapping: Mapping) -> tuple[float, float]:
                 raise Reject("coordonnées manquantes")
             text = str(raw).strip()
             if text.upper().startswith("POINT"):
-                lon, lat = (_number(v) for v in text[text.index("(") + 1: text.rindex(")")].split())
+                lon, lat = (_number(v) for v in text[text.index("(") + 1 : text.rindex(")")].split())
             else:
                 lat, lon = (_number(v) for v in text.replace(";", ",").split(","))
         else:
@@ -353,7 +358,8 @@ def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_d
         lat=lat,
         theme=theme,
         title=title,
-        description=_clean(_get(record, cols.get("description", ())), DESCRIPTION_MAX, "description", multiline=True) or "",
+        description=_clean(_get(record, cols.get("description", ())), DESCRIPTION_MAX, "description", multiline=True)
+        or "",
         created_at=created_at,
         location_text=_clean(_get(record, cols.get("address", ())), LOCATION_MAX, "adresse"),
         tags=_tags(_get(record, cols.get("tags", ()))),
@@ -364,6 +370,7 @@ def parse_row(line: int, record: dict, mapping: Mapping, themes: set[str], has_d
 
 
 # --- border distances --------------------------------------------------------------------------
+
 
 def to_local_metres(geometry):
     return shapely.transform(geometry, lambda xy: np.column_stack((xy[:, 0] * _MX, xy[:, 1] * _MY)))
@@ -386,6 +393,7 @@ class ArrondissementCheck:
 
 
 # --- the import --------------------------------------------------------------------------------
+
 
 class _Rejects:
     """The rejects CSV, opened on the first reject: line, reason, then the original columns."""
@@ -448,8 +456,9 @@ def import_file(
     checker = None
     if mapping.columns.get("arrondissement") and arrondissements:
         checker = ArrondissementCheck(arrondissements)
-    summary = ImportSummary(source_name=source_name, rejects_path=rejects_path or default_rejects_path(path),
-                            dry_run=dry_run)
+    summary = ImportSummary(
+        source_name=source_name, rejects_path=rejects_path or default_rejects_path(path), dry_run=dry_run
+    )
     rejects = _Rejects(summary.rejects_path)
     seen: set[str] = set()
     pending: list[Row] = []
@@ -464,13 +473,18 @@ def import_file(
             placements.clear()
             return
         columns = {
-            "lon": np.array([r.lon for r in pending]), "lat": np.array([r.lat for r in pending]),
+            "lon": np.array([r.lon for r in pending]),
+            "lat": np.array([r.lat for r in pending]),
             "commune": [p.commune_code for p in placements],
             "arrondissement": [p.arrondissement_code for p in placements],
-            "theme": [r.theme for r in pending], "title": [r.title for r in pending],
-            "description": [r.description for r in pending], "created_at": [r.created_at for r in pending],
-            "contributor": [None] * len(pending), "tags": [r.tags for r in pending],
-            "external_id": [r.external_id for r in pending], "location_text": [r.location_text for r in pending],
+            "theme": [r.theme for r in pending],
+            "title": [r.title for r in pending],
+            "description": [r.description for r in pending],
+            "created_at": [r.created_at for r in pending],
+            "contributor": [None] * len(pending),
+            "tags": [r.tags for r in pending],
+            "external_id": [r.external_id for r in pending],
+            "location_text": [r.location_text for r in pending],
         }
         try:
             insert_reports(session, columns, source="import", source_name=source_name, is_demo=False)
@@ -561,9 +575,7 @@ def remove_import(session, source_name: str) -> int:
     from carte.models import Report
     from carte.storage.versions import bump
 
-    result = session.execute(
-        delete(Report).where(Report.source == "import", Report.source_name == source_name)
-    )
+    result = session.execute(delete(Report).where(Report.source == "import", Report.source_name == source_name))
     bump(session, deleted=True)
     session.commit()
     return result.rowcount or 0

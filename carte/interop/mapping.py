@@ -13,6 +13,7 @@ with fewer columns: "type / soustype", then "type". A category that is itself a 
 slug maps to that theme (so that Carte's own exports import back unchanged). A key
 ending with `*` is a prefix: "Voirie et espace public / Feux tricolores*".
 """
+
 from __future__ import annotations
 
 import json
@@ -20,13 +21,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 COLUMN_KEYS = (
-    "lat", "lon", "point", "theme", "title", "description", "date", "id", "address", "tags", "arrondissement",
+    "lat",
+    "lon",
+    "point",
+    "theme",
+    "title",
+    "description",
+    "date",
+    "id",
+    "address",
+    "tags",
+    "arrondissement",
 )
 # Carte's own export columns: importing an export needs no option.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "lat": ("lat",), "lon": ("lon",), "point": (), "theme": ("theme",), "title": ("title",),
-    "description": ("description",), "date": ("created_at",), "id": ("id",), "address": ("location_text",),
-    "tags": ("tags",), "arrondissement": (),
+    "lat": ("lat",),
+    "lon": ("lon",),
+    "point": (),
+    "theme": ("theme",),
+    "title": ("title",),
+    "description": ("description",),
+    "date": ("created_at",),
+    "id": ("id",),
+    "address": ("location_text",),
+    "tags": ("tags",),
+    "arrondissement": (),
 }
 FALLBACK_THEME = "espaces-publics-proprete"
 

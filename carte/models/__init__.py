@@ -4,6 +4,7 @@ Geometry is stored in EPSG:4326. Reports also keep `lon`/`lat` as plain floats:
 bounding-box filters and the aggregation service read them without spatial SQL,
 identically on SpatiaLite and PostGIS.
 """
+
 from __future__ import annotations
 
 import enum
@@ -144,9 +145,7 @@ class ReportTag(db.Model):
 
     __tablename__ = "report_tags"
 
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
-    )
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

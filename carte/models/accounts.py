@@ -3,6 +3,7 @@
 Residents never have accounts: they stay anonymous (signed cookies). Only the people
 who run the map log in, and every moderation decision they take is written down.
 """
+
 from __future__ import annotations
 
 import secrets

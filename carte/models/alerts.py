@@ -5,6 +5,7 @@ staff list). Links carry a token signed with SECRET_KEY over the subscription's 
 (carte/alerts/tokens.py): nothing secret is stored beside it, and a deleted subscription's links open
 nothing. An unsubscribed subscription is deleted with its deliveries, not kept.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ A report's responsible body is not stored unless someone reassigned it (`Report.
 otherwise it follows its theme's routing and its commune (carte/followup/bodies.py), so that an
 admin who routes a theme elsewhere moves every report of it at once, without a mass update.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

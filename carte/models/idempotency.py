@@ -1,4 +1,5 @@
 """Answers remembered for an Idempotency-Key, so that a retried POST returns the first answer."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 
 Contacts are private: no serialiser reads `ReportContact`, and exports never join it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

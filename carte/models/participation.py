@@ -4,6 +4,7 @@ Each table carries the anonymous id of the resident (signed cookie) and unique
 constraints, so that "one vote per resident" and "one flag per resident" hold even
 under concurrent requests.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,6 +3,7 @@
 A workshop's reports are ordinary reports carrying `reports.workshop_id`, so every
 aggregate, export and filter works on them unchanged (`?workshop=<code>`).
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

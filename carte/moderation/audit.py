@@ -1,5 +1,6 @@
 """The journal: every staff decision (moderation, theme routing, reassignment, progress), newest first, with the
 names of the items it is about."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,8 +18,9 @@ from carte.reports.filters import ID_MAX
 def audit_entries(session: Session, *, limit: int = 100, before: int | None = None):
     """The newest entries, or those before the id `before` (a page of the journal)."""
     if before is not None and not 0 <= before <= ID_MAX:
-        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", "avant",
-                          params={"low": 0, "high": ID_MAX})
+        raise CarteError(
+            "out_of_range", "Valeur attendue entre %(low)s et %(high)s.", "avant", params={"low": 0, "high": ID_MAX}
+        )
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if before:
         stmt = stmt.where(AuditLog.id < before)

@@ -3,6 +3,7 @@
 Every decision resolves the item's open flags and writes one audit-log row (who, when,
 what, why) in the same transaction.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -38,9 +39,16 @@ def moderation_queue(session: Session, limit: int = 200) -> list[QueueItem]:
     items: list[QueueItem] = []
     for target_type, model in TARGETS.items():
         flagged_ids = [tid for (ttype, tid) in flags_by if ttype == target_type]
-        rows = session.scalars(
-            select(model).where(or_(model.status == "pending", model.id.in_(flagged_ids))).order_by(model.created_at).limit(limit)
-        ).unique().all()
+        rows = (
+            session.scalars(
+                select(model)
+                .where(or_(model.status == "pending", model.id.in_(flagged_ids)))
+                .order_by(model.created_at)
+                .limit(limit)
+            )
+            .unique()
+            .all()
+        )
         for row in rows:
             item = QueueItem(target_type, row, flags_by.get((target_type, row.id), []))
             if target_type == "comment":

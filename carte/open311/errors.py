@@ -1,4 +1,5 @@
 """Open311 errors: `[{"code": 400, "description": "…"}]` (XML: `<errors><error>…`)."""
+
 from __future__ import annotations
 
 

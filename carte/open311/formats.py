@@ -7,6 +7,7 @@ Text is stripped of the characters XML 1.0 forbids (C0 controls but tab and line
 surrogates, U+FFFE/U+FFFF): input is cleaned, but rows stored before that must not be
 able to break the whole feed.
 """
+
 from __future__ import annotations
 
 import json

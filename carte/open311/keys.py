@@ -3,6 +3,7 @@
 A key is 32 random bytes from the CSPRNG: with that much entropy a fast hash is safe,
 and lookups stay one indexed query.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,9 @@ def issue_key(session: Session, name: str, body_code: str | None = None, bodies=
         raise ValueError(f"Une clé nommée « {name} » existe déjà.")
     body_code = (body_code or "").strip() or None
     if body_code is not None and (bodies is None or body_code not in bodies):
-        raise ValueError(f"Organisme inconnu : {body_code[:20]} (code INSEE d'une commune, SIREN d'un EPT ou 200054781).")
+        raise ValueError(
+            f"Organisme inconnu : {body_code[:20]} (code INSEE d'une commune, SIREN d'un EPT ou 200054781)."
+        )
     token = secrets.token_urlsafe(32)
     session.add(ApiKey(name=name, key_hash=hash_key(token), body_code=body_code))
     session.commit()

@@ -9,6 +9,7 @@ withheld. Every request also carries `extended_attributes` {progress, status}: C
 and the FixMyStreet extended status it maps to (see carte/open311/updates.py).
 Requesters' emails and names are stored in `ReportContact` and never returned.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,6 +60,7 @@ def check_jurisdiction(value: str | None) -> None:
 
 
 # --- discovery and services ---------------------------------------------------------------------
+
 
 def discovery(endpoint_url: str) -> dict:
     return {
@@ -126,6 +128,7 @@ def find_service(themes: Mapping[str, Theme], code: str | None, *, status: int =
 
 
 # --- reading requests ---------------------------------------------------------------------------
+
 
 def w3c(value: datetime | None) -> str | None:
     if value is None:
@@ -200,8 +203,9 @@ def parse_query(args: Mapping[str, str], themes: Mapping[str, Theme], now: datet
 
 def _status_clause(statuses: tuple[str, ...]):
     """SQL for GeoReport statuses: `closed` is moderated away, or published and fixed, declined or a duplicate."""
-    closed = or_(Report.status.in_(MODERATED_STATUSES),
-                 and_(Report.status == "published", Report.progress.in_(sorted(CLOSED))))
+    closed = or_(
+        Report.status.in_(MODERATED_STATUSES), and_(Report.status == "published", Report.progress.in_(sorted(CLOSED)))
+    )
     is_open = and_(Report.status == "published", Report.progress.not_in(sorted(CLOSED)))
     if set(statuses) >= set(STATUSES):
         return Report.status.in_(LISTED_STATUSES)
@@ -269,8 +273,14 @@ def _description(report: Report) -> str:
     return f"{title}\n\n{text}"
 
 
-def request_json(report: Report, communes: Mapping[str, dict], media_url: str | None = None, *,
-                 agency: str | None = None, notes: str | None = None) -> dict:
+def request_json(
+    report: Report,
+    communes: Mapping[str, dict],
+    media_url: str | None = None,
+    *,
+    agency: str | None = None,
+    notes: str | None = None,
+) -> dict:
     """One service request, in the spec's field order, then `extended_attributes`. Contacts are never
     part of it. `agency` is the responsible body's name; `notes` the latest public update's text."""
     from carte.open311.updates import extended_status
@@ -301,6 +311,7 @@ def request_json(report: Report, communes: Mapping[str, dict], media_url: str | 
 
 
 # --- creating requests --------------------------------------------------------------------------
+
 
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -346,8 +357,15 @@ def _optional(form: Mapping[str, str], name: str, limit: int) -> str | None:
     return _clean(form.get(name), name, limit)
 
 
-_FIELD_NAMES = {"lat": "lat", "lon": "long", "title": "attribute[title]", "tags": "attribute[tags]",
-                "description": "description", "location_text": "address_string", "commune": "address_string"}
+_FIELD_NAMES = {
+    "lat": "lat",
+    "lon": "long",
+    "title": "attribute[title]",
+    "tags": "attribute[tags]",
+    "description": "description",
+    "location_text": "address_string",
+    "commune": "address_string",
+}
 
 
 def create_request(
@@ -392,8 +410,9 @@ def create_request(
     if media_url and not re.match(r"^https?://[^\s/]+", media_url):
         raise Open311Error(400, "media_url : une adresse http(s) est attendue.")
     try:
-        report = build_report(session, atlas, payload, contributor=None, source=ReportSource.API,
-                              premoderation=premoderation)
+        report = build_report(
+            session, atlas, payload, contributor=None, source=ReportSource.API, premoderation=premoderation
+        )
     except CarteError as err:
         field = _FIELD_NAMES.get(err.field or "", err.field or "")
         if err.code == "outside_area":
@@ -403,8 +422,11 @@ def create_request(
     session.add(report)
     session.flush()
     if email or first_name or last_name:
-        session.add(ReportContact(report_id=report.id, api_key_id=key.id, email=email,
-                                  first_name=first_name, last_name=last_name))
+        session.add(
+            ReportContact(
+                report_id=report.id, api_key_id=key.id, email=email, first_name=first_name, last_name=last_name
+            )
+        )
     if media_url:
         session.add(ReportMedia(report_id=report.id, url=media_url))
     session.commit()

@@ -14,6 +14,7 @@ Open311 adapter sends them); coming in, FixMyStreet's statuses (any case, `_` or
 Carte's own progress names are accepted. FixMyStreet reads an incoming `closed` as fixed when it
 does not use extended statuses: so does Carte.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,9 +69,7 @@ def incoming_progress(raw: str | None, current: str) -> str:
     if not status:
         raise Open311Error(400, "status manquant.")
     if status not in INCOMING:
-        raise Open311Error(
-            400, f"status inconnu : attendu parmi {', '.join(sorted(INCOMING))}."
-        )
+        raise Open311Error(400, f"status inconnu : attendu parmi {', '.join(sorted(INCOMING))}.")
     progress = INCOMING[status]
     if progress is None:  # open
         if current in CLOSED:
@@ -80,6 +79,7 @@ def incoming_progress(raw: str | None, current: str) -> str:
 
 
 # --- listing --------------------------------------------------------------------------------------
+
 
 def find_updates(session: Session, args: Mapping[str, str], now: datetime) -> list[tuple[ReportUpdate, str]]:
     """(update, its report's public id) in the window, oldest first; only published reports'."""
@@ -107,6 +107,7 @@ def update_json(update: ReportUpdate, public_id: str) -> dict:
 
 # --- posting --------------------------------------------------------------------------------------
 
+
 def post_request_update(session: Session, bodies, form: Mapping[str, str], key: ApiKey, now: datetime) -> ReportUpdate:
     """Check a back office's update and write it through `post_update`, as the key's body."""
     if not key.body_code:
@@ -115,7 +116,9 @@ def post_request_update(session: Session, bodies, form: Mapping[str, str], key: 
     if not request_id:
         raise Open311Error(400, "service_request_id manquant.")
     report = session.scalars(
-        select(Report).where(Report.public_id == request_id, Report.status.in_(LISTED_STATUSES + ("pending", "withdrawn")))
+        select(Report).where(
+            Report.public_id == request_id, Report.status.in_(LISTED_STATUSES + ("pending", "withdrawn"))
+        )
     ).one_or_none()
     if report is None:
         raise Open311Error(404, "service_request_id introuvable.")
@@ -132,13 +135,22 @@ def post_request_update(session: Session, bodies, form: Mapping[str, str], key: 
     duplicate_of = _clean(form.get("duplicate_of"), "duplicate_of", 64)
     try:
         update = post_update(
-            session, report, progress=progress, text=text, body_code=key.body_code, author_kind="api",
-            api_key_id=key.id, media_url=media_url, duplicate_of=duplicate_of,
+            session,
+            report,
+            progress=progress,
+            text=text,
+            body_code=key.body_code,
+            author_kind="api",
+            api_key_id=key.id,
+            media_url=media_url,
+            duplicate_of=duplicate_of,
         )
     except CarteError as err:
         session.rollback()
-        raise Open311Error(err.status if err.status in (404, 409) else 400,
-                           f"{err.field} : {err.message}" if err.field else err.message) from None
+        raise Open311Error(
+            err.status if err.status in (404, 409) else 400,
+            f"{err.field} : {err.message}" if err.field else err.message,
+        ) from None
     if at is not None:
         # The back office's own date, never in the future nor before the report itself.
         created = report.created_at if report.created_at.tzinfo else report.created_at.replace(tzinfo=UTC)

@@ -1,4 +1,5 @@
 """Comments on a report: 2 to 1,000 characters, an optional display name, moderated like reports."""
+
 from __future__ import annotations
 
 import secrets
@@ -19,8 +20,10 @@ PUBLIC_STATUSES = ("published", "hidden")  # hidden ones show as "masqué par la
 
 def recount(session: Session, report_id: int) -> None:
     published = (
-        select(func.count()).select_from(Comment)
-        .where(Comment.report_id == report_id, Comment.status == "published").scalar_subquery()
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.report_id == report_id, Comment.status == "published")
+        .scalar_subquery()
     )
     session.execute(
         update(Report).where(Report.id == report_id).values(comment_count=published, updated_at=Report.updated_at)
@@ -28,7 +31,12 @@ def recount(session: Session, report_id: int) -> None:
 
 
 def add_comment(
-    session: Session, report: Report | None, data: dict, *, contributor: str, premoderation: bool,
+    session: Session,
+    report: Report | None,
+    data: dict,
+    *,
+    contributor: str,
+    premoderation: bool,
     withdraw_hash: str | None = None,
 ) -> Comment:
     report = require_public(report)

@@ -1,4 +1,5 @@
 """Checks shared by the participation use cases."""
+
 from __future__ import annotations
 
 from carte.errors import CarteError
@@ -13,6 +14,9 @@ def require_public(report: Report | None) -> Report:
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
     if report.status == "hidden":
         raise CarteError(
-            "report_hidden", "Ce signalement a été masqué par la modération : il ne reçoit plus de contributions.", "id", status=409
+            "report_hidden",
+            "Ce signalement a été masqué par la modération : il ne reçoit plus de contributions.",
+            "id",
+            status=409,
         )
     return report

@@ -8,6 +8,7 @@ files and their contacts, and (by email) their alert subscriptions. The audit lo
 (HMAC with the app's secret, so the log cannot be searched for an email by guessing), never the
 identifier itself.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,10 +44,15 @@ class Person:
         contributor = (contributor or "").strip() or None
         email = (email or "").strip().lower() or None
         if bool(contributor) == bool(email):
-            raise CarteError("person_required", "Donnez un identifiant de contributeur ou une adresse e-mail (un seul).",
-                             "contributor")
+            raise CarteError(
+                "person_required",
+                "Donnez un identifiant de contributeur ou une adresse e-mail (un seul).",
+                "contributor",
+            )
         if contributor and len(contributor) > 40 or email and (len(email) > 254 or "@" not in email):
-            raise CarteError("invalid_person", "Identifiant ou adresse e-mail invalide.", "email" if email else "contributor")
+            raise CarteError(
+                "invalid_person", "Identifiant ou adresse e-mail invalide.", "email" if email else "contributor"
+            )
         return cls(contributor, email)
 
     def subject_hash(self, secret: str) -> str:
@@ -107,9 +113,14 @@ def erase_person(
     comment_where = Comment.contributor == by_them if by_them else false()
     vote_where = Vote.voter == by_them if by_them else false()
     flag_where = Flag.flagger == by_them if by_them else false()
-    photo_where = or_(Photo.report_id.in_(report_ids), Photo.contributor == by_them) if by_them else Photo.report_id.in_(report_ids)
-    contact_where = (ReportContact.report_id.in_(report_ids) if by_them
-                     else func.lower(ReportContact.email) == person.email)
+    photo_where = (
+        or_(Photo.report_id.in_(report_ids), Photo.contributor == by_them)
+        if by_them
+        else Photo.report_id.in_(report_ids)
+    )
+    contact_where = (
+        ReportContact.report_id.in_(report_ids) if by_them else func.lower(ReportContact.email) == person.email
+    )
     counts = ErasureCounts(
         reports=len(report_ids),
         comments=_count(session, Comment, comment_where),
@@ -117,7 +128,9 @@ def erase_person(
         flags=_count(session, Flag, flag_where),
         photos=_count(session, Photo, photo_where),
         contacts=_count(session, ReportContact, contact_where),
-        subscriptions=_count(session, AlertSubscription, AlertSubscription.email == person.email) if person.email else 0,
+        subscriptions=_count(session, AlertSubscription, AlertSubscription.email == person.email)
+        if person.email
+        else 0,
     )
     if dry_run:
         session.rollback()
@@ -131,11 +144,15 @@ def erase_person(
     touched |= set(session.scalars(select(Vote.report_id).where(vote_where)))
     erased_comments = select(Comment.id).where(or_(comment_where, Comment.report_id.in_(report_ids)))
     # Flags point at their target by id without a foreign key: those on erased items go too.
-    session.execute(delete(Flag).where(or_(
-        flag_where,
-        (Flag.target_type == "report") & Flag.target_id.in_(report_ids),
-        (Flag.target_type == "comment") & Flag.target_id.in_(erased_comments),
-    )))
+    session.execute(
+        delete(Flag).where(
+            or_(
+                flag_where,
+                (Flag.target_type == "report") & Flag.target_id.in_(report_ids),
+                (Flag.target_type == "comment") & Flag.target_id.in_(erased_comments),
+            )
+        )
+    )
     session.execute(delete(Photo).where(photo_where))
     session.execute(delete(ReportContact).where(contact_where))
     if person.email:
@@ -152,8 +169,15 @@ def erase_person(
         from carte.followup.resolution import forget_contributor
 
         forget_contributor(session, by_them, secret)
-    session.add(AuditLog(user_id=user_id, action="erase", target_type="person", target_id=person.subject_hash(secret),
-                         reason=counts.summary()))
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            action="erase",
+            target_type="person",
+            target_id=person.subject_hash(secret),
+            reason=counts.summary(),
+        )
+    )
     session.commit()
     remove_photo_files(upload_dir, files)
     return counts
@@ -168,9 +192,19 @@ def purge_contacts(session: Session, *, retention_days: int, now: datetime | Non
     expired = or_(ReportContact.created_at < cutoff, ReportContact.created_at.is_(None))
     deleted = session.execute(delete(ReportContact).where(expired)).rowcount or 0
     if deleted:
-        session.add(AuditLog(user_id=None, action="purge_contacts", target_type="contacts", target_id=str(deleted),
-                             reason=ngettext("%(num)d contact Open311 de plus de %(days)d jours effacé",
-                                             "%(num)d contacts Open311 de plus de %(days)d jours effacés",
-                                             deleted, days=retention_days)))
+        session.add(
+            AuditLog(
+                user_id=None,
+                action="purge_contacts",
+                target_type="contacts",
+                target_id=str(deleted),
+                reason=ngettext(
+                    "%(num)d contact Open311 de plus de %(days)d jours effacé",
+                    "%(num)d contacts Open311 de plus de %(days)d jours effacés",
+                    deleted,
+                    days=retention_days,
+                ),
+            )
+        )
     session.commit()
     return deleted

@@ -6,6 +6,7 @@ a fresh image (EXIF, GPS, XMP, ICC comments and text chunks stay behind), and
 written under a random name with a thumbnail. If anything fails, nothing is kept:
 files written so far are removed and the transaction rolls back.
 """
+
 from __future__ import annotations
 
 import io
@@ -48,16 +49,26 @@ def clean_image(raw: bytes, *, field: str = "photos") -> CleanImage:
             with Image.open(io.BytesIO(raw)) as probe:
                 fmt = probe.format
                 if fmt not in FORMATS:
-                    raise CarteError("invalid_image", "Format refusé : envoyez une photo JPEG, PNG ou WebP.", field, status=415)
+                    raise CarteError(
+                        "invalid_image", "Format refusé : envoyez une photo JPEG, PNG ou WebP.", field, status=415
+                    )
                 if probe.width * probe.height > MAX_PIXELS:
                     raise CarteError("image_too_large", "Image trop grande (plus de 40 mégapixels).", field, status=413)
                 probe.load()
                 image = ImageOps.exif_transpose(probe)
     except CarteError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
-        raise CarteError("invalid_image", "Ce fichier n'est pas une image lisible (JPEG, PNG ou WebP).", field, status=415) from None
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        raise CarteError(
+            "invalid_image", "Ce fichier n'est pas une image lisible (JPEG, PNG ou WebP).", field, status=415
+        ) from None
 
     mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
     if fmt == "JPEG":
@@ -100,16 +111,27 @@ def add_photos(
     """
     report = require_public(report)
     if report.contributor != contributor:
-        raise CarteError("not_author", "Seule la personne qui a publié le signalement peut y ajouter des photos.", "photos", status=403)
+        raise CarteError(
+            "not_author",
+            "Seule la personne qui a publié le signalement peut y ajouter des photos.",
+            "photos",
+            status=403,
+        )
     if not uploads:
         raise CarteError("required", "Choisissez au moins une photo.", "photos")
     if count_photos(session, report) + len(uploads) > max_photos:
-        raise CarteError("too_many_photos", "Un signalement porte au plus %(n)s photos.", "photos",
-                          params={"n": max_photos})
+        raise CarteError(
+            "too_many_photos", "Un signalement porte au plus %(n)s photos.", "photos", params={"n": max_photos}
+        )
     for name, raw in uploads:
         if len(raw) > max_bytes:
-            raise CarteError("photo_too_large", "« %(name)s » dépasse %(mb)s Mo.", "photos", status=413,
-                              params={"name": name, "mb": max_bytes // (1024 * 1024)})
+            raise CarteError(
+                "photo_too_large",
+                "« %(name)s » dépasse %(mb)s Mo.",
+                "photos",
+                status=413,
+                params={"name": name, "mb": max_bytes // (1024 * 1024)},
+            )
     cleaned = [clean_image(raw) for _name, raw in uploads]  # every file is checked before any is written
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,9 +146,15 @@ def add_photos(
                 path.write_bytes(data)
                 written.append(path)
             photo = Photo(
-                public_id=token, report_id=report.id, filename=full.name, thumbnail=thumb.name,
-                content_type=image.content_type, width=image.width, height=image.height,
-                size=len(image.data), contributor=contributor,
+                public_id=token,
+                report_id=report.id,
+                filename=full.name,
+                thumbnail=thumb.name,
+                content_type=image.content_type,
+                width=image.width,
+                height=image.height,
+                size=len(image.data),
+                contributor=contributor,
             )
             session.add(photo)
             photos.append(photo)

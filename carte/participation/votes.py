@@ -4,6 +4,7 @@ One vote per resident per report: the unique constraint (report_id, voter) is th
 word, even when two requests race. The report keeps denormalised counters, recounted from
 the votes table in the same transaction so that they never drift.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
@@ -18,7 +19,12 @@ from carte.participation.common import require_public
 
 def recount(session: Session, report: Report) -> None:
     def count(kind):
-        return select(func.count()).select_from(Vote).where(Vote.report_id == report.id, Vote.kind == kind).scalar_subquery()
+        return (
+            select(func.count())
+            .select_from(Vote)
+            .where(Vote.report_id == report.id, Vote.kind == kind)
+            .scalar_subquery()
+        )
 
     # A Core UPDATE: a vote is not an edit of the report (no data version bump, updated_at kept).
     session.execute(

@@ -12,6 +12,7 @@ show published items, so it disappears from them; the data version is bumped by 
 change, which the in-memory report index follows. The audit log says who withdrew (the
 author or the private link), never what was written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,9 +48,11 @@ def find_by_token(session: Session, token: str) -> tuple[str, Report | Comment] 
     """("report" | "comment", item) for an unused link, None for an unknown or used one."""
     digest = token_hash(token)
     for target_type, model in TARGETS.items():
-        item = session.scalars(
-            select(model).where(model.withdraw_hash == digest, model.status != WITHDRAWN)
-        ).unique().one_or_none()
+        item = (
+            session.scalars(select(model).where(model.withdraw_hash == digest, model.status != WITHDRAWN))
+            .unique()
+            .one_or_none()
+        )
         if item is not None:
             return target_type, item
     return None
@@ -117,7 +120,10 @@ def withdraw_as_author(
         raise CarteError("not_found", message, "id", status=404)
     if not item.contributor or not secrets.compare_digest(item.contributor.encode(), contributor.encode()):
         raise CarteError(
-            "not_author", "Seule la personne qui l'a publié peut retirer ce contenu, depuis le même navigateur "
-            "ou avec son lien privé.", "id", status=403,
+            "not_author",
+            "Seule la personne qui l'a publié peut retirer ce contenu, depuis le même navigateur "
+            "ou avec son lien privé.",
+            "id",
+            status=403,
         )
     withdraw(session, target_type, item, by=BY_AUTHOR, upload_dir=upload_dir)

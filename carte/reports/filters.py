@@ -8,6 +8,7 @@ So is a value outside what the backends can hold: dates outside [DATE_MIN, DATE_
 (past 9999 or before year 1 they overflow Python's datetime; PostgreSQL has its own bounds),
 and ids (`cursor`) above ID_MAX, the largest 32-bit integer (reports.id on PostgreSQL).
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,9 @@ def _values(args: Mapping[str, Sequence[str]], name: str, max_len: int = 200) ->
 def _known(values: tuple[str, ...], known: Collection[str], field_name: str, what: str) -> tuple[str, ...]:
     unknown = [v for v in values if v not in known]
     if unknown:
-        raise CarteError(f"unknown_{what}", "Valeur inconnue : %(values)s.", field_name,
-                          params={"values": ", ".join(unknown[:5])})
+        raise CarteError(
+            f"unknown_{what}", "Valeur inconnue : %(values)s.", field_name, params={"values": ", ".join(unknown[:5])}
+        )
     return values
 
 
@@ -54,7 +56,9 @@ def _check_date_range(day: date, name: str) -> None:
     """Dates outside [DATE_MIN, DATE_MAX] are refused before any arithmetic can overflow."""
     if not DATE_MIN <= day <= DATE_MAX:
         raise CarteError(
-            "out_of_range", "Date attendue entre %(low)s et %(high)s.", name,
+            "out_of_range",
+            "Date attendue entre %(low)s et %(high)s.",
+            name,
             params={"low": DATE_MIN.isoformat(), "high": DATE_MAX.isoformat()},
         )
 
@@ -110,7 +114,9 @@ def _int(args: Mapping[str, Sequence[str]], name: str, default: int | None, low:
     except ValueError:
         raise CarteError("invalid_number", "Nombre entier attendu.", name) from None
     if not low <= number <= high:
-        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", name, params={"low": low, "high": high})
+        raise CarteError(
+            "out_of_range", "Valeur attendue entre %(low)s et %(high)s.", name, params={"low": low, "high": high}
+        )
     return number
 
 
@@ -125,9 +131,7 @@ def parse_filter(args: Mapping[str, Sequence[str]], vocabulary: Vocabulary) -> R
         tags=_values(args, "tag", max_len=40),
         communes=_known(_values(args, "commune"), vocabulary.communes, "commune", "commune"),
         territoires=_known(_values(args, "territoire"), vocabulary.territoires, "territoire", "territoire"),
-        departements=_known(
-            _values(args, "departement"), vocabulary.departements, "departement", "departement"
-        ),
+        departements=_known(_values(args, "departement"), vocabulary.departements, "departement", "departement"),
         since=since,
         until=until,
         bbox=_bbox(args),

@@ -6,6 +6,7 @@ grouped by `carte.aggregation.map_clusters`, below it their rows are read by id.
 way the answer says how many reports match (`total`), so the map never pretends that
 a page is the whole.
 """
+
 from __future__ import annotations
 
 import threading
@@ -65,8 +66,13 @@ def theme_slugs(session: Session) -> tuple[np.ndarray, list[str]]:
 
 
 def map_view(
-    session: Session, index: ReportIndex, mercator_columns: MercatorColumns, places, flt: ReportFilter,
-    zoom: int, threshold: int,
+    session: Session,
+    index: ReportIndex,
+    mercator_columns: MercatorColumns,
+    places,
+    flt: ReportFilter,
+    zoom: int,
+    threshold: int,
 ) -> MapView:
     """The reports of `flt` (whose bbox is the view) at `zoom`: clusters above `threshold`, else rows.
 

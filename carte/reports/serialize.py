@@ -1,4 +1,5 @@
 """Reports as JSON and GeoJSON: the only shape the API and exports give out."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -22,8 +23,10 @@ def _places(report: Report, atlas) -> tuple[dict, dict, dict | None]:
         arr: Mapping | None = atlas.arrondissements.get(report.arrondissement_code or "")
     else:
         commune = {
-            "code": report.commune.code, "nom": report.commune.nom,
-            "territoire_code": report.commune.territoire_code, "territoire_nom": report.commune.territoire_nom,
+            "code": report.commune.code,
+            "nom": report.commune.nom,
+            "territoire_code": report.commune.territoire_code,
+            "territoire_nom": report.commune.territoire_nom,
         }
         arr = {"code": report.arrondissement.code, "nom": report.arrondissement.nom} if report.arrondissement else None
     return (

@@ -1,4 +1,5 @@
 """Creating a report: validate, place it in memory, store it in one transaction."""
+
 from __future__ import annotations
 
 import threading
@@ -46,9 +47,7 @@ def build_report(
         lon, lat = inp.lon, inp.lat
     placement = atlas.place(lon, lat)
     if placement is None:
-        raise CarteError(
-            "outside_area", "Ce point est en dehors de la Métropole du Grand Paris.", "lat"
-        )
+        raise CarteError("outside_area", "Ce point est en dehors de la Métropole du Grand Paris.", "lat")
     cells = h3_cells(lat, lon)
     report = Report(
         public_id=new_public_id(),
@@ -124,10 +123,14 @@ class ReferenceRows:
     def places(self, session: Session) -> tuple[dict[str, Commune], dict[str, Arrondissement]]:
         if self._places is None:
             with self._lock, Session(session.get_bind()) as own:
-                communes = own.scalars(select(Commune).options(load_only(
-                    Commune.code, Commune.nom, Commune.territoire_code, Commune.territoire_nom))).all()
+                communes = own.scalars(
+                    select(Commune).options(
+                        load_only(Commune.code, Commune.nom, Commune.territoire_code, Commune.territoire_nom)
+                    )
+                ).all()
                 arrondissements = own.scalars(
-                    select(Arrondissement).options(load_only(Arrondissement.code, Arrondissement.nom))).all()
+                    select(Arrondissement).options(load_only(Arrondissement.code, Arrondissement.nom))
+                ).all()
                 own.expunge_all()
                 self._places = ({c.code: c for c in communes}, {a.code: a for a in arrondissements})
         return self._places

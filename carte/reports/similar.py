@@ -10,6 +10,7 @@ box around the point with a few vectorised masks; only those candidates' texts a
 the database, by id. Reports marked as duplicates are left out (their supports moved to the
 report they duplicate, which is the one to support).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -67,8 +68,14 @@ def parse_query(args: Mapping, themes: Mapping[str, Theme], atlas) -> SimilarQue
     return SimilarQuery(lat=lat, lon=lon, theme=theme, title=title)
 
 
-def candidates(index: ReportIndex, theme_id: int, lat: float, lon: float, radius_m: float = RADIUS_M,
-               max_candidates: int = MAX_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+def candidates(
+    index: ReportIndex,
+    theme_id: int,
+    lat: float,
+    lon: float,
+    radius_m: float = RADIUS_M,
+    max_candidates: int = MAX_CANDIDATES,
+) -> tuple[np.ndarray, np.ndarray]:
     """Ids and distances (m) of the published reports of a theme within ``radius_m``, nearest first.
 
     The caller has synced the index. The database checks the status again when the rows are read.
@@ -81,8 +88,12 @@ def candidates(index: ReportIndex, theme_id: int, lat: float, lon: float, radius
     lats = c["lat"]
     band = np.flatnonzero((lats >= lat - dlat) & (lats <= lat + dlat))
     lons = c["lon"][band]
-    band = band[(lons >= lon - dlon) & (lons <= lon + dlon) & (c["theme_id"][band] == theme_id)
-                & (c["status"][band] == PUBLISHED)]
+    band = band[
+        (lons >= lon - dlon)
+        & (lons <= lon + dlon)
+        & (c["theme_id"][band] == theme_id)
+        & (c["status"][band] == PUBLISHED)
+    ]
     distances = haversine_m(c["lat"][band], c["lon"][band], lat, lon)
     inside = distances <= radius_m
     ids, distances = c["id"][band][inside], distances[inside]
@@ -90,9 +101,16 @@ def candidates(index: ReportIndex, theme_id: int, lat: float, lon: float, radius
     return ids[order], distances[order]
 
 
-def similar_reports(session: Session, index: ReportIndex, query: SimilarQuery, theme_id: int, *,
-                    radius_m: float = RADIUS_M, min_similarity: float = MIN_SIMILARITY,
-                    limit: int = LIMIT) -> list[SimilarReport]:
+def similar_reports(
+    session: Session,
+    index: ReportIndex,
+    query: SimilarQuery,
+    theme_id: int,
+    *,
+    radius_m: float = RADIUS_M,
+    min_similarity: float = MIN_SIMILARITY,
+    limit: int = LIMIT,
+) -> list[SimilarReport]:
     index.sync(session)
     ids, distances = candidates(index, theme_id, query.lat, query.lon, radius_m)
     if not len(ids):
@@ -102,9 +120,21 @@ def similar_reports(session: Session, index: ReportIndex, query: SimilarQuery, t
     # By primary key alone, the rest checked here: with more conditions, a planner with stale
     # statistics (seen on PostgreSQL) may AND the theme and status indexes over the whole table.
     rows = [
-        r for r in session.execute(
-            select(t.id, t.public_id, t.title, t.description, t.support_count, t.created_at, t.progress, t.lat,
-                   t.lon, t.status, t.theme_id).where(t.id.in_(list(distance_of)))
+        r
+        for r in session.execute(
+            select(
+                t.id,
+                t.public_id,
+                t.title,
+                t.description,
+                t.support_count,
+                t.created_at,
+                t.progress,
+                t.lat,
+                t.lon,
+                t.status,
+                t.theme_id,
+            ).where(t.id.in_(list(distance_of)))
         ).all()
         if r.status == "published" and r.theme_id == theme_id and r.progress != "duplicate"
     ]
@@ -115,10 +145,15 @@ def similar_reports(session: Session, index: ReportIndex, query: SimilarQuery, t
     best = rank(scores, dist, [r.id for r in rows], min_similarity=min_similarity, limit=limit)
     return [
         SimilarReport(
-            public_id=rows[i].public_id, title=rows[i].title, distance_m=float(dist[i]),
+            public_id=rows[i].public_id,
+            title=rows[i].title,
+            distance_m=float(dist[i]),
             support_count=int(rows[i].support_count or 0),
             created_at=rows[i].created_at,
-            progress=rows[i].progress, similarity=float(scores[i]), lat=rows[i].lat, lon=rows[i].lon,
+            progress=rows[i].progress,
+            similarity=float(scores[i]),
+            lat=rows[i].lat,
+            lon=rows[i].lon,
         )
         for i in best
     ]

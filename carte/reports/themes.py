@@ -6,6 +6,7 @@ its reports keep their meaning. A routing change is written to the audit log
 ("route_theme") and moves at once every report of the theme that nobody reassigned by
 hand: a report's responsible body is computed from its theme's routing, never stored.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,17 +50,30 @@ def _fields(data: dict) -> dict:
     routing = (data.get("routing") or "commune").strip()
     if routing not in ROUTINGS:
         raise CarteError("invalid_routing", "Routage inconnu : commune, territoire ou Métropole.", "routing")
-    return {"label": label, "label_en": label_en, "color": color.lower(), "icon": icon,
-            "active": bool(data.get("active")), "allows_dissent": bool(data.get("allows_dissent")),
-            "routing": routing}
+    return {
+        "label": label,
+        "label_en": label_en,
+        "color": color.lower(),
+        "icon": icon,
+        "active": bool(data.get("active")),
+        "allows_dissent": bool(data.get("allows_dissent")),
+        "routing": routing,
+    }
 
 
 ROUTING_NAMES = {"commune": "commune", "territory": "territoire (EPT)", "metropole": "Métropole"}
 
 
 def _audit_routing(session: Session, user_id: int | None, theme: Theme, before: str) -> None:
-    session.add(AuditLog(user_id=user_id, action="route_theme", target_type="theme", target_id=theme.slug,
-                         reason=f"{ROUTING_NAMES[before]} → {ROUTING_NAMES[theme.routing]}"))
+    session.add(
+        AuditLog(
+            user_id=user_id,
+            action="route_theme",
+            target_type="theme",
+            target_id=theme.slug,
+            reason=f"{ROUTING_NAMES[before]} → {ROUTING_NAMES[theme.routing]}",
+        )
+    )
 
 
 def create_theme(session: Session, data: dict, user_id: int | None = None) -> Theme:
@@ -98,7 +112,9 @@ def delete_theme(session: Session, theme_id: int) -> str:
     if theme is None:
         raise CarteError("not_found", "Thème introuvable.", "id", status=404)
     if usage(session).get(theme.id):
-        raise CarteError("theme_in_use", "Ce thème est utilisé par des signalements : désactivez-le plutôt.", "id", status=409)
+        raise CarteError(
+            "theme_in_use", "Ce thème est utilisé par des signalements : désactivez-le plutôt.", "id", status=409
+        )
     label = theme.label
     session.delete(theme)
     session.commit()

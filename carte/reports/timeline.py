@@ -1,4 +1,5 @@
 """Reports over time by theme, from the in-memory report index (for the facilitators' chart)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 Every rule raises `CarteError` with a stable code and the offending field, so the
 browser can show the message next to the right input.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,6 +18,7 @@ DESCRIPTION_MAX = 2000
 TAGS_MAX, TAG_MAX = 5, 40
 AUTHOR_MAX = 80
 LOCATION_TEXT_MIN, LOCATION_TEXT_MAX = 3, 200
+
 
 @dataclass(frozen=True)
 class ReportInput:
@@ -35,8 +37,9 @@ class ReportInput:
         return self.lon is None
 
 
-def _text(data: Mapping, field: str, *, required: bool, min_len: int = 0, max_len: int,
-          multiline: bool = False) -> str | None:
+def _text(
+    data: Mapping, field: str, *, required: bool, min_len: int = 0, max_len: int, multiline: bool = False
+) -> str | None:
     return clean_text(data.get(field), field, required=required, min_len=min_len, max_len=max_len, multiline=multiline)
 
 
@@ -53,8 +56,12 @@ def _coordinate(data: Mapping, field: str, low: float, high: float) -> float:
     if not math.isfinite(number):
         raise CarteError("invalid_number", "La coordonnée doit être un nombre fini.", field)
     if not low <= number <= high:
-        raise CarteError("out_of_range", "La coordonnée doit être entre %(low)s et %(high)s.", field,
-                          params={"low": low, "high": high})
+        raise CarteError(
+            "out_of_range",
+            "La coordonnée doit être entre %(low)s et %(high)s.",
+            field,
+            params={"low": low, "high": high},
+        )
     return number
 
 

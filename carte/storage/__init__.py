@@ -5,4 +5,5 @@ that differs, `reports.py` and `places.py` hold the queries, `versions.py` stamp
 every write, `report_index.py` keeps the in-memory columns that aggregates read,
 and `setup.py` prepares a database (migrate, load, seed).
 """
+
 from carte.storage import versions  # noqa: F401  (registers the write-stamping listener)

@@ -9,6 +9,7 @@ libpq environment (PGPASSWORD...), never their command line, where `ps` would sh
 After a restore the data version's generation moves past both the old and the restored one, so
 that every running process reloads its in-memory report index instead of trusting it.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,20 @@ def restore(engine: Engine, path: Path) -> None:
         _sqlite_restore(engine, path)
     else:
         engine.dispose()  # no connection of ours holds a lock on the tables being replaced
-        _run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-                            "-d", make_url(engine.url).database or "", str(path)], engine)
+        _run(
+            "pg_restore",
+            [
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--exit-on-error",
+                "-d",
+                make_url(engine.url).database or "",
+                str(path),
+            ],
+            engine,
+        )
         engine.dispose()
     restored = _generation(engine)
     with engine.begin() as conn:
@@ -62,6 +75,7 @@ def _generation(engine: Engine) -> int:
 
 
 # --- SpatiaLite -----------------------------------------------------------------------------------
+
 
 def _sqlite_backup(engine: Engine, target: Path) -> None:
     import sqlean
@@ -120,8 +134,10 @@ def libpq_environment(url) -> dict[str, str]:
 def _run(tool: str, args: list[str], engine: Engine) -> None:
     executable = shutil.which(tool)
     if executable is None:
-        raise BackupError(f"{tool} introuvable : installez le client PostgreSQL (paquet postgresql-client, "
-                          "de la même version majeure que le serveur).")
+        raise BackupError(
+            f"{tool} introuvable : installez le client PostgreSQL (paquet postgresql-client, "
+            "de la même version majeure que le serveur)."
+        )
     result = subprocess.run([executable, *args], env=libpq_environment(engine.url), capture_output=True, text=True)
     if result.returncode != 0:
         raise BackupError(f"{tool} a échoué : {result.stderr.strip()[-2000:]}")

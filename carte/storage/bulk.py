@@ -6,6 +6,7 @@ per-row parameter handling: columns are converted once per chunk, then PostgreSQ
 and SQLite one `executemany` per table. A big load into SQLite drops the ordinary indexes first
 and builds them once at the end, which is faster than updating a dozen B-trees row by row.
 """
+
 from __future__ import annotations
 
 import time
@@ -75,8 +76,11 @@ def deferred_indexes(session: Session, expected_rows: int):
     Readers meanwhile see every committed row, only without those indexes; the indexes come back
     when the load ends, failed or not. Nested uses (an import's batches) do nothing.
     """
-    if (session.get_bind().dialect.name != "sqlite" or expected_rows < SQLITE_REBUILD_MIN_ROWS
-            or session.info.get(_DEFERRED)):
+    if (
+        session.get_bind().dialect.name != "sqlite"
+        or expected_rows < SQLITE_REBUILD_MIN_ROWS
+        or session.info.get(_DEFERRED)
+    ):
         yield
         return
     existing = session.scalar(select(func.count()).select_from(Report)) or 0
@@ -96,8 +100,16 @@ def deferred_indexes(session: Session, expected_rows: int):
         session.commit()
 
 
-def insert_reports(session: Session, rows: dict, *, source: str, source_name: str, is_demo: bool,
-                   progress: Iterable | None = None, stats: LoadStats | None = None) -> int:
+def insert_reports(
+    session: Session,
+    rows: dict,
+    *,
+    source: str,
+    source_name: str,
+    is_demo: bool,
+    progress: Iterable | None = None,
+    stats: LoadStats | None = None,
+) -> int:
     """Insert columns of reports (lon, lat, commune, theme slugs, created_at, contributor, title, tags).
 
     Each chunk is one transaction stamped with a new data version, so readers never
@@ -122,8 +134,9 @@ def insert_reports(session: Session, rows: dict, *, source: str, source_name: st
     return total
 
 
-def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: str, source_name: str,
-                  is_demo: bool, revision: int) -> tuple[list[str], list]:
+def chunk_columns(
+    rows: dict, part: slice, theme_ids: dict, dialect, *, source: str, source_name: str, is_demo: bool, revision: int
+) -> tuple[list[str], list]:
     """(column names, values) of the reports in `rows[part]`, bind-converted for `dialect`.
 
     Values are lists (one item per row) or constants; ids and geometry are not included.
@@ -139,19 +152,33 @@ def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: 
         "description": [d or "" for d in _as_list(rows["description"], part)] if rows.get("description") else "",
         "author_name": None,
         "location_text": _as_list(rows["location_text"], part) if rows.get("location_text") else None,
-        "lon": lon.tolist(), "lat": lat.tolist(),
+        "lon": lon.tolist(),
+        "lat": lat.tolist(),
         "commune_code": _as_list(rows["commune"], part),
         "arrondissement_code": _as_list(rows["arrondissement"], part),
-        "h3_7": cells[7], "h3_8": cells[8], "h3_9": cells[9],
+        "h3_7": cells[7],
+        "h3_8": cells[8],
+        "h3_9": cells[9],
         "created_at": _as_list(rows["created_at"], part),
-        "status": "published", "approximate": False, "source": source, "source_name": source_name,
+        "status": "published",
+        "approximate": False,
+        "source": source,
+        "source_name": source_name,
         "external_id": _as_list(rows["external_id"], part) if rows.get("external_id") else None,
         "contributor": _as_list(rows["contributor"], part) if rows.get("contributor") is not None else None,
-        "is_demo": is_demo, "revision": revision, "workshop_id": None, "moderation_note": None,
-        "updated_at": datetime.now(UTC), "support_count": 0, "dissent_count": 0, "comment_count": 0,
+        "is_demo": is_demo,
+        "revision": revision,
+        "workshop_id": None,
+        "moderation_note": None,
+        "updated_at": datetime.now(UTC),
+        "support_count": 0,
+        "dissent_count": 0,
+        "comment_count": 0,
         "withdraw_hash": None,
         # The civic loop (migration 0008): new, routed by its theme, no original.
-        "progress": "submitted", "body_code": None, "duplicate_of_id": None,
+        "progress": "submitted",
+        "body_code": None,
+        "duplicate_of_id": None,
     }
     missing = {c.name for c in Report.__table__.columns} - set(columns) - {"id", "geom"}
     if missing:  # a column added to the model must be given a value here, not silently left out
@@ -161,13 +188,15 @@ def chunk_columns(rows: dict, part: slice, theme_ids: dict, dialect, *, source: 
     return names, [_convert(columns[name], processors[name]) for name in names]
 
 
-def _insert_chunk(session: Session, rows: dict, part: slice, theme_ids: dict, *, source: str,
-                  source_name: str, is_demo: bool) -> None:
+def _insert_chunk(
+    session: Session, rows: dict, part: slice, theme_ids: dict, *, source: str, source_name: str, is_demo: bool
+) -> None:
     dialect = session.get_bind().dialect
     n = part.stop - part.start
     revision = bump(session)  # first write of the transaction: takes the lock that orders writers
-    names, values = chunk_columns(rows, part, theme_ids, dialect, source=source, source_name=source_name,
-                                  is_demo=is_demo, revision=revision)
+    names, values = chunk_columns(
+        rows, part, theme_ids, dialect, source=source, source_name=source_name, is_demo=is_demo, revision=revision
+    )
     values = [v if isinstance(v, list) else repeat(v, n) for v in values]
     lon = np.asarray(rows["lon"][part], dtype=float)
     lat = np.asarray(rows["lat"][part], dtype=float)
@@ -188,8 +217,9 @@ def _write_chunk(session, dialect, table, names, values, n, lon, lat, tags) -> N
         if tag_rows:
             backend.copy_rows(session, ReportTag.__tablename__, ["report_id", "tag", "position"], tag_rows)
     else:
-        ids = backend.sqlite_insert_rows(session, table, names, list(zip(*values, lon.tolist(), lat.tolist())),
-                                         geom_column="geom")
+        ids = backend.sqlite_insert_rows(
+            session, table, names, list(zip(*values, lon.tolist(), lat.tolist())), geom_column="geom"
+        )
         tag_rows = [(i, tag, k) for i, report_tags in zip(ids, tags) for k, tag in enumerate(report_tags)]
         if tag_rows:
             session.connection().connection.driver_connection.executemany(

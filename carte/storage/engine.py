@@ -10,6 +10,7 @@ PostgreSQL gets bounded waits: connecting (`connect_timeout`), running a stateme
 cannot enforce anything, a client-side deadline on every wait for an answer
 (`DeadlineConnection`), after which the connection is closed and the pool discarded.
 """
+
 from __future__ import annotations
 
 import os
@@ -148,7 +149,6 @@ def database_unavailable(err: BaseException) -> bool:
     return False
 
 
-
 def unavailable_reason(err: BaseException) -> str:
     """The driver's first line ("connection refused", "database is locked"), without the SQL and its parameters."""
     source = err.orig if isinstance(err, exc.DBAPIError) else err
@@ -180,7 +180,7 @@ def point_ewkb_hex(lon: np.ndarray, lat: np.ndarray) -> list[str]:
     xy[:, 0] = lon
     xy[:, 1] = lat
     hexed = xy.tobytes().hex()
-    return [_EWKB_POINT_4326 + hexed[i:i + 32] for i in range(0, len(hexed), 32)]
+    return [_EWKB_POINT_4326 + hexed[i : i + 32] for i in range(0, len(hexed), 32)]
 
 
 def reserve_ids(session, table: str, n: int) -> list[int]:
@@ -200,7 +200,9 @@ def copy_rows(session, table: str, columns: list[str], rows) -> None:
             copy.write_row(row)
 
 
-def sqlite_insert_rows(session, table: str, columns: list[str], rows: list[tuple], geom_column: str | None = None) -> range:
+def sqlite_insert_rows(
+    session, table: str, columns: list[str], rows: list[tuple], geom_column: str | None = None
+) -> range:
     """SQLite: insert rows without ids (the rowid is the id) with one executemany; return their ids.
 
     The caller's transaction must already hold the write lock (it has bumped the data version),
@@ -219,10 +221,13 @@ def sqlite_insert_rows(session, table: str, columns: list[str], rows: list[tuple
             names.append(geom_column)
             placeholders.append("MakePoint(?, ?, 4326)")
             wanted = [t.format(table=table, column=geom_column) for t in _SQLITE_ROW_TRIGGERS]
-            triggers = [sql for (sql,) in cursor.execute(
-                f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(wanted))})",
-                wanted,
-            )]
+            triggers = [
+                sql
+                for (sql,) in cursor.execute(
+                    f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join('?' * len(wanted))})",
+                    wanted,
+                )
+            ]
             for name in wanted:
                 cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
         cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(placeholders)})", rows)
@@ -302,9 +307,10 @@ def optimize(session, *, full: bool = False) -> None:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        analysed = session.execute(
-            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        ).first() and session.execute(text("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'reports'")).first()
+        analysed = (
+            session.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+            and session.execute(text("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'reports'")).first()
+        )
         session.execute(text("ANALYZE" if full or not analysed else "PRAGMA optimize"))
     elif dialect == "postgresql":
         session.execute(text("ANALYZE reports"))

@@ -1,4 +1,5 @@
 """Claiming an Idempotency-Key and remembering its answer, in the database so that every worker sees it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,12 +64,13 @@ def _remembered(row: IdempotencyKey) -> Remembered:
     return Remembered(row.request_hash, row.status_code, row.body, row.location, row.contributor)
 
 
-def finish(session: Session, claim_id: int, status_code: int, body: str, location: str | None,
-           contributor: str | None) -> None:
+def finish(
+    session: Session, claim_id: int, status_code: int, body: str, location: str | None, contributor: str | None
+) -> None:
     session.execute(
-        update(IdempotencyKey).where(IdempotencyKey.id == claim_id).values(
-            status_code=status_code, body=body, location=location, contributor=contributor
-        )
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claim_id)
+        .values(status_code=status_code, body=body, location=location, contributor=contributor)
     )
     session.commit()
 
@@ -78,4 +80,3 @@ def release(session: Session, claim_id: int) -> None:
     session.rollback()
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim_id))
     session.commit()
-

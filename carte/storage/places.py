@@ -1,4 +1,5 @@
 """Loading the generated commune and arrondissement layers into the database."""
+
 from __future__ import annotations
 
 from geoalchemy2.shape import from_shape

@@ -16,6 +16,7 @@ written in place. Loaded before gunicorn forks (`gunicorn.conf.py`), the buffers
 shared by every worker: appends and moderation only copy the pages they touch.
 A snapshot on disk (`snapshot.py`) spares a new process the read from the database.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,13 +51,33 @@ _ANONYMOUS = 1 << 39
 # Rows read from the database per round trip: bounded memory, whatever the table size.
 CHUNK = 50_000
 _COLUMNS = (
-    "id", "commune", "theme_id", "status", "created", "contributor", "h3_7", "h3_8", "h3_9", "lat", "lon",
-    "workshop", "progress",
+    "id",
+    "commune",
+    "theme_id",
+    "status",
+    "created",
+    "contributor",
+    "h3_7",
+    "h3_8",
+    "h3_9",
+    "lat",
+    "lon",
+    "workshop",
+    "progress",
 )
 _DTYPES = {
-    "id": np.int64, "commune": np.int16, "theme_id": np.int32, "status": np.int8, "created": np.int64,
-    "contributor": np.int64, "h3_7": np.int64, "h3_8": np.int64, "h3_9": np.int64,
-    "lat": np.float64, "lon": np.float64, "workshop": np.int32,  # workshop id, 0 = none
+    "id": np.int64,
+    "commune": np.int16,
+    "theme_id": np.int32,
+    "status": np.int8,
+    "created": np.int64,
+    "contributor": np.int64,
+    "h3_7": np.int64,
+    "h3_8": np.int64,
+    "h3_9": np.int64,
+    "lat": np.float64,
+    "lon": np.float64,
+    "workshop": np.int32,  # workshop id, 0 = none
     "progress": np.int8,
 }
 SNAPSHOT_FORMAT = 2  # 2: the progress column
@@ -132,8 +153,19 @@ class ReportIndex:
         dialect = session.get_bind().dialect.name
         t = Report.__table__.c
         stmt = select(
-            t.id, t.commune_code, t.theme_id, t.status, epoch_seconds(t.created_at, dialect), t.contributor,
-            t.h3_7, t.h3_8, t.h3_9, t.lat, t.lon, t.workshop_id, t.progress,
+            t.id,
+            t.commune_code,
+            t.theme_id,
+            t.status,
+            epoch_seconds(t.created_at, dialect),
+            t.contributor,
+            t.h3_7,
+            t.h3_8,
+            t.h3_9,
+            t.lat,
+            t.lon,
+            t.workshop_id,
+            t.progress,
         ).order_by(t.id)
         return stmt if since is None else stmt.where(t.revision > since)
 
@@ -198,8 +230,11 @@ class ReportIndex:
         present = np.concatenate(present) if present else np.zeros(0, dtype=np.int64)
         ids = self.columns["id"]
         at = np.searchsorted(present, ids)
-        keep = (at < len(present)) & (present[np.minimum(at, max(len(present) - 1, 0))] == ids) if len(present) \
+        keep = (
+            (at < len(present)) & (present[np.minimum(at, max(len(present) - 1, 0))] == ids)
+            if len(present)
             else np.zeros(len(ids), dtype=bool)
+        )
         if keep.all():
             return
         new_pos = (np.cumsum(keep) - 1).astype(np.int64)
@@ -223,9 +258,7 @@ class ReportIndex:
             return
         n = self._n
         if n + k > len(self._buffers["id"]):
-            self._buffers = {
-                name: _with_room(buf[:n], k + _headroom(n + k)) for name, buf in self._buffers.items()
-            }
+            self._buffers = {name: _with_room(buf[:n], k + _headroom(n + k)) for name, buf in self._buffers.items()}
         for name in _COLUMNS:
             self._buffers[name][n : n + k] = rows[name]
         self._n = n + k
@@ -238,7 +271,11 @@ class ReportIndex:
         """
         ids = self.columns["id"]
         pos = np.searchsorted(ids, rows["id"])
-        known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == rows["id"]) if len(ids) else np.zeros(len(pos), bool)
+        known = (
+            (pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == rows["id"])
+            if len(ids)
+            else np.zeros(len(pos), bool)
+        )
         if known.any():
             for name in _COLUMNS:
                 self.columns[name][pos[known]] = rows[name][known]
@@ -275,8 +312,11 @@ class ReportIndex:
         strings = [v for v in values if v]
         unique, inverse = np.unique(string_hashes(strings), return_inverse=True)
         at = np.searchsorted(self._hashes, unique)
-        found = (at < len(self._hashes)) & (self._hashes[np.minimum(at, max(len(self._hashes) - 1, 0))] == unique) \
-            if len(self._hashes) else np.zeros(len(unique), dtype=bool)
+        found = (
+            (at < len(self._hashes)) & (self._hashes[np.minimum(at, max(len(self._hashes) - 1, 0))] == unique)
+            if len(self._hashes)
+            else np.zeros(len(unique), dtype=bool)
+        )
         unique_codes = np.empty(len(unique), dtype=np.int64)
         unique_codes[found] = self._codes[at[found]]
         fresh = ~found
@@ -313,9 +353,14 @@ class ReportIndex:
                 np.save(tmp / f"{name}.npy", col)
             np.save(tmp / "contributor_hashes.npy", self._hashes)
             np.save(tmp / "contributor_codes.npy", self._codes)
-            meta = {"format": SNAPSHOT_FORMAT, "version": self.version.version,
-                    "generation": self.version.generation, "deletions": self.version.deletions,
-                    "rows": self._n, "communes": self.commune_codes}
+            meta = {
+                "format": SNAPSHOT_FORMAT,
+                "version": self.version.version,
+                "generation": self.version.generation,
+                "deletions": self.version.deletions,
+                "rows": self._n,
+                "communes": self.commune_codes,
+            }
             (tmp / "meta.json").write_text(json.dumps(meta))
             os.replace(tmp, path)
         except OSError:
@@ -341,8 +386,12 @@ class ReportIndex:
                 meta = json.loads((folder / "meta.json").read_text())
             except (OSError, ValueError):
                 continue
-            if meta.get("format") == SNAPSHOT_FORMAT and meta.get("communes") == self.commune_codes \
-                    and meta["generation"] == latest.generation and meta["version"] <= latest.version:
+            if (
+                meta.get("format") == SNAPSHOT_FORMAT
+                and meta.get("communes") == self.commune_codes
+                and meta["generation"] == latest.generation
+                and meta["version"] <= latest.version
+            ):
                 candidates.append((meta["version"], folder, meta))
         if not candidates:
             return False
@@ -430,7 +479,8 @@ class ReportIndex:
             order = np.argsort(new_keys, kind="stable")
             at = np.searchsorted(keys, new_keys[order], side="right")
             self._sorted_keys[cache_key] = (
-                np.insert(perm, at, appended[order].astype(perm.dtype)), np.insert(keys, at, new_keys[order]),
+                np.insert(perm, at, appended[order].astype(perm.dtype)),
+                np.insert(keys, at, new_keys[order]),
                 group_of_commune,
             )
 

@@ -1,4 +1,5 @@
 """Report queries. Plain SQLAlchemy: nothing here differs between the backends."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -81,7 +82,8 @@ def plain_reports(session: Session, ids: Sequence[int], statuses: Sequence[str])
     themes = {t.id: t for t in session.scalars(select(Theme))}
     tags: dict[int, list[SimpleNamespace]] = defaultdict(list)
     for report_id, tag in session.execute(
-        select(ReportTag.report_id, ReportTag.tag).where(ReportTag.report_id.in_(ids))
+        select(ReportTag.report_id, ReportTag.tag)
+        .where(ReportTag.report_id.in_(ids))
         .order_by(ReportTag.report_id, ReportTag.position)
     ):
         tags[report_id].append(SimpleNamespace(tag=tag))
@@ -101,6 +103,7 @@ def theme_by_slug(session: Session, slug: str) -> Theme | None:
 
 
 # -- the civic loop: a body's queue (carte/followup/queue.py) ------------------------------------------
+
 
 def body_scope(code: str | None, pairs) -> object:
     """The reports a body answers: reassigned to it by hand, or not reassigned and routed to it
@@ -122,8 +125,13 @@ def _queue_statement(flt: ReportFilter, scope, text: str | None) -> Select:
     stmt = apply_filter(select(Report), flt).where(scope)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Report.title.ilike(pattern, escape="\\"), Report.description.ilike(pattern, escape="\\"),
-                              Report.public_id == text))
+        stmt = stmt.where(
+            or_(
+                Report.title.ilike(pattern, escape="\\"),
+                Report.description.ilike(pattern, escape="\\"),
+                Report.public_id == text,
+            )
+        )
     return stmt
 
 
@@ -161,7 +169,8 @@ def report_updates_count(session: Session, report_ids) -> dict[int, int]:
     if not report_ids:
         return {}
     rows = session.execute(
-        select(ReportUpdate.report_id, func.count()).where(ReportUpdate.report_id.in_(report_ids))
+        select(ReportUpdate.report_id, func.count())
+        .where(ReportUpdate.report_id.in_(report_ids))
         .group_by(ReportUpdate.report_id)
     )
     return dict(rows.all())
@@ -203,4 +212,3 @@ def reports_by_ids(session: Session, ids, statuses) -> list[Report]:
     # Communes load lazily: a many-to-one found in the identity map costs no query after the first.
     stmt = select(Report).where(Report.id.in_([int(i) for i in ids]), Report.status.in_(statuses))
     return list(session.scalars(stmt.order_by(Report.id.desc())).unique())
-

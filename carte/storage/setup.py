@@ -1,4 +1,5 @@
 """Preparing a database: migrate, load the places, seed themes (and demo content)."""
+
 from __future__ import annotations
 
 from pathlib import Path

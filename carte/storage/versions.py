@@ -10,6 +10,7 @@ not columns): "reports" holds the version and the generation, "reports-deletions
 counts the transactions that deleted reports, and "reports-database" holds a random
 number drawn once per database, which names the index snapshots on disk.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,9 +39,11 @@ class Version:
 
 def current(session: Session) -> Version:
     rows = {
-        name: (version, generation) for name, version, generation in session.execute(
-            select(DataVersion.name, DataVersion.version, DataVersion.generation)
-            .where(DataVersion.name.in_((REPORTS, DELETIONS)))
+        name: (version, generation)
+        for name, version, generation in session.execute(
+            select(DataVersion.name, DataVersion.version, DataVersion.generation).where(
+                DataVersion.name.in_((REPORTS, DELETIONS))
+            )
         )
     }
     version, generation = rows.get(REPORTS, (0, 0))
@@ -56,7 +59,9 @@ def bump(session: Session, *, deleted: bool = False) -> int:
     """
     conn = session.connection()
     version = conn.execute(
-        update(DataVersion).where(DataVersion.name == REPORTS).values(version=DataVersion.version + 1)
+        update(DataVersion)
+        .where(DataVersion.name == REPORTS)
+        .values(version=DataVersion.version + 1)
         .returning(DataVersion.version)
     ).scalar_one()
     if deleted:

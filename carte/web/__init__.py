@@ -1,4 +1,5 @@
 """Blueprints, one per area of the product."""
+
 from flask import Flask, current_app
 from flask_babel import get_locale, lazy_gettext
 

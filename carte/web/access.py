@@ -8,6 +8,7 @@ another site), every cookie is SameSite=Lax, and JSON bodies need a
 `Content-Type: application/json` that a cross-site form cannot send. The resident page
 still sends the X-CSRFToken header, so nothing is lost by the exemption.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -43,7 +44,10 @@ def init_auth(app: Flask) -> None:
         from carte.web.errors import error_response
 
         return error_response(
-            "csrf_invalid", "Le formulaire a expiré ou son jeton de sécurité manque : rechargez la page.", "csrf_token", 400
+            "csrf_invalid",
+            "Le formulaire a expiré ou son jeton de sécurité manque : rechargez la page.",
+            "csrf_token",
+            400,
         )
 
 

@@ -4,6 +4,7 @@ Every route takes the same filter parameters as /api/v1/reports. Public figures 
 counts below CARTE_MIN_PUBLIC_COUNT. Facilitators (logged in) may also ask `exact=1`
 for unrounded figures and `status=` for pending or hidden reports.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -33,22 +34,26 @@ def facilitator_view() -> tuple[ReportFilter, bool]:
     """The request's filter and whether figures are exact; both extras are for facilitators only."""
     flt = request_filter()
     exact = request.args.get("exact", "") in ("1", "true", "oui")
-    statuses = tuple(dict.fromkeys(s.strip() for raw in request.args.getlist("status") for s in raw.split(",") if s.strip()))
+    statuses = tuple(
+        dict.fromkeys(s.strip() for raw in request.args.getlist("status") for s in raw.split(",") if s.strip())
+    )
     if not (exact or statuses):
         return flt, False
     ensure_role("facilitator", field="exact" if exact else "status")
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise CarteError("unknown_status", "Statut inconnu : %(values)s.", "status",
-                          params={"values": ", ".join(unknown[:5])})
+        raise CarteError(
+            "unknown_status", "Statut inconnu : %(values)s.", "status", params={"values": ", ".join(unknown[:5])}
+        )
     return (replace(flt, statuses=statuses) if statuses else flt), exact
 
 
 def _choice(name: str, allowed, default):
     value = request.args.get(name, default)
     if value not in allowed:
-        raise CarteError("invalid_choice", "Valeur attendue : %(values)s.", name,
-                          params={"values": ", ".join(map(str, allowed))})
+        raise CarteError(
+            "invalid_choice", "Valeur attendue : %(values)s.", name, params={"values": ", ".join(map(str, allowed))}
+        )
     return value
 
 
@@ -61,8 +66,12 @@ def _number(name: str, default: float, low: float, high: float) -> float:
     except ValueError:
         raise CarteError("invalid_number", "Nombre attendu.", name) from None
     if not low <= value <= high:
-        raise CarteError("out_of_range", "Valeur attendue entre %(low)s et %(high)s.", name,
-                          params={"low": format(low, "g"), "high": format(high, "g")})
+        raise CarteError(
+            "out_of_range",
+            "Valeur attendue entre %(low)s et %(high)s.",
+            name,
+            params={"low": format(low, "g"), "high": format(high, "g")},
+        )
     return value
 
 
@@ -92,7 +101,9 @@ def passerelle_sentences() -> tuple[dict[str, str], str]:
     """The sentence templates in the request's language ({a}, {b}, {themes} are filled by the service)."""
     return {
         "commune": _("{a} et {b}, dans deux territoires différents, signalent toutes deux plus que prévu : {themes}."),
-        "territoire": _("{a} et {b}, dans deux départements différents, signalent tous deux plus que prévu : {themes}."),
+        "territoire": _(
+            "{a} et {b}, dans deux départements différents, signalent tous deux plus que prévu : {themes}."
+        ),
     }, _(" ; ")
 
 
@@ -102,8 +113,9 @@ def passerelles():
     count_unit = _choice("count", COUNT_UNITS, "reports")
     flt, exact = facilitator_view()
     sentences, separator = passerelle_sentences()
-    return jsonify(service().passerelles(db.session, flt, level, sentences, separator, exact=exact,
-                                         count_unit=count_unit))
+    return jsonify(
+        service().passerelles(db.session, flt, level, sentences, separator, exact=exact, count_unit=count_unit)
+    )
 
 
 @aggregates_api.get("/shared-needs")

@@ -4,6 +4,7 @@ pages of the links in the messages (confirm, unsubscribe). Thin routes over cart
 The address is never echoed: every valid request answers the same 202, whether the address was
 new, waiting for its confirmation or already confirmed. Pages show what is followed, never to whom.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,14 +40,19 @@ def subscribe():
     email = subscriptions.check_email(data.get("email"))
     words = vocabulary()
     target = subscriptions.parse_target(
-        db.session, data, communes=set(words.communes), territoires=set(words.territoires), themes=set(words.themes))
+        db.session, data, communes=set(words.communes), territoires=set(words.territoires), themes=set(words.themes)
+    )
     lang = str(get_locale() or "fr")
     subscription = subscriptions.subscribe(db.session, email, target, lang)
     if subscription is not None:
         _send_confirmation_now(subscription)
-    body = {"status": "pending",
-            "message": _("Si l'adresse est valide, un message vient d'y être envoyé : "
-                         "cliquez sur son lien pour confirmer l'abonnement.")}
+    body = {
+        "status": "pending",
+        "message": _(
+            "Si l'adresse est valide, un message vient d'y être envoyé : "
+            "cliquez sur son lien pour confirmer l'abonnement."
+        ),
+    }
     return body, 202, {"Cache-Control": "no-store"}
 
 

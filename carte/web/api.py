@@ -1,4 +1,5 @@
 """The JSON API (/api/v1): thin routes over the reports use cases and storage."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,9 @@ api = Blueprint("api", __name__)
 @api.get("/themes")
 def themes():
     lang = ui_lang()
-    return {"themes": [{"slug": t.slug, "label": t.label_for(lang), "color": t.color} for t in active_themes(db.session)]}
+    return {
+        "themes": [{"slug": t.slug, "label": t.label_for(lang), "color": t.color} for t in active_themes(db.session)]
+    }
 
 
 @api.get("/communes")
@@ -77,12 +80,22 @@ def list_reports():
     atlas_ = atlas()
     if zoom is not None:
         view = map_view(
-            db.session, aggregates.index, mercator_columns, aggregates.places, flt, zoom,
+            db.session,
+            aggregates.index,
+            mercator_columns,
+            aggregates.places,
+            flt,
+            zoom,
             current_app.config["CARTE_MAP_POINT_THRESHOLD"],
         )
         features = view.features if view.clustered else [report_feature(r, atlas_, ui_lang()) for r in view.features]
-        body = {"type": "FeatureCollection", "total": view.total, "clustered": view.clustered,
-                "features": features, "next_cursor": None}
+        body = {
+            "type": "FeatureCollection",
+            "total": view.total,
+            "clustered": view.clustered,
+            "features": features,
+            "next_cursor": None,
+        }
     else:
         total, rows, next_cursor = page_view(db.session, aggregates.index, aggregates.places, flt)
         body = {
@@ -108,10 +121,18 @@ def similar():
         "radius_m": RADIUS_M,
         "min_similarity": MIN_SIMILARITY,
         "reports": [
-            {"id": r.public_id, "title": r.title, "distance_m": round(r.distance_m, 1),
-             "support_count": r.support_count, "created_at": iso_utc(r.created_at), "progress": r.progress,
-             "similarity": round(r.similarity, 3), "lat": r.lat, "lon": r.lon,
-             "url": url_for("pages.report_page", public_id=r.public_id)}
+            {
+                "id": r.public_id,
+                "title": r.title,
+                "distance_m": round(r.distance_m, 1),
+                "support_count": r.support_count,
+                "created_at": iso_utc(r.created_at),
+                "progress": r.progress,
+                "similarity": round(r.similarity, 3),
+                "lat": r.lat,
+                "lon": r.lon,
+                "url": url_for("pages.report_page", public_id=r.public_id),
+            }
             for r in found
         ],
     }
@@ -122,8 +143,12 @@ def show_report(public_id: str):
     report = get_report(db.session, public_id)
     if report is not None and report.status == "hidden":
         # A link to a hidden report says why it is gone, without its text: not « introuvable ».
-        return {"id": report.public_id, "status": "hidden", "hidden_label": HIDDEN_LABEL,
-                "moderation_note": report.moderation_note}
+        return {
+            "id": report.public_id,
+            "status": "hidden",
+            "hidden_label": HIDDEN_LABEL,
+            "moderation_note": report.moderation_note,
+        }
     if report is None or report.status != "published":
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
     from carte.web.followup import report_followup
@@ -150,7 +175,12 @@ def post_report():
 
 def _store_report(data: object, contributor: str, themes: dict) -> tuple[Report, str]:
     report = build_report(
-        db.session, atlas(), data, contributor=contributor, source=ReportSource.WEB, premoderation=premoderation(),
+        db.session,
+        atlas(),
+        data,
+        contributor=contributor,
+        source=ReportSource.WEB,
+        premoderation=premoderation(),
         themes=themes,
     )
     token, report.withdraw_hash = new_link_token()

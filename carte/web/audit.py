@@ -1,4 +1,5 @@
 """The journal (/animation/journal, admins): every staff decision, newest first. Thin route over carte.moderation.audit."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request

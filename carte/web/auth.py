@@ -1,4 +1,5 @@
 """Staff login and logout (/connexion, /deconnexion)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -23,8 +24,7 @@ def no_control_characters(form, field) -> None:
 
 
 class LoginForm(FlaskForm):
-    email = StringField(_l("Adresse électronique"),
-                        validators=[DataRequired(), Length(max=254), no_control_characters])
+    email = StringField(_l("Adresse électronique"), validators=[DataRequired(), Length(max=254), no_control_characters])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200), no_control_characters])
 
 

@@ -9,6 +9,7 @@ deeper than MAX_JSON_DEPTH, and the RecursionError of a 20,000-deep `[[[…]]]`,
 Stored text is still cleaned field by field by `carte.text.clean_text`: this is the belt, that
 is the braces.
 """
+
 from __future__ import annotations
 
 import re

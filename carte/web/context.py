@@ -1,4 +1,5 @@
 """Request-side helpers shared by the blueprints: the atlas, the filter vocabulary, JSON bodies."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request, url_for
@@ -84,9 +85,7 @@ def json_body() -> object:
     Lone surrogates and bodies nested too deep are invalid JSON too (see carte.web.boundary).
     """
     if not request.is_json:
-        raise CarteError(
-            "unsupported_media_type", "Le corps doit être envoyé en application/json.", None, status=415
-        )
+        raise CarteError("unsupported_media_type", "Le corps doit être envoyé en application/json.", None, status=415)
     data = request.get_json(silent=True)
     if data is None:
         raise CarteError("invalid_json", "Le corps n'est pas un JSON valide.", None, status=400)

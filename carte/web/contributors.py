@@ -4,6 +4,7 @@ Distinct contributors are counted by the aggregation service without accounts:
 the id is random, says nothing about the person, and is signed so that it cannot
 be forged to inflate counts.
 """
+
 from __future__ import annotations
 
 import secrets

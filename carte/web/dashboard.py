@@ -3,6 +3,7 @@
 Public open data (aggregates with small counts suppressed) is served here too, at
 /donnees-ouvertes/..., without login and without any raw report.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,9 +39,16 @@ def _theme_meta() -> list[dict]:
 def index():
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
     return render_template(
-        "dashboard/index.html", themes=active_themes(db.session), theme_meta=_theme_meta(), communes=communes, territories=territories(),
-        departements=sorted({c["departement"] for c in communes}), workshops=workshops.list_workshops(db.session),
-        statuses=STATUSES, progress=PROGRESS, progress_labels=PROGRESS_LABELS,
+        "dashboard/index.html",
+        themes=active_themes(db.session),
+        theme_meta=_theme_meta(),
+        communes=communes,
+        territories=territories(),
+        departements=sorted({c["departement"] for c in communes}),
+        workshops=workshops.list_workshops(db.session),
+        statuses=STATUSES,
+        progress=PROGRESS,
+        progress_labels=PROGRESS_LABELS,
     )
 
 
@@ -53,6 +61,7 @@ def chronology():
 
 
 # -- exports -----------------------------------------------------------------------------------------
+
 
 def _export_filter():
     flt, _exact = facilitator_view()
@@ -73,8 +82,11 @@ def export_reports(fmt: str):
         mimetype, name = "application/geo+json", "signalements.geojson"
     else:
         raise CarteError("unknown_format", "Format attendu : csv ou geojson.", "format", status=404)
-    return Response(buffer.getvalue().encode("utf-8"), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @dashboard.get("/donnees-ouvertes/agregats.csv")
@@ -90,9 +102,20 @@ def open_aggregates():
     writer = csv_cells.writer(buffer, delimiter=";" if request.args.get("sep") == ";" else ",", lineterminator="\r\n")
     writer.writerow(["code", "nom", "theme", "count", "rate_per_10k", "suppressed", "licence", "attribution"])
     for row in result["rows"]:
-        writer.writerow([
-            row["code"], row["nom"], row["theme"], row.get("count"), row.get("rate_per_10k"),
-            "true" if row.get("suppressed") else "false", CREDITS["licence"], CREDITS["attribution"],
-        ])
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="agregats-{level}.csv"'})
+        writer.writerow(
+            [
+                row["code"],
+                row["nom"],
+                row["theme"],
+                row.get("count"),
+                row.get("rate_per_10k"),
+                "true" if row.get("suppressed") else "false",
+                CREDITS["licence"],
+                CREDITS["attribution"],
+            ]
+        )
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="agregats-{level}.csv"'},
+    )

@@ -1,5 +1,6 @@
 """The admins' erasure page (/animation/effacement): a person's data erased on request (GDPR art. 17),
 in two steps: the counts first, then a confirmation. Thin routes over carte.participation.erasure."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,11 @@ def _person(form) -> Person:
     contributor = form.get("contributor", "")
     if form.get("report", "").strip():
         if contributor.strip():
-            raise CarteError("person_required", "Donnez un identifiant de contributeur ou de signalement, pas les deux.",
-                             "contributor")
+            raise CarteError(
+                "person_required",
+                "Donnez un identifiant de contributeur ou de signalement, pas les deux.",
+                "contributor",
+            )
         contributor = contributor_of_report(db.session, form["report"][:40])
         if not contributor:
             raise CarteError("not_found", "Aucun signalement de ce numéro avec un contributeur connu.", "report")
@@ -40,6 +44,12 @@ def erase():
         db.session.rollback()
         return render_template("admin/erasure.html", step="ask", form=form, error=err.localized(gettext)), 422
     confirmed = form.get("step") == "confirm"
-    counts = erase_person(db.session, person, upload_dir=Path(current_app.config["CARTE_UPLOAD_DIR"]),
-                          secret=current_app.config["SECRET_KEY"], user_id=current_user.id, dry_run=not confirmed)
+    counts = erase_person(
+        db.session,
+        person,
+        upload_dir=Path(current_app.config["CARTE_UPLOAD_DIR"]),
+        secret=current_app.config["SECRET_KEY"],
+        user_id=current_user.id,
+        dry_run=not confirmed,
+    )
     return render_template("admin/erasure.html", step="done" if confirmed else "confirm", person=person, counts=counts)

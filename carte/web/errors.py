@@ -3,6 +3,7 @@
 A failure of the database answers 503 with Retry-After; its answer, like the 500's,
 needs nothing from the database, so that an error can never become a second error.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request

@@ -1,5 +1,6 @@
 """Atom feeds (RFC 4287): the newest public reports under the same filters as /api/v1/reports, and
 one report's updates. Built with ElementTree, so every text is escaped; contents are type="text"."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -51,8 +52,17 @@ def _feed(title: str, self_url: str, alternate: str, updated: datetime | None) -
     return feed
 
 
-def _entry(feed: ET.Element, *, id_: str, title: str, updated: datetime | None, published: datetime | None,
-           link: str, text: str, category: str | None = None) -> None:
+def _entry(
+    feed: ET.Element,
+    *,
+    id_: str,
+    title: str,
+    updated: datetime | None,
+    published: datetime | None,
+    link: str,
+    text: str,
+    category: str | None = None,
+) -> None:
     entry = _sub(feed, "entry")
     _sub(entry, "id", id_)
     _sub(entry, "title", title, type="text")
@@ -94,9 +104,16 @@ def reports_feed():
         lines = [f"{theme} — {names.get(report.commune_code, report.commune_code)} — {progress}"]
         if report.description:
             lines += ["", report.description]
-        _entry(feed, id_=report_url(report.public_id), title=report.title,
-               updated=report.updated_at or report.created_at, published=report.created_at,
-               link=report_url(report.public_id), text="\n".join(lines), category=report.theme.slug)
+        _entry(
+            feed,
+            id_=report_url(report.public_id),
+            title=report.title,
+            updated=report.updated_at or report.created_at,
+            published=report.created_at,
+            link=report_url(report.public_id),
+            text="\n".join(lines),
+            category=report.theme.slug,
+        )
     return _answer(feed)
 
 
@@ -116,8 +133,23 @@ def report_feed(public_id: str):
         body = bodies.get(update.body_code)
         progress = str(PROGRESS_LABELS.get(update.progress, update.progress))
         title = f"{progress} — {body.name}" if body else progress
-        _entry(feed, id_=f"{url}#maj-{update.id}", title=title, updated=update.created_at, published=update.created_at,
-               link=url, text=update.text or progress, category=update.progress)
-    _entry(feed, id_=url, title=_("Signalement déposé : %(title)s", title=report.title), updated=report.created_at,
-           published=report.created_at, link=url, text=report.description or report.title)
+        _entry(
+            feed,
+            id_=f"{url}#maj-{update.id}",
+            title=title,
+            updated=update.created_at,
+            published=update.created_at,
+            link=url,
+            text=update.text or progress,
+            category=update.progress,
+        )
+    _entry(
+        feed,
+        id_=url,
+        title=_("Signalement déposé : %(title)s", title=report.title),
+        updated=report.created_at,
+        published=report.created_at,
+        link=url,
+        text=report.description or report.title,
+    )
     return _answer(feed)

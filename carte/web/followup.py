@@ -3,6 +3,7 @@ reassigning, and the residents' side of the API (follow a report, « C'est régl
 
 Thin routes over carte.followup (queue, resolution, updates) and carte.storage.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,7 +33,6 @@ from carte.web.participation import participation_limit
 followup = Blueprint("followup", __name__)
 
 
-
 def progress_label(value: str | None) -> str:
     return str(PROGRESS_LABELS.get(value or "submitted", value))
 
@@ -57,9 +57,15 @@ def report_followup(report: Report) -> dict:
         text = entry.text
         if entry.author_kind == "resident" and text == resolution.NOT_FIXED_TEXT:  # our own words: translated
             text = _("Un habitant signale que ce n'est toujours pas réglé.")
-        updates.append({"at": iso_utc(entry.created_at), "progress": entry.progress,
-                        "progress_label": progress_label(entry.progress), "text": text,
-                        "body": body.name if body else None})
+        updates.append(
+            {
+                "at": iso_utc(entry.created_at),
+                "progress": entry.progress,
+                "progress_label": progress_label(entry.progress),
+                "text": text,
+                "body": body.name if body else None,
+            }
+        )
     following = resolution.is_following(db.session, report, contributor)
     return {
         "progress": report.progress or "submitted",
@@ -68,12 +74,16 @@ def report_followup(report: Report) -> dict:
         "duplicate_of": public_id_of(db.session, report.duplicate_of_id),
         "updates": updates,
         "confirmations": resolution.confirmations(db.session, report),
-        "viewer": {"following": following, "author": resolution.is_author(report, contributor),
-                   "may_answer": resolution.may_answer(db.session, report, contributor)},
+        "viewer": {
+            "following": following,
+            "author": resolution.is_author(report, contributor),
+            "may_answer": resolution.may_answer(db.session, report, contributor),
+        },
     }
 
 
 # -- residents: following and answering ---------------------------------------------------------------
+
 
 def _published(public_id: str) -> Report:
     report = get_report(db.session, public_id)
@@ -116,6 +126,7 @@ def answer_resolution(public_id: str):
 
 # -- agents and staff: the queue ---------------------------------------------------------------------
 
+
 def _own_body() -> tuple[str | None, bool]:
     """(the body whose reports the user sees, whether they may pick another): agents see their own."""
     if current_user.role == "agent":
@@ -130,8 +141,9 @@ def _query():
     own, may_choose = _own_body()
     if not may_choose and not own:  # an agent without a body answers for none (create-user gives one)
         raise CarteError("no_body", "Ce compte d'agent n'appartient à aucun organisme.", "body", status=403)
-    return queue_uc.parse_queue(request.args.to_dict(flat=False), vocabulary(), bodies(), own_body=own,
-                                may_choose=may_choose)
+    return queue_uc.parse_queue(
+        request.args.to_dict(flat=False), vocabulary(), bodies(), own_body=own, may_choose=may_choose
+    )
 
 
 def _body_choices() -> list:
@@ -149,9 +161,17 @@ def queue():
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k in QUEUE_PARAMETERS}
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
     return render_template(
-        "followup/queue.html", page=page, query=query, args=args, themes=active_themes(db.session),
-        communes=communes, progress=PROGRESS, labels=PROGRESS_LABELS, bodies=bodies(),
-        body_choices=_body_choices() if _own_body()[1] else [], own_body=bodies().get(_own_body()[0]),
+        "followup/queue.html",
+        page=page,
+        query=query,
+        args=args,
+        themes=active_themes(db.session),
+        communes=communes,
+        progress=PROGRESS,
+        labels=PROGRESS_LABELS,
+        bodies=bodies(),
+        body_choices=_body_choices() if _own_body()[1] else [],
+        own_body=bodies().get(_own_body()[0]),
         updates_count=report_updates_count(db.session, [r.id for r in page.rows]),
     )
 
@@ -163,10 +183,14 @@ def queue_csv():
     buffer = io.StringIO()
     delimiter = ";" if request.args.get("sep") in (";", "pointvirgule", "semicolon") else ","
     aggregates = aggregates_service()
-    queue_uc.write_queue_csv(db.session, bodies(), query, buffer, delimiter=delimiter, index=aggregates.index,
-                             places=aggregates.places)
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="suivi.csv"'})
+    queue_uc.write_queue_csv(
+        db.session, bodies(), query, buffer, delimiter=delimiter, index=aggregates.index, places=aggregates.places
+    )
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="suivi.csv"'},
+    )
 
 
 def _report_for_staff(public_id: str) -> tuple[Report, str]:
@@ -185,10 +209,16 @@ def _report_for_staff(public_id: str) -> tuple[Report, str]:
 def report_page(public_id: str):
     report, code = _report_for_staff(public_id)
     return render_template(
-        "followup/report.html", report=report, body=bodies().get(code), updates=updates_of(db.session, report),
-        progress=PROGRESS, labels=PROGRESS_LABELS, bodies=bodies(),
+        "followup/report.html",
+        report=report,
+        body=bodies().get(code),
+        updates=updates_of(db.session, report),
+        progress=PROGRESS,
+        labels=PROGRESS_LABELS,
+        bodies=bodies(),
         may_update=may_update(current_user.role, current_user.body_code, code),
-        may_reassign=current_user.has_role("facilitator"), body_choices=_body_choices(),
+        may_reassign=current_user.has_role("facilitator"),
+        body_choices=_body_choices(),
         duplicate_of=public_id_of(db.session, report.duplicate_of_id),
         confirmations=resolution.confirmations(db.session, report),
     )
@@ -203,8 +233,13 @@ def post_report_update(public_id: str):
     form = request.form
     try:
         entry = post_update(
-            db.session, report, progress=form.get("progress", ""), text=form.get("text", ""), body_code=code,
-            author_kind="agent" if current_user.role == "agent" else "staff", user_id=current_user.id,
+            db.session,
+            report,
+            progress=form.get("progress", ""),
+            text=form.get("text", ""),
+            body_code=code,
+            author_kind="agent" if current_user.role == "agent" else "staff",
+            user_id=current_user.id,
             duplicate_of=(form.get("duplicate_of") or "").strip() or None,
         )
     except CarteError as err:
@@ -213,8 +248,15 @@ def post_report_update(public_id: str):
             raise
         flash(err.message, "error")
         return redirect(url_for("followup.report_page", public_id=public_id)), 303
-    db.session.add(AuditLog(user_id=current_user.id, action="progress_update", target_type="report",
-                            target_id=report.public_id, reason=entry.progress))
+    db.session.add(
+        AuditLog(
+            user_id=current_user.id,
+            action="progress_update",
+            target_type="report",
+            target_id=report.public_id,
+            reason=entry.progress,
+        )
+    )
     db.session.commit()
     if wants_json():
         return {"id": report.public_id, "progress": report.progress}
@@ -231,16 +273,22 @@ def reassign(public_id: str):
         target = (request.form.get("body") or "").strip()
         if target not in bodies():
             raise CarteError("unknown_body", "Organisme inconnu.", "body")
-        reason = clean_text(request.form.get("reason"), "reason", min_len=3, max_len=500, required=True,
-                            multiline=True)
+        reason = clean_text(request.form.get("reason"), "reason", min_len=3, max_len=500, required=True, multiline=True)
     except CarteError as err:
         if wants_json():
             raise
         flash(err.message, "error")
         return redirect(url_for("followup.report_page", public_id=public_id)), 303
     report.body_code = target
-    db.session.add(AuditLog(user_id=current_user.id, action="reassign", target_type="report",
-                            target_id=report.public_id, reason=f"{target} : {reason}"))
+    db.session.add(
+        AuditLog(
+            user_id=current_user.id,
+            action="reassign",
+            target_type="report",
+            target_id=report.public_id,
+            reason=f"{target} : {reason}",
+        )
+    )
     db.session.commit()
     if wants_json():
         return {"id": report.public_id, "body": body_json(target)}

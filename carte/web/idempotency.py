@@ -6,6 +6,7 @@ scoped by the signed contributor cookie (or by the absence of one, for a first p
 CARTE_IDEMPOTENCY_TTL_HOURS, and only successful answers are remembered: a refused or failed request frees its key. Another request
 with a key already answered is an error (422 idempotency_key_reused). While the first request runs, a retry gets 409 idempotency_in_progress.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,8 +61,12 @@ def idempotent(view):
             raise
         if 200 <= response.status_code < 300:
             store.finish(
-                db.session, claimed, response.status_code, response.get_data(as_text=True),
-                response.headers.get("Location"), answered_contributor(response),
+                db.session,
+                claimed,
+                response.status_code,
+                response.get_data(as_text=True),
+                response.headers.get("Location"),
+                answered_contributor(response),
             )
         else:
             store.release(db.session, claimed)

@@ -1,4 +1,5 @@
 """The language switch: stores the choice in the session (create_app's locale selector reads it)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session

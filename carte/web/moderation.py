@@ -1,5 +1,6 @@
 """Moderation (/animation/moderation): the queue, and a decision on any report or comment (from the queue or
 from the report's page). Thin routes over carte.moderation.decisions."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from carte.web.errors import wants_json
 
 moderation = Blueprint("moderation", __name__, url_prefix="/animation")
 
+
 @moderation.get("/moderation")
 @role_required("moderator")
 def queue():
@@ -27,7 +29,9 @@ def decide(target_type: str, public_id: str):
     # Back where the decision was taken: the queue, or the report's own page.
     back = safe_next(request.form["next"]) if request.form.get("next") else url_for("moderation.queue")
     try:
-        item = moderation_uc.decide(db.session, current_user.id, target_type, public_id, action, request.form.get("reason"))
+        item = moderation_uc.decide(
+            db.session, current_user.id, target_type, public_id, action, request.form.get("reason")
+        )
     except CarteError as err:
         if wants_json() or err.status == 404:
             raise

@@ -7,6 +7,7 @@ way by the application's error handler (carte.web.errors).
 POST is form-encoded and authenticated by `api_key` (no cookie, so no CSRF token).
 `servicerequestupdates` is the updates extension FixMyStreet uses (carte/open311/updates.py).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -108,8 +109,15 @@ def _requests_json(reports: list) -> list[dict]:
     items = []
     for report in reports:
         body = bodies.get(bodies.of_report(report))
-        items.append(o311.request_json(report, places.communes, media.get(report.id),
-                                       agency=body.name if body else None, notes=notes.get(report.id)))
+        items.append(
+            o311.request_json(
+                report,
+                places.communes,
+                media.get(report.id),
+                agency=body.name if body else None,
+                notes=notes.get(report.id),
+            )
+        )
     return items
 
 
@@ -137,16 +145,22 @@ def post_request(fmt: str):
     fmt = _format(fmt)
     form, key = _form_and_key()
     report = o311.create_request(
-        db.session, atlas(), form, key,
+        db.session,
+        atlas(),
+        form,
+        key,
         premoderation=premoderation(),
     )
     notice = (
         "Merci : votre signalement sera publié après relecture."
-        if report.status == "pending" else "Merci : votre signalement est publié."
+        if report.status == "pending"
+        else "Merci : votre signalement est publié."
     )
-    return _respond(fmt, "service_requests", [
-        {"service_request_id": report.public_id, "service_notice": notice, "account_id": None}
-    ])
+    return _respond(
+        fmt,
+        "service_requests",
+        [{"service_request_id": report.public_id, "service_notice": notice, "account_id": None}],
+    )
 
 
 @open311.get("/servicerequestupdates.<fmt>")

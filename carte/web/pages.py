@@ -1,4 +1,5 @@
 """HTML pages for residents."""
+
 from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import format_datetime, get_locale
 
@@ -71,11 +72,25 @@ def report_page(public_id: str):
     comments = comments_uc.public_comments(db.session, report)
     commune = atlas.communes.get(report.commune_code, {})
     return render_template(
-        "pages/report.html", **context, state="published", report=report, theme_label=theme_label,
-        commune_name=commune.get("nom", report.commune_code), created=format_datetime(report.created_at, "long"),
-        progress_label=PROGRESS_LABELS.get(report.progress or "submitted"), updates=updates,
-        comments=[{"hidden": c.status == "hidden", "author": c.author_name, "body": c.body,
-                   "date": format_datetime(c.created_at, "medium"), "note": c.moderation_note} for c in comments],
+        "pages/report.html",
+        **context,
+        state="published",
+        report=report,
+        theme_label=theme_label,
+        commune_name=commune.get("nom", report.commune_code),
+        created=format_datetime(report.created_at, "long"),
+        progress_label=PROGRESS_LABELS.get(report.progress or "submitted"),
+        updates=updates,
+        comments=[
+            {
+                "hidden": c.status == "hidden",
+                "author": c.author_name,
+                "body": c.body,
+                "date": format_datetime(c.created_at, "medium"),
+                "note": c.moderation_note,
+            }
+            for c in comments
+        ],
         og_description=_shorten(report.description) or _shorten(f"{theme_label} — {commune.get('nom', '')}"),
         map_link=url_for("pages.index", signalement=report.public_id) + f"#carte=17/{report.lat:.5f}/{report.lon:.5f}",
     )

@@ -3,6 +3,7 @@
 Thin routes: each reads the signed anonymous contributor cookie (the "voter cookie"),
 checks the honeypot, calls one use case of carte.participation and serialises.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,7 +100,9 @@ def report_participation(public_id: str):
         raise CarteError("not_found", "Signalement introuvable.", "id", status=404)
     voter = contributor_id(request)
     if report.status == "hidden":
-        return answer({"status": "hidden", "hidden_label": HIDDEN_LABEL, "moderation_note": report.moderation_note}, voter)
+        return answer(
+            {"status": "hidden", "hidden_label": HIDDEN_LABEL, "moderation_note": report.moderation_note}, voter
+        )
     return answer(
         {
             "status": report.status,
@@ -164,8 +167,13 @@ def post_photos(public_id: str):
     max_photos = current_app.config["CARTE_MAX_PHOTOS"]
     limit = max_photos * max_bytes + 256 * 1024
     if request.content_length is not None and request.content_length > limit:
-        raise CarteError("photo_too_large", "Envoi trop volumineux : %(n)s photos de %(mb)s Mo au plus.",
-                         "photos", status=413, params={"n": max_photos, "mb": max_bytes // 2**20})
+        raise CarteError(
+            "photo_too_large",
+            "Envoi trop volumineux : %(n)s photos de %(mb)s Mo au plus.",
+            "photos",
+            status=413,
+            params={"n": max_photos, "mb": max_bytes // 2**20},
+        )
     request.max_content_length = limit
     if not request.mimetype == "multipart/form-data":
         raise CarteError("unsupported_media_type", "Envoyez les photos en multipart/form-data.", "photos", status=415)
@@ -179,9 +187,13 @@ def post_photos(public_id: str):
         uploads.append((storage.filename[:80], raw))
     voter = contributor_id(request)
     photos = photos_uc.add_photos(
-        db.session, get_report(db.session, public_id), uploads,
-        folder=Path(current_app.config["CARTE_UPLOAD_DIR"]), contributor=voter,
-        max_photos=max_photos, max_bytes=max_bytes,
+        db.session,
+        get_report(db.session, public_id),
+        uploads,
+        folder=Path(current_app.config["CARTE_UPLOAD_DIR"]),
+        contributor=voter,
+        max_photos=max_photos,
+        max_bytes=max_bytes,
     )
     return answer({"photos": [photo_json(p) for p in photos]}, voter, 201)
 
@@ -191,8 +203,15 @@ def post_photos(public_id: str):
 def flag_report(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)
-    result = flags_uc.flag_item(db.session, "report", get_report(db.session, public_id), data,
-                                flagger=voter, source=flag_source(), threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
+    result = flags_uc.flag_item(
+        db.session,
+        "report",
+        get_report(db.session, public_id),
+        data,
+        flagger=voter,
+        source=flag_source(),
+        threshold=current_app.config["CARTE_FLAGS_TO_HIDE"],
+    )
     return answer(result, voter, 201)
 
 
@@ -201,8 +220,15 @@ def flag_report(public_id: str):
 def flag_comment(public_id: str):
     data = reject_bots(json_body())
     voter = contributor_id(request)
-    result = flags_uc.flag_item(db.session, "comment", comments_uc.get_comment(db.session, public_id), data,
-                                flagger=voter, source=flag_source(), threshold=current_app.config["CARTE_FLAGS_TO_HIDE"])
+    result = flags_uc.flag_item(
+        db.session,
+        "comment",
+        comments_uc.get_comment(db.session, public_id),
+        data,
+        flagger=voter,
+        source=flag_source(),
+        threshold=current_app.config["CARTE_FLAGS_TO_HIDE"],
+    )
     return answer(result, voter, 201)
 
 
@@ -218,8 +244,9 @@ def photo_file(public_id: str, variant: str):
     if report is None or report.status != "published":
         abort(404)
     name = photo.filename if variant == "full" else photo.thumbnail
-    response = send_from_directory(Path(current_app.config["CARTE_UPLOAD_DIR"]).resolve(), name,
-                                   mimetype=photo.content_type, max_age=86400)
+    response = send_from_directory(
+        Path(current_app.config["CARTE_UPLOAD_DIR"]).resolve(), name, mimetype=photo.content_type, max_age=86400
+    )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = "inline"
     return response

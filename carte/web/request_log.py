@@ -10,6 +10,7 @@ The line holds the method, the path, the route, the status and the duration; nev
 the query string (emails, tokens and search text travel there). A path whose route takes a
 secret (`/retrait/<token>`) is logged as its route.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,10 +66,17 @@ def init_request_log(app: Flask) -> None:
         duration_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         rule = request.url_rule
         log.info(
-            "%s %s %s %.1f ms", request.method, loggable_path(), response.status_code, duration_ms,
+            "%s %s %s %.1f ms",
+            request.method,
+            loggable_path(),
+            response.status_code,
+            duration_ms,
             extra={
-                "method": request.method, "path": loggable_path(), "route": rule.rule if rule else None,
-                "status": response.status_code, "duration_ms": round(duration_ms, 1),
+                "method": request.method,
+                "path": loggable_path(),
+                "route": rule.rule if rule else None,
+                "status": response.status_code,
+                "duration_ms": round(duration_ms, 1),
             },
         )
         return response

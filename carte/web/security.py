@@ -5,6 +5,7 @@ from /static, page data travels in `data-` attributes and `<script type="applica
 (which are never executed), and Leaflet, Chart.js and Swagger UI set styles through the CSSOM, which CSP
 allows. A view that sets its own, stricter policy (the photo files) keeps it.
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ path, so a page's modules share one prefix, one instance each, and change togeth
 `img/`). Versioned answers are cached for a year as immutable; the plain `/static/<filename>` still works,
 with a short cache, for links written by hand.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -109,10 +110,29 @@ def init_serving(app: Flask) -> None:
 # Flask-Compress's default list (flask_compress.Compress.init_app), repeated here because setting
 # COMPRESS_MIMETYPES replaces it.
 DEFAULT_COMPRESSED_TYPES = [
-    "text/html", "text/css", "text/plain", "text/xml", "text/x-component", "text/javascript",
-    "application/x-javascript", "application/javascript", "application/json", "application/manifest+json",
-    "application/vnd.api+json", "application/xml", "application/xhtml+xml", "application/rss+xml",
-    "application/atom+xml", "application/vnd.ms-fontobject", "application/x-font-ttf",
-    "application/x-font-opentype", "application/x-font-truetype", "image/x-icon", "image/vnd.microsoft.icon",
-    "font/ttf", "font/eot", "font/otf", "font/opentype",
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/xml",
+    "text/x-component",
+    "text/javascript",
+    "application/x-javascript",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "application/vnd.api+json",
+    "application/xml",
+    "application/xhtml+xml",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/vnd.ms-fontobject",
+    "application/x-font-ttf",
+    "application/x-font-opentype",
+    "application/x-font-truetype",
+    "image/x-icon",
+    "image/vnd.microsoft.icon",
+    "font/ttf",
+    "font/eot",
+    "font/otf",
+    "font/opentype",
 ]

@@ -1,5 +1,6 @@
 """The themes admin (/animation/themes, admins): labels in both languages, colours, routing to a body. Thin routes
 over carte.reports.themes."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,8 +20,12 @@ themes = Blueprint("themes", __name__, url_prefix="/animation")
 @role_required("admin")
 def index():
     routing_choices = [("commune", _("Commune")), ("territory", _("Territoire (EPT)")), ("metropole", _("Métropole"))]
-    return render_template("admin/themes.html", themes=themes_uc.all_themes(db.session), usage=themes_uc.usage(db.session),
-                           routing_choices=routing_choices)
+    return render_template(
+        "admin/themes.html",
+        themes=themes_uc.all_themes(db.session),
+        usage=themes_uc.usage(db.session),
+        routing_choices=routing_choices,
+    )
 
 
 @themes.post("/themes")
@@ -32,7 +37,9 @@ def create_theme():
 @themes.post("/themes/<int:theme_id>")
 @role_required("admin")
 def update_theme(theme_id: int):
-    return _theme_change(lambda: themes_uc.update_theme(db.session, theme_id, request.form, current_user.id), _("Thème enregistré."))
+    return _theme_change(
+        lambda: themes_uc.update_theme(db.session, theme_id, request.form, current_user.id), _("Thème enregistré.")
+    )
 
 
 @themes.post("/themes/<int:theme_id>/suppression")

@@ -1,6 +1,7 @@
 """Residents withdraw what they posted: API routes for the browser that posted it (contributor
 cookie), and the page of the private link shown once after posting. Thin routes over
 carte.participation.withdrawal."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,7 +19,8 @@ from carte.web.participation import participation_limit
 withdrawal = Blueprint("withdrawal", __name__)
 
 WITHDRAWN_SCHEMA = {
-    "type": "object", "required": ["id", "status"],
+    "type": "object",
+    "required": ["id", "status"],
     "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": [withdrawal_uc.WITHDRAWN]}},
 }
 
@@ -34,17 +36,25 @@ def _withdraw_as_author(target_type: str, item):
 
 @withdrawal.delete("/api/v1/reports/<public_id>")
 @limiter.limit(participation_limit)
-@doc("Retirer son signalement (depuis le navigateur qui l'a déposé)", tag="participation",
-     responses={200: WITHDRAWN_SCHEMA}, errors=(403, 404, 429),
-     description="Textes, mots-clés et photos effacés ; le signalement quitte la carte, les listes et les agrégats.")
+@doc(
+    "Retirer son signalement (depuis le navigateur qui l'a déposé)",
+    tag="participation",
+    responses={200: WITHDRAWN_SCHEMA},
+    errors=(403, 404, 429),
+    description="Textes, mots-clés et photos effacés ; le signalement quitte la carte, les listes et les agrégats.",
+)
 def withdraw_report(public_id: str):
     return _withdraw_as_author("report", get_report(db.session, public_id))
 
 
 @withdrawal.delete("/api/v1/comments/<public_id>")
 @limiter.limit(participation_limit)
-@doc("Retirer son commentaire (depuis le navigateur qui l'a publié)", tag="participation",
-     responses={200: WITHDRAWN_SCHEMA}, errors=(403, 404, 429))
+@doc(
+    "Retirer son commentaire (depuis le navigateur qui l'a publié)",
+    tag="participation",
+    responses={200: WITHDRAWN_SCHEMA},
+    errors=(403, 404, 429),
+)
 def withdraw_comment(public_id: str):
     return _withdraw_as_author("comment", get_comment(db.session, public_id))
 

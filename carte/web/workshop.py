@@ -1,5 +1,6 @@
 """Workshop pages: the participants' page (/a/<code>), its submission API, the projection view
 and its Server-Sent Events stream (/atelier/<code>/...)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -94,9 +95,14 @@ def join(code: str):
     communes = sorted(atlas().communes.values(), key=lambda c: c["nom"])
     if workshop.territoire_code:
         communes = [c for c in communes if c["territoire_code"] == workshop.territoire_code]
-    response = Response(render_template(
-        "workshop/join.html", workshop=workshop, themes=themes, communes=communes,
-    ))
+    response = Response(
+        render_template(
+            "workshop/join.html",
+            workshop=workshop,
+            themes=themes,
+            communes=communes,
+        )
+    )
     remember_contributor(response, contributor_id(request))  # the device key of the rate limit
     return response
 
@@ -155,7 +161,8 @@ def stream(code: str):
     db.session.close()
     events = live.stream(lambda: db.session, build, workshop_id)
     return Response(
-        stream_with_context(events), mimetype="text/event-stream",
+        stream_with_context(events),
+        mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -170,11 +177,19 @@ def comparison(code: str):
     labels = theme_labels()
     snap = live.snapshot(db.session, aggregates(), workshop, labels)
     metro = aggregates().shared_needs(db.session, ReportFilter(), exact=True)
-    return jsonify({
-        "workshop": snap["ranking"],
-        "metropole": [
-            {"theme": t["theme"], "label": labels.get(t["theme"], t["theme"]), "rank": t["rank"],
-             "score": t["score"], "metropolitan": t["metropolitan"], "sentence": t["sentence"]}
-            for t in metro["themes"]
-        ],
-    })
+    return jsonify(
+        {
+            "workshop": snap["ranking"],
+            "metropole": [
+                {
+                    "theme": t["theme"],
+                    "label": labels.get(t["theme"], t["theme"]),
+                    "rank": t["rank"],
+                    "score": t["score"],
+                    "metropolitan": t["metropolitan"],
+                    "sentence": t["sentence"],
+                }
+                for t in metro["themes"]
+            ],
+        }
+    )

@@ -1,5 +1,6 @@
 """Facilitators' workshops (/animation/ateliers): create, open, close and reopen a workshop, and its synthesis
 (page, PDF, offline map). The participants' side is carte.web.workshop."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,9 +40,13 @@ def workshop_list():
             errors[err.field or "form"] = err.localized(_)
     status = 422 if errors else 200
     return render_template(
-        "dashboard/workshops.html", workshops=workshops.list_workshops(db.session),
-        counts=workshops.report_counts(db.session), themes=active_themes(db.session),
-        territories=territories(), errors=errors, form=form,
+        "dashboard/workshops.html",
+        workshops=workshops.list_workshops(db.session),
+        counts=workshops.report_counts(db.session),
+        themes=active_themes(db.session),
+        territories=territories(),
+        errors=errors,
+        form=form,
     ), status
 
 
@@ -50,7 +55,9 @@ def workshop_list():
 def workshop_detail(code: str):
     workshop = workshops.get_workshop(db.session, code)
     return render_template(
-        "dashboard/workshop.html", workshop=workshop, join_url=join_url(workshop.code),
+        "dashboard/workshop.html",
+        workshop=workshop,
+        join_url=join_url(workshop.code),
         reachable=reachable_from_phones(join_url(workshop.code)),
         count=workshops.report_counts(db.session).get(workshop.id, 0),
         may_manage=workshops.may_manage(workshop, current_user),
@@ -78,8 +85,15 @@ def _synthesis_page(code: str, *, for_pdf: bool = False) -> str:
     svg, legend = svg_map(atlas().web_geojson, counts, data["points"])
     names = {c["code"]: c["nom"] for c in atlas().communes.values()}
     return render_template(
-        "workshop/synthesis.html", workshop=workshop, data=data, svg=svg, legend=legend, names=names,
-        credits=CREDITS, for_pdf=for_pdf, join_url=join_url(workshop.code),
+        "workshop/synthesis.html",
+        workshop=workshop,
+        data=data,
+        svg=svg,
+        legend=legend,
+        names=names,
+        credits=CREDITS,
+        for_pdf=for_pdf,
+        join_url=join_url(workshop.code),
     )
 
 
@@ -94,8 +108,11 @@ def synthesis(code: str):
 def synthesis_pdf(code: str):
     page = _synthesis_page(code, for_pdf=True)
     pdf = pdf_from_html(page, base_url=request.url_root)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="synthese-atelier-{normalise(code)}.pdf"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="synthese-atelier-{normalise(code)}.pdf"'},
+    )
 
 
 @workshop_admin.get("/animation/ateliers/<code>/carte.html")
@@ -104,10 +121,16 @@ def synthesis_map(code: str):
     workshop = workshops.get_workshop(db.session, code)
     data = synthesis_data(db.session, aggregates(), workshop, theme_labels())
     page = folium_map(
-        atlas().web_geojson, {c["code"]: c["count"] for c in data["communes"]}, data["points"],
-        Path(current_app.static_folder) / "vendor", f"Atelier {workshop.code} — {workshop.title}",
+        atlas().web_geojson,
+        {c["code"]: c["count"] for c in data["communes"]},
+        data["points"],
+        Path(current_app.static_folder) / "vendor",
+        f"Atelier {workshop.code} — {workshop.title}",
         credits=f"{CREDITS['attribution']} — {_('Licence')} : {CREDITS['licence']}",
         legend_title=_("Contributions par commune"),
     )
-    return Response(page, mimetype="text/html",
-                    headers={"Content-Disposition": f'attachment; filename="carte-atelier-{workshop.code}.html"'})
+    return Response(
+        page,
+        mimetype="text/html",
+        headers={"Content-Disposition": f'attachment; filename="carte-atelier-{workshop.code}.html"'},
+    )

@@ -3,6 +3,7 @@
 Six characters from an alphabet without look-alikes (no 0/O/D/Q, 1/I/L, 2/Z, 5/S, 8/B,
 U/V): 21**6 ≈ 86 million codes, so collisions are rare and retried.
 """
+
 from __future__ import annotations
 
 import re

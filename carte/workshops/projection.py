@@ -5,6 +5,7 @@ processes: each SSE generator polls a tiny marker (report count, last revision a
 of the workshop) twice a second and sends a fresh snapshot when it changes. A submission
 handled by another worker is therefore on screen within about half a second.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """QR codes of a workshop's join URL (segno: pure Python, PNG and SVG, no extra system library)."""
+
 from __future__ import annotations
 
 import io

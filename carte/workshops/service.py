@@ -2,6 +2,7 @@
 
 Validation happens here, before anything is stored; each use case is one transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
@@ -28,10 +29,14 @@ MULTILINE = {"question"}
 def _text(data: Mapping, name: str, label: str, *, required: bool = True) -> str:
     """The shared cleaner, with the form's own messages for the two errors people make."""
     try:
-        return clean_text(data.get(name), name, max_len=LIMITS[name], required=required,
-                          multiline=name in MULTILINE) or ""
+        return (
+            clean_text(data.get(name), name, max_len=LIMITS[name], required=required, multiline=name in MULTILINE) or ""
+        )
     except CarteError as err:
-        messages = {"required": N_("%(label)s est obligatoire."), "too_long": N_("%(label)s : %(n)s caractères au plus.")}
+        messages = {
+            "required": N_("%(label)s est obligatoire."),
+            "too_long": N_("%(label)s : %(n)s caractères au plus."),
+        }
         if err.code not in messages:
             raise
         raise CarteError(err.code, messages[err.code], name, params={"label": label, "n": LIMITS[name]}) from None
@@ -66,16 +71,24 @@ def create_workshop(
     chosen = _values(data, "themes")
     unknown = [t for t in chosen if t not in themes]
     if unknown:
-        raise CarteError("unknown_theme", "Thème inconnu : %(values)s.", "themes",
-                          params={"values": ", ".join(unknown[:5])})
+        raise CarteError(
+            "unknown_theme", "Thème inconnu : %(values)s.", "themes", params={"values": ", ".join(unknown[:5])}
+        )
     territoire = (data.get("territoire") or "").strip() or None
     if territoire is not None and territoire not in territoires:
-        raise CarteError("unknown_territoire", "Territoire inconnu : %(code)s.", "territoire",
-                          params={"code": territoire})
+        raise CarteError(
+            "unknown_territoire", "Territoire inconnu : %(code)s.", "territoire", params={"code": territoire}
+        )
     for _ in range(10):
         workshop = Workshop(
-            code=new_code(), title=title, date=day, place=place, question=question,
-            themes=" ".join(dict.fromkeys(chosen)), territoire_code=territoire, status=OPEN,
+            code=new_code(),
+            title=title,
+            date=day,
+            place=place,
+            question=question,
+            themes=" ".join(dict.fromkeys(chosen)),
+            territoire_code=territoire,
+            status=OPEN,
             created_by=created_by,
         )
         session.add(workshop)
@@ -125,12 +138,18 @@ def submit_report(
     or when the report falls outside the workshop's themes or territory."""
     if not workshop.is_open:
         raise CarteError(
-            "workshop_closed", "Cet atelier est terminé : il n'accepte plus de contributions. Merci !", "code",
+            "workshop_closed",
+            "Cet atelier est terminé : il n'accepte plus de contributions. Merci !",
+            "code",
             status=409,
         )
     report = build_report(
-        session, atlas, _with_workshop(data, workshop, atlas), contributor=contributor,
-        source=ReportSource.WEB, premoderation=premoderation,
+        session,
+        atlas,
+        _with_workshop(data, workshop, atlas),
+        contributor=contributor,
+        source=ReportSource.WEB,
+        premoderation=premoderation,
     )
     if workshop.theme_slugs and report.theme.slug not in workshop.theme_slugs:
         _discard(session, report)
@@ -139,9 +158,7 @@ def submit_report(
         territoire = atlas.communes[report.commune_code]["territoire_code"]
         if territoire != workshop.territoire_code:
             _discard(session, report)
-            raise CarteError(
-                "outside_workshop_territory", "Ce lieu est en dehors du territoire de l'atelier.", "lat"
-            )
+            raise CarteError("outside_workshop_territory", "Ce lieu est en dehors du territoire de l'atelier.", "lat")
     report.workshop_id = workshop.id
     session.add(report)
     session.commit()
@@ -177,8 +194,10 @@ def may_manage(workshop: Workshop, user: User) -> bool:
 def _ensure_may_manage(workshop: Workshop, user: User) -> None:
     if not may_manage(workshop, user):
         raise CarteError(
-            "forbidden", "Seule la personne qui a créé cet atelier, ou un administrateur, peut le clore ou le rouvrir.",
-            "code", status=403,
+            "forbidden",
+            "Seule la personne qui a créé cet atelier, ou un administrateur, peut le clore ou le rouvrir.",
+            "code",
+            status=403,
         )
 
 

@@ -4,6 +4,7 @@ The printable page and the PDF draw the map as server-side SVG (no JavaScript: W
 does not run any, and paper has no tiles). The folium map is a standalone HTML file whose
 Leaflet and Leaflet.heat are inlined from our vendored copies, so it opens offline.
 """
+
 from __future__ import annotations
 
 import html
@@ -29,8 +30,11 @@ def synthesis_data(session: Session, aggregates, workshop: Workshop, labels: dic
     communes = aggregates.territories(session, flt, "commune", exact=True)
     groups = aggregates.issue_groups(session, flt, exact=True)
     ranking = sorted(
-        ({"theme": t["theme"], "label": labels.get(t["theme"], t["theme"]), "count": t["count"]}
-         for t in metropole["themes"] if t["count"]),
+        (
+            {"theme": t["theme"], "label": labels.get(t["theme"], t["theme"]), "count": t["count"]}
+            for t in metropole["themes"]
+            if t["count"]
+        ),
         key=lambda t: (-t["count"], t["label"]),
     )
     rows = session.execute(
@@ -40,15 +44,19 @@ def synthesis_data(session: Session, aggregates, workshop: Workshop, labels: dic
     ).all()
     quotes = [
         {"title": r.title, "text": r.description, "commune": r.commune_code}
-        for r in rows if (r.description or "").strip()
+        for r in rows
+        if (r.description or "").strip()
     ][:QUOTES_MAX]
     return {
         "count": len(rows),
         "contributors": metropole.get("contributors") or 0,
         "ranking": ranking,
         "communes": sorted(
-            ({"code": p["code"], "nom": p["nom"], "count": p["count"], "rate_per_10k": p.get("rate_per_10k")}
-             for p in communes["places"] if p["count"]),
+            (
+                {"code": p["code"], "nom": p["nom"], "count": p["count"], "rate_per_10k": p.get("rate_per_10k")}
+                for p in communes["places"]
+                if p["count"]
+            ),
             key=lambda p: (-p["count"], p["nom"]),
         ),
         "groups": groups["groups"],
@@ -58,6 +66,7 @@ def synthesis_data(session: Session, aggregates, workshop: Workshop, labels: dic
 
 
 # -- static SVG map --------------------------------------------------------------------------------
+
 
 def _projector(features: list[dict]):
     xs, ys = [], []
@@ -116,7 +125,7 @@ def svg_map(
             "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in (project(*p[:2]) for p in ring)) + " Z"
             for ring in _rings(f["geometry"])
         )
-        title = html.escape(f'{f["properties"].get("nom", code)} : {count}')
+        title = html.escape(f"{f['properties'].get('nom', code)} : {count}")
         parts.append(f'<path d="{d}" fill="{fill}" stroke="#666" stroke-width="0.5"><title>{title}</title></path>')
     for lon, lat in points:
         x, y = project(lon, lat)
@@ -230,7 +239,9 @@ def folium_map(
     fmap.default_js = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")]
     fmap.default_css = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")]
     folium.GeoJson(
-        features, name="Contributions par commune", style_function=style,
+        features,
+        name="Contributions par commune",
+        style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["nom", "contributions"], aliases=["Commune", "Contributions"]),
     ).add_to(fmap)
     if points:

@@ -6,6 +6,7 @@ the map must stay usable.
 
 Set CARTE_E2E_BASE_URL to run the tests against a server that is already running.
 """
+
 from __future__ import annotations
 
 import os

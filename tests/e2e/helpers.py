@@ -1,5 +1,6 @@
 """Steps the e2e modules share, written once: offline pages, logging in, axe-core, screenshots,
 reports made on the server's side, free ports. Fixtures stay in conftest.py."""
+
 from __future__ import annotations
 
 import socket
@@ -11,7 +12,10 @@ from tests.e2e.conftest import ARTIFACTS, ROOT, watch_context
 from tests.helpers import STAFF_PASSWORD
 
 # axe-core as `make setup` copies it, or straight from node_modules.
-AXE_FILES = [ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js", ROOT / "node_modules" / "axe-core" / "axe.min.js"]
+AXE_FILES = [
+    ROOT / "carte" / "static" / "vendor" / "axe-core" / "axe.min.js",
+    ROOT / "node_modules" / "axe-core" / "axe.min.js",
+]
 WCAG_21 = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -76,8 +80,13 @@ def create_report(app, title: str, *, contributor: str = "e2e", pending: bool = 
     from tests.helpers import report_payload
 
     with app.app_context():
-        report = create(db.session, get_atlas(app), report_payload(title=title, tags=[], **payload),
-                        contributor=contributor, premoderation=pending)
+        report = create(
+            db.session,
+            get_atlas(app),
+            report_payload(title=title, tags=[], **payload),
+            contributor=contributor,
+            premoderation=pending,
+        )
         return report.public_id
 
 

@@ -1,5 +1,6 @@
 """axe-core finds no serious or critical violation on any page, in French and in English, WCAG 2.2 AA
 rules included (target size), at desktop and phone sizes (issue 11, "Keyboard and screen readers")."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,24 @@ from tests.helpers import STAFF_PASSWORD
 
 EMAIL = "axe-admin@example.org"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PUBLIC = ["/", "/accessibilite", "/a", "/a/ZZZZZZ", "/connexion", "/api/v1/docs", "/page-inconnue",
-          "/retrait/lien-inconnu"]
-STAFF = ["/animation", "/animation/ateliers", "/animation/moderation", "/animation/themes", "/animation/journal",
-         "/animation/effacement"]
+PUBLIC = [
+    "/",
+    "/accessibilite",
+    "/a",
+    "/a/ZZZZZZ",
+    "/connexion",
+    "/api/v1/docs",
+    "/page-inconnue",
+    "/retrait/lien-inconnu",
+]
+STAFF = [
+    "/animation",
+    "/animation/ateliers",
+    "/animation/moderation",
+    "/animation/themes",
+    "/animation/journal",
+    "/animation/effacement",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +45,13 @@ def site(tmp_path_factory):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1366, "height": 768}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
 def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
-    context = browser.new_context(viewport=viewport, locale=lang, bypass_csp=True,
-                                  extra_http_headers={"Accept-Language": lang})
+    context = browser.new_context(
+        viewport=viewport, locale=lang, bypass_csp=True, extra_http_headers={"Accept-Language": lang}
+    )
     context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -5,6 +5,7 @@ is tried as it would be offline. The server has the demo data plus a small plant
 near-identical reports astride the Paris / Montreuil boundary, so that issue groups and hotspots
 exist and span two communes. Expected figures come from the API, never from the page itself.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,31 +59,46 @@ def dash_server(tmp_path_factory):
         for code in PLANTED:
             x, y = _inside(app, code)
             for i in range(12):
-                response = client.post("/api/v1/reports", json={
-                    "theme": "emploi-insertion", "title": f"Pas de permanence emploi près de chez nous {i}",
-                    "lat": y + (i % 4 - 1.5) * 0.0015, "lon": x + (i // 4 - 1) * 0.0015,
-                })
+                response = client.post(
+                    "/api/v1/reports",
+                    json={
+                        "theme": "emploi-insertion",
+                        "title": f"Pas de permanence emploi près de chez nous {i}",
+                        "lat": y + (i % 4 - 1.5) * 0.0015,
+                        "lon": x + (i // 4 - 1) * 0.0015,
+                    },
+                )
                 assert response.status_code == 201, response.get_json()
         offsets = [(dx * 0.00035, dy * 0.00035) for dx in (-2, -1, 1, 2) for dy in (-2, -1, 0, 1, 2)]
         for i, (dx, dy) in enumerate(offsets):
-            response = client.post("/api/v1/reports", json={
-                "theme": "espaces-publics-proprete", "title": f"Dépôt sauvage d'encombrants sur le trottoir {i % 3}",
-                "description": "Des encombrants et des sacs d'ordures abandonnés sur le trottoir depuis des jours.",
-                "lat": lat + dy, "lon": lon + dx,
-            })
+            response = client.post(
+                "/api/v1/reports",
+                json={
+                    "theme": "espaces-publics-proprete",
+                    "title": f"Dépôt sauvage d'encombrants sur le trottoir {i % 3}",
+                    "description": "Des encombrants et des sacs d'ordures abandonnés sur le trottoir depuis des jours.",
+                    "lat": lat + dy,
+                    "lon": lon + dx,
+                },
+            )
             assert response.status_code == 201, response.get_json()
         yield base_url
 
 
 def new_page(browser, size: str, errors: list[str]):
     width, height = SIZES[size]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR", timezone_id="Europe/Paris")
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="fr-FR", timezone_id="Europe/Paris"
+    )
     watch_context(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("pageerror", lambda error: errors.append(str(error)))
     # A 404 of an aggregate that the stats work has not delivered yet is not a page error.
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None,
+    )
     return page
 
 
@@ -146,7 +162,9 @@ def test_heatmap_on_then_off_leaves_filters_and_charts_working(browser, dash_ser
     # Back on, the heatmap shows the new selection's points.
     toggle_layer(page, "Carte de chaleur", True)
     heat_points = page.evaluate("window.carteDashboard.layers.heat._latlngs.length")
-    assert heat_points == len(api(page, dash_server, "/aggregates/heatmap?exact=1&zoom=11&theme=espaces-publics-proprete")["points"])
+    assert heat_points == len(
+        api(page, dash_server, "/aggregates/heatmap?exact=1&zoom=11&theme=espaces-publics-proprete")["points"]
+    )
     assert not errors, errors
     page.context.close()
 
@@ -268,8 +286,15 @@ def test_detail_boxes_follow_filter_changes(browser, dash_server, size):
     page.context.close()
 
 
-STAFF_PAGES = ["/animation/suivi", "/animation", "/animation/ateliers", "/animation/moderation", "/animation/journal",
-               "/animation/themes", "/animation/effacement"]
+STAFF_PAGES = [
+    "/animation/suivi",
+    "/animation",
+    "/animation/ateliers",
+    "/animation/moderation",
+    "/animation/journal",
+    "/animation/themes",
+    "/animation/effacement",
+]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -396,7 +421,9 @@ def test_passerelles_table_lines_and_similar_places(browser, dash_server, size):
     table = page.locator("#bridges-table tbody tr")
     expect(table).to_have_count(len(pairs))
     expect(page.locator("#bridges-table")).to_contain_text(planted[0]["sentence"])
-    assert page.evaluate("window.carteDashboard.layers.bridges.getLayers().length") == len([p for p in pairs if p.get("line")])
+    assert page.evaluate("window.carteDashboard.layers.bridges.getLayers().length") == len(
+        [p for p in pairs if p.get("line")]
+    )
     # A row's button, by keyboard, shows the pair on the map with its sentence.
     index = pairs.index(planted[0])
     page.locator(f"#bridges-table button[data-bridge='{index}']").focus()
@@ -466,8 +493,15 @@ def test_projection_shows_places_elsewhere_with_the_rooms_needs(browser, dash_se
     code = page.locator("#join-code").inner_text().strip()
     lon, lat = 2.3256, 48.9366  # Villeneuve-la-Garenne
     for i in range(3):
-        response = page.request.post(f"{dash_server}/api/v1/ateliers/{code}/signalements", data={
-            "theme": "emploi-insertion", "title": f"Aucune permanence emploi {i}", "lat": lat, "lon": lon + i * 0.001})
+        response = page.request.post(
+            f"{dash_server}/api/v1/ateliers/{code}/signalements",
+            data={
+                "theme": "emploi-insertion",
+                "title": f"Aucune permanence emploi {i}",
+                "lat": lat,
+                "lon": lon + i * 0.001,
+            },
+        )
         assert response.ok, response.text()
     page.goto(f"{dash_server}/atelier/{code}/projection")
     expect(page.locator("#projection")).to_have_attribute("data-count", "3")

@@ -1,5 +1,6 @@
 """Opening a list item while the reports are loading leaves the focus in the opened report, announced, never on
 <body> (issue 11, « Keyboard and screen readers »)."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect

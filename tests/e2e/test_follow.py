@@ -1,6 +1,7 @@
 """Following by email in Chromium: a resident follows a report from its detail panel by keyboard and
 sees the confirmation notice; the area dialog asks for the current view; the messages arrive at a
 real SMTP server (aiosmtpd) and their confirmation link works in the browser."""
+
 from __future__ import annotations
 
 import re
@@ -122,8 +123,9 @@ def test_the_area_dialog_follows_the_current_view_with_themes(resident, server, 
     expect(page.locator("#follow-status")).to_contain_text("un message de confirmation vient d'y être envoyé")
 
     with server.app_context():
-        subscription = db.session.scalars(select(AlertSubscription).where(
-            AlertSubscription.email == "zone.e2e@example.org")).one()
+        subscription = db.session.scalars(
+            select(AlertSubscription).where(AlertSubscription.email == "zone.e2e@example.org")
+        ).one()
         stored = [subscription.min_lon, subscription.min_lat, subscription.max_lon, subscription.max_lat]
         assert subscription.kind == "area" and subscription.themes == "mobilite"
     assert stored == pytest.approx(bounds, abs=1e-4)

@@ -1,5 +1,6 @@
 """The civic loop in Chromium, on the agent's side: an agent logs in, lands on the queue of its
 body, opens a report and posts an update that residents then read."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,6 +61,7 @@ def test_an_agent_lands_on_the_queue_and_posts_an_update(browser, server):
 
     detail = page.request.get(f"{server.base_url}/api/v1/reports/{public_id}").json()
     assert [(u["progress"], u["text"], u["body"]) for u in detail["updates"]] == [
-        ("in_progress", "Une équipe passe jeudi.", "Paris")]
+        ("in_progress", "Une équipe passe jeudi.", "Paris")
+    ]
     context.close()
     page.watch.assert_quiet()

@@ -1,5 +1,6 @@
 """The civic loop in Chromium, on the resident's side: a report with updates shows its timeline,
 the resident follows it by keyboard, the report gets fixed, and they answer « C'est réglé »."""
+
 from __future__ import annotations
 
 import pytest
@@ -79,7 +80,9 @@ def test_a_resident_reads_the_timeline_follows_and_confirms_the_fix_by_keyboard(
     item = page.locator("#pp-list-items li", has_text=title)
     expect(item.locator(".pp-list__fixed")).to_have_text("✓ Résolu")
     expect(page.locator(".report-marker--fixed").first).to_be_attached()
-    assert page.locator(".report-marker--fixed .visually-hidden", has_text=title).first.text_content().endswith("résolu")
+    assert (
+        page.locator(".report-marker--fixed .visually-hidden", has_text=title).first.text_content().endswith("résolu")
+    )
 
 
 def test_a_follower_says_it_is_still_not_fixed_and_the_report_reopens(resident, server):

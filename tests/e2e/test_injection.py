@@ -6,6 +6,7 @@ Then every page that shows them is opened, with every layer on and every feature
 no request to another host (no tile layer, so none is expected), no CSP violation (the page fixture
 fails on any), and each payload shown as the literal text it is.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -23,12 +24,16 @@ PAYLOADS = (
     "<img src=https://evil.example/x>",
 )
 THEME_LABEL = "<img src=x onerror=alert('thème')>"
-WORKSHOP = {"title": "<script>alert('atelier')</script>", "place": "<img src=https://evil.example/lieu>",
-            "question": '"><svg onload=alert(\'question\')>'}
+WORKSHOP = {
+    "title": "<script>alert('atelier')</script>",
+    "place": "<img src=https://evil.example/lieu>",
+    "question": "\"><svg onload=alert('question')>",
+}
 # One spot per payload; its two reports, 30 to 90 m apart, make a group of similar reports. The last
 # pair straddles the Paris / Saint-Ouen border: a group over two communes, which the dashboard lists.
-SPOTS = tuple(((lat, lon), (lat, lon + 0.0004)) for lat, lon in (
-    (48.8310, 2.3555), (48.8867, 2.3431), (48.8483, 2.3959), (48.8809, 2.3553), (48.8616, 2.2893))
+SPOTS = tuple(
+    ((lat, lon), (lat, lon + 0.0004))
+    for lat, lon in ((48.8310, 2.3555), (48.8867, 2.3431), (48.8483, 2.3959), (48.8809, 2.3553), (48.8616, 2.2893))
 ) + (((48.9008, 2.3400), (48.9016, 2.3400)),)
 TAG = "injection"
 ADMIN = "admin-injection@example.org"
@@ -70,18 +75,36 @@ def site(tmp_path_factory, browser):
         reports = []
         for i, pair in enumerate(SPOTS):
             for lat, lon in pair:
-                reports.append(post_json(page, f"{base_url}/api/v1/reports", {
-                    "theme": slug if i % 2 else "mobilite", "title": rotate(i), "description": rotate(i + 1),
-                    "tags": [rotate(i + 2), TAG], "author_name": rotate(i + 3), "location_text": rotate(i + 4),
-                    "lat": lat, "lon": lon,
-                }))
+                reports.append(
+                    post_json(
+                        page,
+                        f"{base_url}/api/v1/reports",
+                        {
+                            "theme": slug if i % 2 else "mobilite",
+                            "title": rotate(i),
+                            "description": rotate(i + 1),
+                            "tags": [rotate(i + 2), TAG],
+                            "author_name": rotate(i + 3),
+                            "location_text": rotate(i + 4),
+                            "lat": lat,
+                            "lon": lon,
+                        },
+                    )
+                )
         comments = []
         for i, report in enumerate(reports[::2]):
-            comment = post_json(page, f"{base_url}/api/v1/reports/{report['id']}/comments",
-                                {"body": rotate(i + 5), "author_name": rotate(i)})
+            comment = post_json(
+                page,
+                f"{base_url}/api/v1/reports/{report['id']}/comments",
+                {"body": rotate(i + 5), "author_name": rotate(i)},
+            )
             comments.append(comment)
-            post_json(page, f"{base_url}/api/v1/reports/{report['id']}/flags", {"reason": "abuse", "details": rotate(i + 1)})
-            post_json(page, f"{base_url}/api/v1/comments/{comment['id']}/flags", {"reason": "spam", "details": rotate(i + 2)})
+            post_json(
+                page, f"{base_url}/api/v1/reports/{report['id']}/flags", {"reason": "abuse", "details": rotate(i + 1)}
+            )
+            post_json(
+                page, f"{base_url}/api/v1/comments/{comment['id']}/flags", {"reason": "spam", "details": rotate(i + 2)}
+            )
 
         # A facilitator's workshop, through its form; participants' contributions through its API.
         page.goto(f"{base_url}/animation/ateliers")
@@ -93,8 +116,11 @@ def site(tmp_path_factory, browser):
         code = page.url.rstrip("/").rsplit("/", 1)[1]
         for i, pair in enumerate(SPOTS[:3]):
             for lat, lon in pair:
-                post_json(page, f"{base_url}/api/v1/ateliers/{code}/signalements",
-                          {"theme": slug, "title": rotate(i), "description": rotate(i + 3), "lat": lat, "lon": lon})
+                post_json(
+                    page,
+                    f"{base_url}/api/v1/ateliers/{code}/signalements",
+                    {"theme": slug, "title": rotate(i), "description": rotate(i + 3), "lat": lat, "lon": lon},
+                )
         context.close()
         watch.assert_quiet()
         yield {"base_url": base_url, "slug": slug, "reports": reports, "comments": comments, "code": code}
@@ -111,6 +137,7 @@ def assert_nothing_left_the_site(page) -> None:
 
 # -- the resident map --------------------------------------------------------------------------------
 
+
 def test_map_popups_and_outlines_show_payloads_as_text(page, site):
     page.goto(f"{site['base_url']}/")
     page.wait_for_selector("#map[data-state=ready]")
@@ -120,7 +147,9 @@ def test_map_popups_and_outlines_show_payloads_as_text(page, site):
         page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 18, {animate: false})", [lat, lon])
         page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report["id"])
         page.evaluate("(id) => window.carte.carte.showReport(id)", report["id"])
-        popup = page.locator(".report-popup").filter(has=page.locator(".report-popup__author", has_text=report["author_name"]))
+        popup = page.locator(".report-popup").filter(
+            has=page.locator(".report-popup__author", has_text=report["author_name"])
+        )
         popup = popup.filter(has_text=report["description"]).first
         expect(popup.locator(".report-popup__title")).to_have_text(report["title"])
         expect(popup.locator(".report-popup__description")).to_have_text(report["description"])
@@ -141,7 +170,9 @@ def test_list_and_detail_panel_show_payloads_as_text(page, site):
     report = site["reports"][0]
     page.goto(f"{base_url}/")
     page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", [report["lat"], report["lon"]])
+    page.evaluate(
+        "([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", [report["lat"], report["lon"]]
+    )
     page.locator("#list-toggle").click()
     items = page.locator("#pp-list-items button", has_text=report["title"])
     expect(items.first).to_be_visible()
@@ -214,6 +245,7 @@ def test_dashboard_with_every_layer_on_and_every_feature_hovered(page, site):
 
 # -- moderation, workshop pages ----------------------------------------------------------------------
 
+
 def test_moderation_queue_shows_payloads_as_text(page, site):
     staff_page(page, site, "/animation/moderation")
     queue = page.locator("ol.queue")
@@ -262,6 +294,7 @@ def test_workshop_pages_show_payloads_as_text(page, site):
 
 
 # -- the watch itself ----------------------------------------------------------------------------------
+
 
 def test_the_watch_catches_what_the_policy_blocks(browser, site):
     """The checks above are only worth something if a blocked script or image is seen: try both."""

@@ -1,5 +1,6 @@
 """A moderator hides or publishes any report from its own page, not only what reached the queue
 (issue 11, "Moderation"); residents see no moderation form."""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ the language switch, axe-core on every page, and keyboard-only use.
 A server of its own (module scope) so that the tests can create staff accounts and pending
 reports directly through the app, and read the stored photo files.
 """
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,10 @@ PASSWORD = "mot de passe de test solide"
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("participation-e2e")
     # Behind one trusted proxy, so that a test can give each browser an address of its own (X-Forwarded-For).
-    with serve_app(tmp, CARTE_UPLOAD_DIR=str(tmp / "uploads"), CARTE_FLAGS_TO_HIDE=3,
-                   CARTE_TRUSTED_PROXIES=1) as (app, base_url):
+    with serve_app(tmp, CARTE_UPLOAD_DIR=str(tmp / "uploads"), CARTE_FLAGS_TO_HIDE=3, CARTE_TRUSTED_PROXIES=1) as (
+        app,
+        base_url,
+    ):
         app.base_url = base_url
         yield app
 
@@ -48,6 +51,7 @@ def create_staff(app, email: str, role: str) -> None:
 
 
 # -----------------------------------------------------------------------------------------
+
 
 def test_resident_supports_and_comments_by_keyboard(resident, server):
     title = "Banc cassé devant l'école"

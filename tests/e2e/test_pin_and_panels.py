@@ -1,6 +1,7 @@
 """The pin stays under the pointer and in sight when the form opens, and one side panel is open at a
 time (issue 11, "Placing a pin"): at 1366×768 the map used to shift 208 px, and on a phone the pin sat
 under the bottom sheet after « Me localiser »."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -16,7 +17,10 @@ def centre(box: dict) -> tuple[float, float]:
 
 def inside(point, box, margin=0) -> bool:
     x, y = point
-    return box["x"] + margin <= x <= box["x"] + box["width"] - margin and box["y"] + margin <= y <= box["y"] + box["height"] - margin
+    return (
+        box["x"] + margin <= x <= box["x"] + box["width"] - margin
+        and box["y"] + margin <= y <= box["y"] + box["height"] - margin
+    )
 
 
 def open_map(browser, live_server, bare=True, **context_options):
@@ -27,9 +31,12 @@ def open_map(browser, live_server, bare=True, **context_options):
     page.goto(f"{live_server}/")
     page.wait_for_selector("#map[data-state=ready]")
     # The demo reports and their clusters would take the clicks: this test is about the pin.
-    page.evaluate("""(bare) => { const c = window.carte.carte;
+    page.evaluate(
+        """(bare) => { const c = window.carte.carte;
         if (bare) { c.reports.layer().remove(); if (c.clusters) c.clusters.layer.remove(); }
-        c.map.setView([48.8566, 2.3522], 17, {animate: false}); }""", bare)  # every click lands in Paris
+        c.map.setView([48.8566, 2.3522], 17, {animate: false}); }""",
+        bare,
+    )  # every click lands in Paris
     page.wait_for_timeout(500)  # the view's own requests and redraws
     return context, watch, page
 
@@ -77,7 +84,10 @@ def test_one_side_panel_at_a_time(browser, live_server):
 
 def test_on_a_phone_the_located_pin_stays_above_the_bottom_sheet(browser, live_server):
     context, watch, page = open_map(
-        browser, live_server, viewport={"width": 390, "height": 844}, geolocation={"latitude": 48.8530, "longitude": 2.3499},
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        geolocation={"latitude": 48.8530, "longitude": 2.3499},
         permissions=["geolocation"],
     )
     try:
@@ -91,4 +101,3 @@ def test_on_a_phone_the_located_pin_stays_above_the_bottom_sheet(browser, live_s
         watch.assert_quiet()
     finally:
         context.close()
-

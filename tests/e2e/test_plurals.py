@@ -1,12 +1,24 @@
 """Plurals follow each language's rule: no « soutien(s) » anywhere on the resident map (issue 11)."""
+
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-FORMS = {"fr": ("soutien", "soutiens", r"^1 signalement dans la vue$|^[\d\u202f ]+ signalements dans la vue$",
-                r"^[\d\u202f ]+ affichés sur [\d\u202f ]+ signalements dans la vue"),
-         "en": ("supporter", "supporters", r"^1 report in view$|^[\d,]+ reports in view$", r"^[\d,]+ shown of [\d,]+ reports")}
+FORMS = {
+    "fr": (
+        "soutien",
+        "soutiens",
+        r"^1 signalement dans la vue$|^[\d\u202f ]+ signalements dans la vue$",
+        r"^[\d\u202f ]+ affichés sur [\d\u202f ]+ signalements dans la vue",
+    ),
+    "en": (
+        "supporter",
+        "supporters",
+        r"^1 report in view$|^[\d,]+ reports in view$",
+        r"^[\d,]+ shown of [\d,]+ reports",
+    ),
+}
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

@@ -2,6 +2,7 @@
 the zoom control and the legend on the desktop, under the help line after the keyboard path, and to be cut
 off at the top on a phone. Checked from the page's final layout: the popup inside the map, clear of every
 control and overlay drawn over the map."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,15 @@ from tests.e2e.conftest import watch_context
 RUN = uuid.uuid4().hex[:4]
 # What is drawn over the map and would hide part of a popup.
 OVERLAYS = [
-    ".leaflet-control-zoom", ".leaflet-control-attribution", ".map-total", "#legend", "#map-help",
-    "#map-notice", "#report-panel", "#list-toggle", ".toast--visible",
+    ".leaflet-control-zoom",
+    ".leaflet-control-attribution",
+    ".map-total",
+    "#legend",
+    "#map-help",
+    "#map-notice",
+    "#report-panel",
+    "#list-toggle",
+    ".toast--visible",
 ]
 # True once the popup's box has stayed the same for 6 readings (300 ms at a 50 ms polling).
 STILL = """() => {
@@ -59,7 +67,9 @@ def assert_popup_in_view(page, title: str) -> None:
 def free_point(page, x: float, y: float) -> tuple[float, float]:
     """A point near (x, y) on a commune's surface, not on a marker or a control."""
     for dx, dy in [(0, 0), (25, 0), (0, 25), (25, 25), (50, 0), (0, 50), (50, 50)]:
-        if page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)?.matches('path.commune-path')", [x + dx, y + dy]):
+        if page.evaluate(
+            "([x, y]) => !!document.elementFromPoint(x, y)?.matches('path.commune-path')", [x + dx, y + dy]
+        ):
             return x + dx, y + dy
     raise AssertionError(f"no free point near {x}, {y}")
 
@@ -127,8 +137,13 @@ def test_keyboard_path_popup_clear_of_the_help_line(browser, live_server):
 
 def test_phone_popup_not_cut_off_at_the_top(browser, live_server):
     context, watch, page = open_map(
-        browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-        geolocation={"latitude": 48.8952, "longitude": 2.3145}, permissions=["geolocation"],  # Paris 17e
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        geolocation={"latitude": 48.8952, "longitude": 2.3145},
+        permissions=["geolocation"],  # Paris 17e
     )
     try:
         page.locator("#locate-me").click()

@@ -1,4 +1,5 @@
 """The resident map filters by progress (issue 13): all reports, those not fixed yet, or the fixed ones."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,12 +18,20 @@ def site(tmp_path_factory):
 
     with serve_app(tmp_path_factory.mktemp("e2e-progress"), CARTE_TILE_URL="", SERVER_NAME=None) as (app, base_url):
         client = app.test_client()
-        ids = [client.post("/api/v1/reports", json={"theme": "mobilite", "title": title, "lat": lat, "lon": 2.3874}
-                           ).get_json()["id"] for title, lat in (("Feu réparé quai de la Charente", 48.8937),
-                                                                  ("Trottoir défoncé quai de l'Oise", 48.8941))]
+        ids = [
+            client.post(
+                "/api/v1/reports", json={"theme": "mobilite", "title": title, "lat": lat, "lon": 2.3874}
+            ).get_json()["id"]
+            for title, lat in (
+                ("Feu réparé quai de la Charente", 48.8937),
+                ("Trottoir défoncé quai de l'Oise", 48.8941),
+            )
+        ]
         with app.app_context():
             report = db.session.scalars(select(Report).where(Report.public_id == ids[0])).one()
-            post_update(db.session, report, progress="fixed", text="Feu remplacé.", body_code="75056", author_kind="agent")
+            post_update(
+                db.session, report, progress="fixed", text="Feu remplacé.", body_code="75056", author_kind="agent"
+            )
         yield base_url
 
 

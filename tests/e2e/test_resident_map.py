@@ -1,4 +1,5 @@
 """The resident map: communes, reports, and filing a report with and without the map."""
+
 import re
 import uuid
 
@@ -26,6 +27,7 @@ def close_withdraw_link(page) -> None:
     expect(page.locator("#withdraw-link-url")).to_have_value(re.compile(r"/retrait/"))
     page.keyboard.press("Escape")
     expect(page.locator("#withdraw-link")).to_be_hidden()
+
 
 def test_map_draws_the_130_communes_offline(carte):
     page = carte.page
@@ -179,9 +181,7 @@ def test_keyboard_only_report_without_the_map(carte):
     saint_denis = next(f for f in communes if f["properties"]["code"] == "93066")
     # Type-ahead in a closed <select> needs plain key presses: take a theme whose label
     # starts with ASCII letters and type that prefix ("é" would be inserted as text).
-    theme, prefix = next(
-        (th, m.group(0)) for th in carte.themes() if (m := re.match(r"[A-Za-z]{3,}", th["label"]))
-    )
+    theme, prefix = next((th, m.group(0)) for th in carte.themes() if (m := re.match(r"[A-Za-z]{3,}", th["label"])))
 
     # From the top of the page, Tab to "Signaler sans la carte".
     page.locator("body").focus()
@@ -372,7 +372,9 @@ def test_zoom_11_shows_the_true_total_and_server_clusters(browser, tmp_path_fact
             )
             with app.app_context():
                 total = db.session.scalar(
-                    select(func.count()).select_from(Report).where(
+                    select(func.count())
+                    .select_from(Report)
+                    .where(
                         Report.status == "published", Report.lon.between(west, east), Report.lat.between(south, north)
                     )
                 )
@@ -390,7 +392,9 @@ def test_zoom_11_shows_the_true_total_and_server_clusters(browser, tmp_path_fact
             # A cluster is a keyboard stop; Enter zooms into it.
             biggest = max(range(len(counts)), key=counts.__getitem__)
             clusters.nth(biggest).focus()
-            expect(clusters.nth(biggest)).to_have_attribute("aria-label", re.compile(r"^Groupe de [\d\u202f]+ signalements"))
+            expect(clusters.nth(biggest)).to_have_attribute(
+                "aria-label", re.compile(r"^Groupe de [\d\u202f]+ signalements")
+            )
             page.keyboard.press("Enter")
             page.wait_for_function("() => window.carte.map.getZoom() > 11")
             shot(page, "map-server-clusters.png")

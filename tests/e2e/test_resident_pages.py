@@ -1,4 +1,5 @@
 """Pages around the map, in Chromium: typing a workshop code (/a) and the accessibility statement."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -21,11 +22,19 @@ def open_workshop(app, place: str, territoire: str | None = None) -> str:
     from carte.workshops.service import create_workshop
 
     with app.app_context():
-        form = {"title": f"Atelier à {place}", "date": "2026-12-01", "place": place, "question": QUESTION,
-                "territoire": territoire or ""}
+        form = {
+            "title": f"Atelier à {place}",
+            "date": "2026-12-01",
+            "place": place,
+            "question": QUESTION,
+            "territoire": territoire or "",
+        }
         return create_workshop(
-            db.session, form, themes=set(db.session.scalars(db.select(Theme.slug))),
-            territoires={territoire} if territoire else (), created_by=None,
+            db.session,
+            form,
+            themes=set(db.session.scalars(db.select(Theme.slug))),
+            territoires={territoire} if territoire else (),
+            created_by=None,
         ).code
 
 
@@ -33,8 +42,11 @@ def open_workshop(app, place: str, territoire: str | None = None) -> str:
 def site(tmp_path_factory):
     """A server of its own with two open workshops (one in Plaine Commune), offline (no tile layer)."""
     with serve_app(tmp_path_factory.mktemp("e2e-pages"), CARTE_TILE_URL="") as (app, base_url):
-        yield {"base_url": base_url, "code": open_workshop(app, "Pantin"),
-               "plaine_commune": open_workshop(app, "Saint-Denis", PLAINE_COMMUNE)}
+        yield {
+            "base_url": base_url,
+            "code": open_workshop(app, "Pantin"),
+            "plaine_commune": open_workshop(app, "Saint-Denis", PLAINE_COMMUNE),
+        }
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +60,11 @@ def tiled_site(tmp_path_factory):
         assert app.config["CARTE_TILE_URL"]
         with app.app_context():
             create_user(db.session, "hors-ligne@example.org", STAFF_PASSWORD, "facilitator")
-        yield {"base_url": base_url, "code": open_workshop(app, "Bobigny"), "staff": ("hors-ligne@example.org", STAFF_PASSWORD)}
+        yield {
+            "base_url": base_url,
+            "code": open_workshop(app, "Bobigny"),
+            "staff": ("hors-ligne@example.org", STAFF_PASSWORD),
+        }
 
 
 def zoom_in_until(page, map_selector: str, locator, clicks: int = 8) -> None:
@@ -128,10 +144,13 @@ def test_an_unknown_code_gives_a_helpful_page_with_the_form_again(browser, site,
         assert_axe_clean(browser, f"{site['base_url']}/a/{wrong}", size)
 
 
-@pytest.mark.parametrize("locale,title,recourse", [
-    ("fr-FR", "Déclaration d'accessibilité", "Défenseur des droits"),
-    ("en-GB", "Accessibility statement", "Défenseur des droits"),
-])
+@pytest.mark.parametrize(
+    "locale,title,recourse",
+    [
+        ("fr-FR", "Déclaration d'accessibilité", "Défenseur des droits"),
+        ("en-GB", "Accessibility statement", "Défenseur des droits"),
+    ],
+)
 def test_every_page_links_to_the_accessibility_statement(browser, site, locale, title, recourse):
     with opened(browser, "desktop", locale) as (watch, page):
         link_name = "Accessibilité : non conforme" if locale == "fr-FR" else "Accessibility: not compliant"
@@ -190,7 +209,9 @@ def test_without_tiles_the_participant_page_says_so_and_names_the_communes(brows
         zoom_in_until(page, "#join-map", labels)
         names = labels.all_inner_texts()
         assert len(names) >= 2 and all(name.strip() for name in names)
-        assert page.locator("#join-map .commune-label :not(span), #join-map .commune-label span *").count() == 0  # text only
+        assert (
+            page.locator("#join-map .commune-label :not(span), #join-map .commune-label span *").count() == 0
+        )  # text only
         assert watch.blocked  # the tiles were asked for, and refused
         watch.assert_quiet()
 
@@ -227,17 +248,25 @@ def test_without_tiles_the_dashboard_says_so_and_names_the_communes(browser, til
 def test_on_a_phone_the_header_takes_two_rows_and_nothing_overlaps(browser, tiled_site, locale):
     """The header was three rows (131 px); the list button sat over the tile notice and the legend,
     and a confirmation covered the buttons for 10 s."""
+
     def boxes_meet(a, b):
-        return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                    or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+        return not (
+            a["x"] + a["width"] <= b["x"]
+            or b["x"] + b["width"] <= a["x"]
+            or a["y"] + a["height"] <= b["y"]
+            or b["y"] + b["height"] <= a["y"]
+        )
 
     with opened(browser, "phone", locale=locale) as (watch, page):
         page.goto(f"{tiled_site['base_url']}/")
         page.wait_for_selector("#map[data-state=ready]")
         header = page.locator(".site-header").bounding_box()
         assert header["height"] <= 100, header
-        first_row = [page.locator(s).bounding_box() for s in (".brand", ".language-switch button", ".site-nav a[href='#credits']")]
-        assert all(not boxes_meet(a, b) for i, a in enumerate(first_row) for b in first_row[i + 1:]), first_row
+        first_row = [
+            page.locator(s).bounding_box()
+            for s in (".brand", ".language-switch button", ".site-nav a[href='#credits']")
+        ]
+        assert all(not boxes_meet(a, b) for i, a in enumerate(first_row) for b in first_row[i + 1 :]), first_row
         for button in page.locator(".site-nav button:visible").all():  # every action reachable by keyboard
             button.focus()
             box = button.bounding_box()
@@ -251,6 +280,8 @@ def test_on_a_phone_the_header_takes_two_rows_and_nothing_overlaps(browser, tile
                                  t.classList.add('toast--visible'); }""")
         page.wait_for_function("() => document.querySelector('#confirmation').getAnimations().length === 0")  # shown
         toast = page.locator("#confirmation").bounding_box()
-        for control in page.locator(".map-region button:visible, .leaflet-control-zoom a, #list-toggle, .site-nav button:visible").all():
+        for control in page.locator(
+            ".map-region button:visible, .leaflet-control-zoom a, #list-toggle, .site-nav button:visible"
+        ).all():
             assert not boxes_meet(toast, control.bounding_box()), control.inner_text()
         watch.assert_quiet()

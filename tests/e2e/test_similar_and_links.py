@@ -5,6 +5,7 @@
 - opening a report's detail pushes ?signalement=<id>; Back closes it, Forward reopens it;
 - a reload restores the view from #carte=zoom/lat/lon; « Lien de partage » gives the report's page.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,7 +64,9 @@ def open_map(page, base_url: str, path: str = "/"):
 
 def test_a_similar_report_is_suggested_and_supported_instead_of_filed(resident, server):
     page = resident
-    rid = create_report(server, "Nid de poule énorme devant l'école", lat=LAT, lon=LON, theme="mobilite", contributor="e2e-author")
+    rid = create_report(
+        server, "Nid de poule énorme devant l'école", lat=LAT, lon=LON, theme="mobilite", contributor="e2e-author"
+    )
     before = count_reports(server)
     open_map(page, server.base_url)
     carte = CartePage(page, server.base_url)
@@ -121,8 +124,11 @@ def test_a_failing_suggestion_request_never_blocks_filing(resident, server):
 
     def fail(route):
         asked.append(route.request.url)
-        route.fulfill(status=500, content_type="application/json",
-                      body='{"error": {"code": "internal_error", "message": "Erreur interne.", "field": null}}')
+        route.fulfill(
+            status=500,
+            content_type="application/json",
+            body='{"error": {"code": "internal_error", "message": "Erreur interne.", "field": null}}',
+        )
 
     page.route("**/api/v1/reports/similar*", fail)
     before = count_reports(server)
@@ -175,7 +181,9 @@ def test_a_reload_restores_the_view_and_an_address_opens_its_report(resident, se
     expect(page).to_have_url(re.compile(r"#carte=15/48\.935\d\d/2\.359\d\d"))
     page.reload()
     page.wait_for_selector("#map[data-state=ready]")
-    view = page.evaluate("() => { const c = window.carte.map.getCenter(); return [window.carte.map.getZoom(), c.lat, c.lng]; }")
+    view = page.evaluate(
+        "() => { const c = window.carte.map.getCenter(); return [window.carte.map.getZoom(), c.lat, c.lng]; }"
+    )
     assert view[0] == 15
     assert abs(view[1] - 48.9356) < 1e-4 and abs(view[2] - 2.3597) < 1e-4
 

@@ -1,5 +1,6 @@
 """Theme routing in the admin, by keyboard only, in Chromium: an admin routes « Mobilité » to the
 territory (EPT), gives it an English label, and finds the change in the journal."""
+
 from __future__ import annotations
 
 import pytest

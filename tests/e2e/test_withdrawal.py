@@ -1,5 +1,6 @@
 """Withdrawal in Chromium: the author withdraws a comment and a report from the panel by keyboard,
 and the private link shown once after posting withdraws a report from another browser."""
+
 from __future__ import annotations
 
 import re
@@ -75,8 +76,10 @@ def test_someone_elses_report_offers_no_withdrawal(carte, browser):
     title = f"Lampadaire éteint {RUN}"
     other = browser.new_context()
     try:
-        response = other.request.post(f"{carte.base_url}/api/v1/reports", data={
-            "theme": carte.themes()[0]["slug"], "title": title, "lat": LOUVRE[0], "lon": LOUVRE[1]})
+        response = other.request.post(
+            f"{carte.base_url}/api/v1/reports",
+            data={"theme": carte.themes()[0]["slug"], "title": title, "lat": LOUVRE[0], "lon": LOUVRE[1]},
+        )
         assert response.status == 201
     finally:
         other.close()
@@ -88,8 +91,10 @@ def test_someone_elses_report_offers_no_withdrawal(carte, browser):
 
 def test_the_private_link_withdraws_from_another_browser(carte, browser):
     title = f"Poubelle débordante {RUN}"
-    response = carte.page.request.post(f"{carte.base_url}/api/v1/reports", data={
-        "theme": carte.themes()[0]["slug"], "title": title, "lat": LOUVRE[0], "lon": LOUVRE[1]})
+    response = carte.page.request.post(
+        f"{carte.base_url}/api/v1/reports",
+        data={"theme": carte.themes()[0]["slug"], "title": title, "lat": LOUVRE[0], "lon": LOUVRE[1]},
+    )
     assert response.status == 201
     link = response.json()["withdraw_url"]
 

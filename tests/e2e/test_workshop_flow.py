@@ -6,6 +6,7 @@ two seconds; the facilitator closes the workshop; the synthesis map opens from f
 network blocked. The README walkthrough screenshots are refreshed with
 `CARTE_UPDATE_SCREENSHOTS=1 pytest tests/e2e/test_workshop_flow.py` (otherwise under test-artifacts/).
 """
+
 from __future__ import annotations
 
 import os
@@ -193,7 +194,9 @@ def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
         page.goto(f"{staff_server}/animation/ateliers")
         page.click("text=Créer l'atelier")  # empty: the errors show
         problems["workshop form with errors"] = axe_violations(page)
-        code = create_workshop(page, staff_server, "Atelier a11y", "Bobigny", "Qu'est-ce qui manque près de chez vous ?")
+        code = create_workshop(
+            page, staff_server, "Atelier a11y", "Bobigny", "Qu'est-ce qui manque près de chez vous ?"
+        )
         problems["workshop"] = axe_violations(page)
         page.goto(f"{staff_server}/atelier/{code}/projection")
         expect(page.locator("#live-count")).to_have_text("0")

@@ -1,5 +1,6 @@
 """The workshop's screens: the projection keeps every ranking readable beside its QR box, and closing a
 workshop takes an explicit second step (issue 11, "Offline and printed" / projection)."""
+
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import log_in
@@ -34,7 +35,9 @@ def test_the_qr_box_never_covers_the_rankings(browser, staff_server):  # noqa: F
         expect(page.locator(".projection__join")).to_be_in_viewport()
         join, code = page.locator(".projection__join").bounding_box(), page.locator("#projection-code").bounding_box()
         assert code["x"] + code["width"] <= join["x"] + join["width"] + 1 <= 1366 + 1, (code, join)  # the code is whole
-        expect(page.locator("#live-count-label")).to_have_text("contribution")  # « 0 contribution », not « contributions »
+        expect(page.locator("#live-count-label")).to_have_text(
+            "contribution"
+        )  # « 0 contribution », not « contributions »
         context.watch.assert_quiet()
     finally:
         context.close()

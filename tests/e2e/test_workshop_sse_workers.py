@@ -4,6 +4,7 @@ Server A runs `gunicorn -w 2` (threaded workers, as in production) and serves th
 server B is a separate gunicorn process on the same SpatiaLite file and takes the submission.
 The snapshot must reach A's subscriber within two seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,26 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 def start(env: dict, port: int, workers: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(GUNICORN), "-w", str(workers), "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "--graceful-timeout", "2", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(GUNICORN),
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: the workers are stopped with their master
     )
 
@@ -60,17 +78,33 @@ def two_servers(spatialite_template, data_dir, tmp_path):
 
     path = tmp_path / "shared.sqlite"
     shutil.copyfile(spatialite_template, path)
-    app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CARTE_DATA_DIR": str(data_dir)})
+    app = create_app(
+        "config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "CARTE_DATA_DIR": str(data_dir)}
+    )
     with app.app_context():
         create_user(db.session, "animation@example.org", STAFF_PASSWORD, "facilitator")
         from datetime import date
 
-        db.session.add(Workshop(code="MXK4RT", title="Atelier", date=date(2026, 11, 27), place="Saint-Denis",
-                                question="Quoi ?", themes="", status="open"))
+        db.session.add(
+            Workshop(
+                code="MXK4RT",
+                title="Atelier",
+                date=date(2026, 11, 27),
+                place="Saint-Denis",
+                question="Quoi ?",
+                themes="",
+                status="open",
+            )
+        )
         db.session.commit()
         db.engine.dispose()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "CARTE_DATA_DIR": str(data_dir),
-           "SECRET_KEY": "test-secret-shared-by-both-servers", "CARTE_TILE_URL": ""}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "CARTE_DATA_DIR": str(data_dir),
+        "SECRET_KEY": "test-secret-shared-by-both-servers",
+        "CARTE_TILE_URL": "",
+    }
     ports = free_port(), free_port()
     processes = [start(env, ports[0], workers=2), start(env, ports[1], workers=1)]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -97,8 +131,12 @@ def test_submission_on_one_server_reaches_the_stream_of_another(two_servers):
     stream_base, submit_base = two_servers
     staff = requests.Session()
     login = staff.get(f"{stream_base}/connexion", timeout=10)
-    staff.post(f"{stream_base}/connexion", timeout=10, allow_redirects=False, data={
-        "email": "animation@example.org", "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(login.text)})
+    staff.post(
+        f"{stream_base}/connexion",
+        timeout=10,
+        allow_redirects=False,
+        data={"email": "animation@example.org", "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(login.text)},
+    )
 
     snapshots: list[tuple[float, dict]] = []
     first = threading.Event()
@@ -123,8 +161,11 @@ def test_submission_on_one_server_reaches_the_stream_of_another(two_servers):
     phone.get(f"{submit_base}/a/MXK4RT", timeout=10)
     lon, lat = BASILIQUE_SAINT_DENIS
     sent = time.monotonic()
-    response = phone.post(f"{submit_base}/api/v1/ateliers/MXK4RT/signalements", timeout=10, json={
-        "theme": "mobilite", "title": "Bus trop rares le soir", "lat": lat, "lon": lon})
+    response = phone.post(
+        f"{submit_base}/api/v1/ateliers/MXK4RT/signalements",
+        timeout=10,
+        json={"theme": "mobilite", "title": "Bus trop rares le soir", "lat": lat, "lon": lon},
+    )
     assert response.status_code == 201, response.text
     assert second.wait(5), "the other server's stream did not see the submission"
     received, snapshot = snapshots[1]

@@ -1,6 +1,7 @@
 """Following by email, against a real SMTP server (aiosmtpd on a free port): double opt-in, the
 links of the messages followed with the test client, one-click unsubscribe, send-alerts sending
 each update once and a daily digest of an area, erasure. Both backends (the `app` fixture)."""
+
 from __future__ import annotations
 
 import email
@@ -51,8 +52,11 @@ def inbox(app):
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    app.config.update(CARTE_SMTP_URL=f"smtp://127.0.0.1:{port}", CARTE_PUBLIC_URL="http://carte.test",
-                      CARTE_MAIL_FROM="Carte <alertes@carte.test>")
+    app.config.update(
+        CARTE_SMTP_URL=f"smtp://127.0.0.1:{port}",
+        CARTE_PUBLIC_URL="http://carte.test",
+        CARTE_MAIL_FROM="Carte <alertes@carte.test>",
+    )
     yield handler
     controller.stop()
 
@@ -110,8 +114,11 @@ def send(app) -> list[str]:
 def a_day_later(app) -> None:
     """As if the last digest were 25 hours old (the reports posted since keep their dates)."""
     with app.app_context():
-        db.session.execute(update(AlertSubscription).where(AlertSubscription.confirmed_at.is_not(None)).values(
-            last_digest_at=datetime.now(UTC) - timedelta(hours=25)))
+        db.session.execute(
+            update(AlertSubscription)
+            .where(AlertSubscription.confirmed_at.is_not(None))
+            .values(last_digest_at=datetime.now(UTC) - timedelta(hours=25))
+        )
         db.session.commit()
 
 
@@ -178,7 +185,10 @@ def test_asking_twice_makes_one_subscription_and_answers_alike(app, client, repo
     assert first.status_code == again.status_code == other.status_code == 202
     assert first.get_json() == again.get_json() == other.get_json()
     assert subscriptions(app) == 2
-    assert [r for r in inbox.recipients] == [[STORED], ["quelquun@example.org"]]  # no second confirmation within the hour
+    assert [r for r in inbox.recipients] == [
+        [STORED],
+        ["quelquun@example.org"],
+    ]  # no second confirmation within the hour
     confirm(client, inbox.messages[0])
     assert client.post("/api/v1/alerts", json={"email": ADDRESS, "report": report["id"]}).get_json() == first.get_json()
     assert subscriptions(app) == 2 and len(inbox.messages) == 2  # confirmed already: nothing sent
@@ -217,7 +227,10 @@ def test_area_digest_daily_with_themes_and_public_reports_only(app, client, repo
     a_day_later(app)
     sent = send(app)
     assert len(sent) == 1 and "1 signalement" in sent[0]
-    assert inbox.messages[-1]["Subject"] == "Carte : 1 nouveau signalement dans la commune de Saint-Denis (thèmes : Mobilité)"
+    assert (
+        inbox.messages[-1]["Subject"]
+        == "Carte : 1 nouveau signalement dans la commune de Saint-Denis (thèmes : Mobilité)"
+    )
     digest = text_of(inbox.messages[-1])
     assert "Feu piéton en panne à Saint-Denis" in digest
     assert f"http://carte.test/signalements/{wanted['id']}" in digest
@@ -233,7 +246,9 @@ def test_bbox_and_territory_areas(app, client, reports, inbox):
     lon, lat = BASILIQUE_SAINT_DENIS
     view = [lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01]
     assert client.post("/api/v1/alerts", json={"email": ADDRESS, "bbox": view}).status_code == 202
-    assert client.post("/api/v1/alerts", json={"email": ADDRESS, "territoire": "200057867"}).status_code == 202  # Plaine Commune
+    assert (
+        client.post("/api/v1/alerts", json={"email": ADDRESS, "territoire": "200057867"}).status_code == 202
+    )  # Plaine Commune
     confirm(client, inbox.messages[0])
     reports.create(title="Dans la vue", lon=lon, lat=lat)
     reports.create(title="Hors de la vue")
@@ -255,20 +270,23 @@ def test_messages_in_the_subscribers_language(app, client, reports, inbox):
     assert "Fixed" in inbox.messages[1]["Subject"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"report": "x"}, "email"),
-    ({"email": "pas-une-adresse", "commune": "93066"}, "email"),
-    ({"email": "a b@example.org", "commune": "93066"}, "email"),
-    ({"email": ADDRESS}, "report"),
-    ({"email": ADDRESS, "commune": "93066", "territoire": "75056"}, "report"),
-    ({"email": ADDRESS, "commune": "99999"}, "commune"),
-    ({"email": ADDRESS, "territoire": "123"}, "territoire"),
-    ({"email": ADDRESS, "bbox": [1, 2, 3]}, "bbox"),
-    ({"email": ADDRESS, "bbox": "nimporte"}, "bbox"),
-    ({"email": ADDRESS, "commune": "93066", "themes": ["pas-un-theme"]}, "themes"),
-    ({"email": ADDRESS, "commune": "93066", "themes": {"a": 1}}, "themes"),
-    ({"email": 12, "commune": "93066"}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"report": "x"}, "email"),
+        ({"email": "pas-une-adresse", "commune": "93066"}, "email"),
+        ({"email": "a b@example.org", "commune": "93066"}, "email"),
+        ({"email": ADDRESS}, "report"),
+        ({"email": ADDRESS, "commune": "93066", "territoire": "75056"}, "report"),
+        ({"email": ADDRESS, "commune": "99999"}, "commune"),
+        ({"email": ADDRESS, "territoire": "123"}, "territoire"),
+        ({"email": ADDRESS, "bbox": [1, 2, 3]}, "bbox"),
+        ({"email": ADDRESS, "bbox": "nimporte"}, "bbox"),
+        ({"email": ADDRESS, "commune": "93066", "themes": ["pas-un-theme"]}, "themes"),
+        ({"email": ADDRESS, "commune": "93066", "themes": {"a": 1}}, "themes"),
+        ({"email": 12, "commune": "93066"}, "email"),
+    ],
+)
 def test_invalid_requests_name_their_field(app, client, body, field):
     answer = client.post("/api/v1/alerts", json=body)
     assert answer.status_code == 422, answer.get_json()
@@ -313,7 +331,10 @@ def test_a_failed_send_moves_no_cursor_and_is_retried(app, client, reports, inbo
     with app.test_request_context("/", base_url="http://carte.test"):
         summary = send_due(db.session, Refusing())
         assert summary.sent == [] and len(summary.failed) == 1
-        assert db.session.scalar(select(func.count()).select_from(AlertDelivery).where(AlertDelivery.kind == "update")) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(AlertDelivery).where(AlertDelivery.kind == "update"))
+            == 0
+        )
     assert len(send(app)) == 1 and send(app) == []
     assert "Vu." in text_of(inbox.messages[-1])
 
@@ -347,8 +368,12 @@ def test_the_address_is_shown_nowhere(app, client, reports, inbox):
     report = reports.create(**report_payload(title="Trottoir défoncé"))
     client.post("/api/v1/alerts", json={"email": ADDRESS, "report": report["id"]})
     confirm_path = link(inbox.messages[0], "/alertes/confirmer/")
-    for path in (confirm_path, f"/api/v1/reports/{report['id']}", f"/flux/signalements/{report['id']}.atom",
-                 "/flux/signalements.atom"):
+    for path in (
+        confirm_path,
+        f"/api/v1/reports/{report['id']}",
+        f"/flux/signalements/{report['id']}.atom",
+        "/flux/signalements.atom",
+    ):
         body = client.get(path).get_data(as_text=True).lower()
         assert STORED not in body, path
 

@@ -1,4 +1,5 @@
 """Migration 0009 creates what the alert models say, and goes down and up again, on both backends."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,6 +19,7 @@ TABLES = {"alert_subscriptions", "alert_deliveries"}
 def alert_differences(connection) -> list:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     diffs = compare_metadata(context, db.metadata)
+
     def table_of(diff):
         item = diff[0] if isinstance(diff, list) else diff
         for part in item[1:]:
@@ -28,6 +30,7 @@ def alert_differences(connection) -> list:
             if name in TABLES:
                 return name
         return None
+
     return [d for d in diffs if table_of(d)]
 
 

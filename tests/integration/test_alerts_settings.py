@@ -1,4 +1,5 @@
 """CARTE_SMTP_URL's forms, and the signed links: what each opens and what it refuses."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,14 +8,22 @@ from carte.alerts import tokens
 from carte.alerts.mailer import MailerConfigError, SmtpSettings, parse_smtp_url
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("smtp://127.0.0.1:1025", SmtpSettings("127.0.0.1", 1025)),
-    ("smtp://relay.example.org", SmtpSettings("relay.example.org", 25)),
-    ("smtp://alertes:s%40cret%2F1@mail.example.org:587?starttls=1",
-     SmtpSettings("mail.example.org", 587, starttls=True, user="alertes", password="s@cret/1")),
-    ("smtps://alertes:mdp@mail.example.org", SmtpSettings("mail.example.org", 465, tls=True, user="alertes", password="mdp")),
-    ("smtps://mail.example.org:2465?starttls=0", SmtpSettings("mail.example.org", 2465, tls=True)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("smtp://127.0.0.1:1025", SmtpSettings("127.0.0.1", 1025)),
+        ("smtp://relay.example.org", SmtpSettings("relay.example.org", 25)),
+        (
+            "smtp://alertes:s%40cret%2F1@mail.example.org:587?starttls=1",
+            SmtpSettings("mail.example.org", 587, starttls=True, user="alertes", password="s@cret/1"),
+        ),
+        (
+            "smtps://alertes:mdp@mail.example.org",
+            SmtpSettings("mail.example.org", 465, tls=True, user="alertes", password="mdp"),
+        ),
+        ("smtps://mail.example.org:2465?starttls=0", SmtpSettings("mail.example.org", 2465, tls=True)),
+    ],
+)
 def test_smtp_url_forms(url, expected):
     assert parse_smtp_url(url) == expected
 

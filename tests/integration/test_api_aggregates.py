@@ -1,4 +1,5 @@
 """The aggregates endpoints, on real commune boundaries and on every backend."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,9 +75,13 @@ def test_near_identical_reports_across_a_border_form_one_group(app, client):
     # Five reports 40 m apart on a north-south line that crosses the border.
     lats = lat0 + (np.arange(5) - 2) * 40 / 111_000
     lons = np.full(5, lon0)
-    titles = ["Nid de poule dangereux rue Belliard", "Nids de poule dangereux rue Belliard",
-              "Nid-de-poule dangereux, rue Belliard", "Dangereux nid de poule rue Belliard",
-              "Nid de poule très dangereux rue Belliard"]
+    titles = [
+        "Nid de poule dangereux rue Belliard",
+        "Nids de poule dangereux rue Belliard",
+        "Nid-de-poule dangereux, rue Belliard",
+        "Dangereux nid de poule rue Belliard",
+        "Nid de poule très dangereux rue Belliard",
+    ]
     insert_points(app, lons, lats, "mobilite", titles=titles)
     # The same texts 2 km away from each other: no group.
     far_lats = 48.80 + np.arange(5) * 2000 / 111_000
@@ -85,7 +90,10 @@ def test_near_identical_reports_across_a_border_form_one_group(app, client):
     groups = client.get("/api/v1/aggregates/issue-groups").get_json()["groups"]
     assert len(groups) == 1
     assert groups[0]["size"] == 5
-    assert groups[0]["communes"] == [{"code": "75056", "nom": "Paris"}, {"code": "93070", "nom": "Saint-Ouen-sur-Seine"}]
+    assert groups[0]["communes"] == [
+        {"code": "75056", "nom": "Paris"},
+        {"code": "93070", "nom": "Saint-Ouen-sur-Seine"},
+    ]
 
 
 def test_small_numbers_are_hidden_on_every_public_endpoint(app, client):
@@ -136,8 +144,13 @@ def test_cache_follows_new_and_moderated_reports(app, client, reports):
 
 @pytest.mark.parametrize(
     "query,field",
-    [("theme=inconnu", "theme"), ("commune=00000", "commune"), ("since=2024-02-30", "since"),
-     ("since=2024-05-02&until=2024-05-01", "since"), ("level=ville", "level")],
+    [
+        ("theme=inconnu", "theme"),
+        ("commune=00000", "commune"),
+        ("since=2024-02-30", "since"),
+        ("since=2024-05-02&until=2024-05-01", "since"),
+        ("level=ville", "level"),
+    ],
 )
 def test_unsatisfiable_filters_are_422(client, query, field):
     response = client.get(f"/api/v1/aggregates/territories?{query}")
@@ -151,7 +164,14 @@ def test_empty_selection_is_an_empty_result(client, path):
     response = client.get(f"{path}{sep}since=2999-01-01")
     assert response.status_code == 200
     body = response.get_json()
-    items = body.get("places") or body.get("themes") or body.get("features") or body.get("groups") or body.get("points") or []
+    items = (
+        body.get("places")
+        or body.get("themes")
+        or body.get("features")
+        or body.get("groups")
+        or body.get("points")
+        or []
+    )
     assert all(not (isinstance(i, dict) and isinstance(i.get("count"), int) and i["count"] > 0) for i in items)
 
 
@@ -172,10 +192,12 @@ def test_territory_statistics_are_the_same_on_spatialite_and_postgis(
             hide_demo_content(app)
             insert_points(app, lons, lats, themes, contributors=contributors)
             client = app.test_client()
-            results.append([
-                client.get(f"/api/v1/aggregates/territories?level={level}").get_json()
-                for level in ("commune", "territoire", "departement", "metropole")
-            ])
+            results.append(
+                [
+                    client.get(f"/api/v1/aggregates/territories?level={level}").get_json()
+                    for level in ("commune", "territoire", "departement", "metropole")
+                ]
+            )
         assert results[0] == results[1]
         assert results[0][3]["places"][0]["count"] == 800
     finally:
@@ -211,8 +233,9 @@ def population_like_background(app, per_10k=3, seed=4):
             lon, lat = atlas.representative_point(code)
             lons += [lon] * k
             lats += [lat] * k
-    insert_points(app, lons, lats, rng.choice(THEMES, len(lons)).tolist(),
-                  contributors=[f"b{i}" for i in range(len(lons))])
+    insert_points(
+        app, lons, lats, rng.choice(THEMES, len(lons)).tolist(), contributors=[f"b{i}" for i in range(len(lons))]
+    )
 
 
 def plant(app, code, theme, k):
@@ -323,14 +346,28 @@ def test_workshop_room_finds_places_raising_the_same_needs_elsewhere(app, client
     facilitator = app.test_client()
     login_as(facilitator, app, "facilitator")
     page = facilitator.get("/animation/ateliers")
-    created = facilitator.post("/animation/ateliers", data={
-        "title": "Atelier emploi", "date": "2026-11-27", "place": "Maison de quartier",
-        "question": "Qu'est-ce qui manque ?", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    created = facilitator.post(
+        "/animation/ateliers",
+        data={
+            "title": "Atelier emploi",
+            "date": "2026-11-27",
+            "place": "Maison de quartier",
+            "question": "Qu'est-ce qui manque ?",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     code = created.headers["Location"].rsplit("/", 1)[1]
     for i in range(6):
-        response = client.post(f"/api/v1/ateliers/{code}/signalements", json={
-            "theme": "emploi-insertion", "title": f"Offres trop loin {i}", "description": "Deux heures de transport.",
-            "lat": 48.8584, "lon": 2.2945})
+        response = client.post(
+            f"/api/v1/ateliers/{code}/signalements",
+            json={
+                "theme": "emploi-insertion",
+                "title": f"Offres trop loin {i}",
+                "description": "Deux heures de transport.",
+                "lat": 48.8584,
+                "lon": 2.2945,
+            },
+        )
         assert response.status_code == 201, response.get_json()
     body = client.get(f"/api/v1/aggregates/similar-places?workshop={code}").get_json()
     assert body["workshop"] == code and body["workshop_reports"] == 6

@@ -1,4 +1,5 @@
 """The report endpoints, on every backend, including each kind of bad input."""
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,14 @@ def test_created_report_can_be_read_back(reports, client):
     detail = response.get_json()
     assert {k: detail.get(k) for k in created} == created
     # The detail adds the civic loop's fields (tests/integration/test_followup_api.py).
-    assert set(detail) - set(created) == {"progress_label", "body", "duplicate_of", "updates", "confirmations", "viewer"}
+    assert set(detail) - set(created) == {
+        "progress_label",
+        "body",
+        "duplicate_of",
+        "updates",
+        "confirmations",
+        "viewer",
+    }
 
 
 def test_unknown_report_is_404_json(client):

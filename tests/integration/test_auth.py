@@ -1,4 +1,5 @@
 """Staff accounts: login form, CSRF, rate limit, the role decorator and the create-user command."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,7 +40,11 @@ def test_wrong_password_is_refused_with_a_message(app, client):
     page = client.get("/connexion")
     response = client.post(
         "/connexion",
-        data={"email": "a@example.org", "password": "not the password", "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+        data={
+            "email": "a@example.org",
+            "password": "not the password",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
     )
     assert response.status_code == 401
     assert "Adresse ou mot de passe incorrect" in response.get_data(as_text=True)
@@ -54,7 +59,9 @@ def test_login_without_csrf_token_is_refused(app, client):
     assert response.status_code == 400
     assert "jeton" in response.get_data(as_text=True)
     json_response = client.post(
-        "/connexion", data={"email": "m@example.org", "password": STAFF_PASSWORD}, headers={"Accept": "application/json"}
+        "/connexion",
+        data={"email": "m@example.org", "password": STAFF_PASSWORD},
+        headers={"Accept": "application/json"},
     )
     assert json_response.get_json()["error"]["code"] == "csrf_invalid"
 
@@ -107,7 +114,11 @@ def test_login_redirects_only_to_local_paths(app, client):
     page = client.get("/connexion")
     response = client.post(
         "/connexion?next=https://evil.example/",
-        data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+        data={
+            "email": "f@example.org",
+            "password": STAFF_PASSWORD,
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
@@ -117,7 +128,9 @@ def test_login_redirects_only_to_local_paths(app, client):
 def test_login_attempts_are_rate_limited(app, client):
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
     statuses = [
-        client.post("/connexion", data={"email": "x@example.org", "password": "wrong-password", "csrf_token": token}).status_code
+        client.post(
+            "/connexion", data={"email": "x@example.org", "password": "wrong-password", "csrf_token": token}
+        ).status_code
         for _ in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
@@ -137,16 +150,22 @@ def test_api_refuses_cross_site_writes(app, client):
 
 def test_create_user_command_reads_the_password_from_stdin(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["carte", "create-user", "Chef@Example.org", "--role", "admin"], input="un mot de passe long\n")
+    result = runner.invoke(
+        args=["carte", "create-user", "Chef@Example.org", "--role", "admin"], input="un mot de passe long\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalars(db.select(User).where(User.email == "chef@example.org")).one()
         assert user.role == "admin" and user.check_password("un mot de passe long")
-    again = runner.invoke(args=["carte", "create-user", "chef@example.org", "--role", "admin"], input="un mot de passe long\n")
+    again = runner.invoke(
+        args=["carte", "create-user", "chef@example.org", "--role", "admin"], input="un mot de passe long\n"
+    )
     assert again.exit_code != 0 and "existe déjà" in again.output
     weak = runner.invoke(args=["carte", "create-user", "x@example.org", "--role", "admin"], input="court\n")
     assert weak.exit_code != 0
-    bad_role = runner.invoke(args=["carte", "create-user", "y@example.org", "--role", "king"], input="un mot de passe long\n")
+    bad_role = runner.invoke(
+        args=["carte", "create-user", "y@example.org", "--role", "king"], input="un mot de passe long\n"
+    )
     assert bad_role.exit_code != 0
 
 
@@ -157,7 +176,9 @@ def test_session_cookie_is_secure_httponly_and_samesite(app, client):
 
         create_user(db.session, "s@example.org", STAFF_PASSWORD, "moderator")
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion", data={"email": "s@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/connexion", data={"email": "s@example.org", "password": STAFF_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -171,17 +192,36 @@ def test_a_deactivated_account_cannot_log_in(app, client):
         user.active = False
         db.session.commit()
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion", data={"email": "old@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/connexion", data={"email": "old@example.org", "password": STAFF_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 401
 
 
 # Known open-redirect bypasses, as they arrive in the query string (percent-encoded where a browser would).
 REDIRECT_BYPASSES = [
-    "/%09/evil.example", "%09//evil.example", "/%0a/evil.example", "/%0d%0a/evil.example", "/%00/evil.example",
-    "/%5Cevil.example", "/%5C%5Cevil.example", "%5C%5Cevil.example", "//evil.example", "///evil.example",
-    "/%20/evil.example", "%20//evil.example", "/%E2%80%8B/evil.example", "/%E2%80%AE/evil.example",
-    "/%E3%80%80/evil.example", "https:evil.example", "https://evil.example", "javascript:alert(1)",
-    "http:/evil.example", "//evil.example@localhost", "/%2F%2Fevil.example", "/%252F%252Fevil.example",
+    "/%09/evil.example",
+    "%09//evil.example",
+    "/%0a/evil.example",
+    "/%0d%0a/evil.example",
+    "/%00/evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "%5C%5Cevil.example",
+    "//evil.example",
+    "///evil.example",
+    "/%20/evil.example",
+    "%20//evil.example",
+    "/%E2%80%8B/evil.example",
+    "/%E2%80%AE/evil.example",
+    "/%E3%80%80/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "http:/evil.example",
+    "//evil.example@localhost",
+    "/%2F%2Fevil.example",
+    "/%252F%252Fevil.example",
 ]
 
 
@@ -231,6 +271,9 @@ def test_login_still_follows_local_paths(app, client, target):
 
         create_user(db.session, "f@example.org", STAFF_PASSWORD, "facilitator")
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
-    response = client.post("/connexion", query_string={"next": target},
-                           data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/connexion",
+        query_string={"next": target},
+        data={"email": "f@example.org", "password": STAFF_PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == target

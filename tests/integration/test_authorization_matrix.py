@@ -5,6 +5,7 @@ an entry whose route is gone. LOGIN means "302 to the login page" (HTML pages); 
 Requests are real ones (valid bodies, CSRF tokens for forms), so the status shows the authorisation
 decision, not a validation error. State-changing cells run in table order, logout last.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,7 +61,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("workshop_admin.synthesis", "GET"): STAFF,
     ("workshop_admin.synthesis_map", "GET"): STAFF,
     ("workshop_admin.synthesis_pdf", "GET"): STAFF,
-    ("workshop_admin.workshop_close", "POST"): (LOGIN, 403, 303, 403, 303),  # the workshop's creator (the facilitator) or an admin
+    ("workshop_admin.workshop_close", "POST"): (
+        LOGIN,
+        403,
+        303,
+        403,
+        303,
+    ),  # the workshop's creator (the facilitator) or an admin
     ("workshop_admin.workshop_detail", "GET"): STAFF,
     ("workshop_admin.workshop_list", "GET"): STAFF,
     ("workshop_admin.workshop_list", "POST"): (LOGIN, 403, 303, 303, 303),
@@ -126,9 +133,17 @@ MATRIX: dict[tuple[str, str], tuple] = {
 RUN_LAST = {("auth.logout", "POST")}  # it ends the session the other cells need
 
 # URL arguments: by name, then per endpoint. "@name" is an object of `world`; anything else is literal.
-ARGUMENTS = {"code": "@workshop", "public_id": "@report", "request_id": "@report", "fmt": "json", "kind": "svg",
-             "target_type": "comment", "theme_id": "@theme", "anything": "inconnu",
-             "token": "lien-inconnu"}
+ARGUMENTS = {
+    "code": "@workshop",
+    "public_id": "@report",
+    "request_id": "@report",
+    "fmt": "json",
+    "kind": "svg",
+    "target_type": "comment",
+    "theme_id": "@theme",
+    "anything": "inconnu",
+    "token": "lien-inconnu",
+}
 ENDPOINT_ARGUMENTS = {
     "dashboard.export_reports": {"fmt": "csv"},
     "media.photo_file": {"public_id": "@photo"},
@@ -150,16 +165,35 @@ BODIES = {
     "followup.answer_resolution": {"json": {"answer": "confirmed"}},
     "followup.post_report_update": {"form": {"progress": "acknowledged", "text": "Transmis au service de la voirie."}},
     "followup.reassign": {"form": {"body": "75056", "reason": "Relève de la Ville de Paris."}},
-    "workshop_admin.workshop_list": {"form": {"title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes",
-                                         "question": "Qu'est-ce qui manque ici ?"}},
+    "workshop_admin.workshop_list": {
+        "form": {
+            "title": "Atelier",
+            "date": "2026-11-27",
+            "place": "Salle des fêtes",
+            "question": "Qu'est-ce qui manque ici ?",
+        }
+    },
     "language.switch_language": {"form": {"lang": "fr", "next": "/"}},
     "themes.create_theme": {"form": {"label": "Thème de la matrice", "color": "#336699", "active": "1"}},
     "moderation.decide": {"form": {"action": "publish"}},
     "themes.update_theme": {"form": {"label": "Thème renommé", "color": "#336699", "active": "1"}},
-    "open311.post_request": {"data": {"api_key": "@api_key", "service_code": "mobilite", "lat": "48.8584",
-                                      "long": "2.2945", "description": "Feu piéton en panne depuis trois jours."}},
-    "open311.post_update": {"data": {"api_key": "@body_api_key", "service_request_id": "@report", "status": "in_progress",
-                                     "description": "Intervention prévue cette semaine."}},
+    "open311.post_request": {
+        "data": {
+            "api_key": "@api_key",
+            "service_code": "mobilite",
+            "lat": "48.8584",
+            "long": "2.2945",
+            "description": "Feu piéton en panne depuis trois jours.",
+        }
+    },
+    "open311.post_update": {
+        "data": {
+            "api_key": "@body_api_key",
+            "service_request_id": "@report",
+            "status": "in_progress",
+            "description": "Intervention prévue cette semaine.",
+        }
+    },
     "participation.flag_comment": {"json": {"reason": "spam"}},
     "participation.flag_report": {"json": {"reason": "spam"}},
     "participation.post_comment": {"json": {"body": "Je confirme, c'est dangereux le soir."}},
@@ -196,16 +230,19 @@ def world(app, tmp_path) -> dict:
     author = app.test_client()
     report = author.post("/api/v1/reports", json=report_payload()).get_json()["id"]
     comment = author.post(f"/api/v1/reports/{report}/comments", json={"body": "Même chose devant l'école."}).get_json()
-    photo = author.post(f"/api/v1/reports/{report}/photos",
-                        data={"photos": [(io.BytesIO(jpeg_with_gps()), "photo.jpg")]}).get_json()["photos"][0]
+    photo = author.post(
+        f"/api/v1/reports/{report}/photos", data={"photos": [(io.BytesIO(jpeg_with_gps()), "photo.jpg")]}
+    ).get_json()["photos"][0]
     clients = {"anonymous": app.test_client()}
     for role in ROLES[1:]:
         clients[role] = app.test_client()
         login_as(clients[role], app, role)
     token = csrf_token_from(clients["facilitator"].get("/animation/ateliers").get_data(as_text=True))
     workshops = [
-        clients["facilitator"].post("/animation/ateliers", data={**BODIES["workshop_admin.workshop_list"]["form"],
-                                                                 "csrf_token": token}).headers["Location"].rsplit("/", 1)[1]
+        clients["facilitator"]
+        .post("/animation/ateliers", data={**BODIES["workshop_admin.workshop_list"]["form"], "csrf_token": token})
+        .headers["Location"]
+        .rsplit("/", 1)[1]
         for _ in range(2)
     ]
     with app.app_context():
@@ -215,9 +252,18 @@ def world(app, tmp_path) -> dict:
         theme_ids = [t.id for t in themes]
         api_key = issue_key(db.session, "matrice")
         body_api_key = issue_key(db.session, "matrice-organisme", "75056", get_atlas(app).bodies)  # the report's body
-    return {"report": report, "comment": comment["id"], "photo": photo["id"],
-            "workshop": workshops[0], "busy_workshop": workshops[1], "theme": theme_ids[0],
-            "spare_theme": theme_ids[1], "api_key": api_key, "body_api_key": body_api_key, "clients": clients}
+    return {
+        "report": report,
+        "comment": comment["id"],
+        "photo": photo["id"],
+        "workshop": workshops[0],
+        "busy_workshop": workshops[1],
+        "theme": theme_ids[0],
+        "spare_theme": theme_ids[1],
+        "api_key": api_key,
+        "body_api_key": body_api_key,
+        "clients": clients,
+    }
 
 
 def resolve(world: dict, value):
@@ -261,5 +307,7 @@ def test_authorization_matrix(app, world):
                 got = observed(response)
                 response.close()  # the live stream never ends on its own
                 if got != MATRIX[endpoint, method][column]:
-                    mismatches.append(f"{role:<11} {method:<6} {rule.rule:<55} expected {MATRIX[endpoint, method][column]}, got {got}")
+                    mismatches.append(
+                        f"{role:<11} {method:<6} {rule.rule:<55} expected {MATRIX[endpoint, method][column]}, got {got}"
+                    )
     assert mismatches == [], "\n" + "\n".join(mismatches)

@@ -1,4 +1,5 @@
 """`flask carte backup` and `restore`: a round trip on both backends, consistent while the app writes."""
+
 from __future__ import annotations
 
 import threading
@@ -26,8 +27,21 @@ def table_counts(app) -> dict[str, int]:
 def sample(app) -> list[tuple]:
     with app.app_context():
         reports = db.session.scalars(select(Report).order_by(Report.public_id)).unique().all()
-        return [(r.public_id, r.title, r.description, [t.tag for t in r.tags], r.lon, r.lat, r.commune_code,
-                 r.created_at, r.comment_count, r.support_count) for r in reports]
+        return [
+            (
+                r.public_id,
+                r.title,
+                r.description,
+                [t.tag for t in r.tags],
+                r.lon,
+                r.lat,
+                r.commune_code,
+                r.created_at,
+                r.comment_count,
+                r.support_count,
+            )
+            for r in reports
+        ]
 
 
 def paris_mobility(client) -> int:
@@ -39,7 +53,9 @@ def paris_mobility(client) -> int:
 @pytest.mark.config(CARTE_MIN_PUBLIC_COUNT=1)
 def test_backup_then_restore_brings_every_table_back(app, client, reports, tmp_path):
     first = reports.create(title="Piste cyclable coupée", tags=["vélo"])
-    reports.create(title="Immeuble insalubre", theme="logement", lon=BASILIQUE_SAINT_DENIS[0], lat=BASILIQUE_SAINT_DENIS[1])
+    reports.create(
+        title="Immeuble insalubre", theme="logement", lon=BASILIQUE_SAINT_DENIS[0], lat=BASILIQUE_SAINT_DENIS[1]
+    )
     assert client.post(f"/api/v1/reports/{first['id']}/comments", json={"body": "Je confirme"}).status_code == 201
     assert client.post(f"/api/v1/reports/{first['id']}/vote", json={"kind": "support"}).status_code == 201
     counts, rows = table_counts(app), sample(app)
@@ -88,7 +104,9 @@ def test_a_backup_taken_while_the_app_writes_is_a_consistent_snapshot(app, tmp_p
         with app.app_context():
             while not stop.is_set():
                 with db.engine.begin() as conn:
-                    conn.execute(update(DataVersion).where(DataVersion.name == "reports").values(version=DataVersion.version + 1))
+                    conn.execute(
+                        update(DataVersion).where(DataVersion.name == "reports").values(version=DataVersion.version + 1)
+                    )
                     conn.execute(insert(AuditLog).values(action="tick", target_type="test", target_id="x"))
                 ticks.append(1)
 
@@ -130,12 +148,21 @@ def test_credentials_go_through_the_environment_not_the_command_line(monkeypatch
 
     calls = []
     monkeypatch.setattr(backup.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(backup.subprocess, "run", lambda args, env, **kw: calls.append((args, env)) or
-                        type("R", (), {"returncode": 0, "stderr": ""})())
+    monkeypatch.setattr(
+        backup.subprocess,
+        "run",
+        lambda args, env, **kw: calls.append((args, env)) or type("R", (), {"returncode": 0, "stderr": ""})(),
+    )
     engine = create_engine("postgresql+psycopg://carte:s3cr%40t@db.example:6543/carte?sslmode=require")
     (tmp_path / "x.partial").write_text("")
     backup.backup(engine, tmp_path / "x")
     ((args, env),) = calls
     assert "s3cr@t" not in " ".join(args) and "carte:" not in " ".join(args)
     assert (env["PGPASSWORD"], env["PGUSER"], env["PGHOST"], env["PGPORT"], env["PGDATABASE"], env["PGSSLMODE"]) == (
-        "s3cr@t", "carte", "db.example", "6543", "carte", "require")
+        "s3cr@t",
+        "carte",
+        "db.example",
+        "6543",
+        "carte",
+        "require",
+    )

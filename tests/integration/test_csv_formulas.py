@@ -1,4 +1,5 @@
 """Every CSV Carte writes is safe to open in a spreadsheet, and its escaping is undone on import."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,13 @@ TEXT_COLUMNS = ("title", "description", "location_text")
 
 def _seed(reports):
     for n, start in enumerate(STARTS):
-        reports.create(title=f"{start}HYPERLINK(\"http://evil.example\";\"{n}\")", description=f"{start}1+1",
-                       tags=[f"{start}cmd{n}", "normal"], location_text=f"{start}rue {n}", author_name=f"{start}nom")
+        reports.create(
+            title=f'{start}HYPERLINK("http://evil.example";"{n}")',
+            description=f"{start}1+1",
+            tags=[f"{start}cmd{n}", "normal"],
+            location_text=f"{start}rue {n}",
+            author_name=f"{start}nom",
+        )
     reports.create(title="-3.5 degrés", description="-3.5", tags=["-3.5"])
 
 
@@ -45,8 +51,8 @@ def test_exported_cells_never_start_a_formula_and_import_back_unchanged(app, rep
             # Numbers stay numbers (with a decimal comma in the French variant).
             assert not row["lat"].startswith("'") and float(row["lat"].replace(",", ".")) > 48
         titles = {r["title"] for r in rows}
-        assert "'=HYPERLINK(\"http://evil.example\";\"0\")" in titles
-        assert "'''+HYPERLINK(\"http://evil.example\";\"5\")" in titles  # one more mark: the import can undo it
+        assert '\'=HYPERLINK("http://evil.example";"0")' in titles
+        assert '\'\'\'+HYPERLINK("http://evil.example";"5")' in titles  # one more mark: the import can undo it
         assert "'-3.5 degrés" in titles
         with app.app_context():
             db.session.execute(delete(Report))
@@ -61,8 +67,18 @@ def test_open_aggregates_csv_escapes_text_and_keeps_numbers(client, monkeypatch)
 
     class Fake:
         def territories(self, *_args, **_kwargs):
-            return {"rows": [{"code": "93066", "nom": "=cmd|' /C calc'!A0", "theme": "@mobilite",
-                              "count": 12, "rate_per_10k": -3.5, "suppressed": False}]}
+            return {
+                "rows": [
+                    {
+                        "code": "93066",
+                        "nom": "=cmd|' /C calc'!A0",
+                        "theme": "@mobilite",
+                        "count": 12,
+                        "rate_per_10k": -3.5,
+                        "suppressed": False,
+                    }
+                ]
+            }
 
     monkeypatch.setattr(dashboard, "aggregates", lambda: Fake())
     response = client.get("/donnees-ouvertes/agregats.csv")
@@ -76,11 +92,14 @@ def test_rejects_file_is_escaped_and_reads_back_as_the_original(app, tmp_path):
     from carte.interop.importer import read_records
 
     lon, lat = TOUR_EIFFEL
-    path = write_csv(tmp_path / "in.csv", [
-        ["id", "theme", "title", "lat", "lon"],
-        ["=1+1", "mobilite", "@SUM(A1)", "abc", lon],
-        ["ok", "mobilite", "Bon", lat, lon],
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            ["id", "theme", "title", "lat", "lon"],
+            ["=1+1", "mobilite", "@SUM(A1)", "abc", lon],
+            ["ok", "mobilite", "Bon", lat, lon],
+        ],
+    )
     result = run(app, "import", path, "--source", "essai")
     assert "Rejetées : 1" in result.output
     rejects = tmp_path / "in.rejects.csv"

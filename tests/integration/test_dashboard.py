@@ -1,4 +1,5 @@
 """The facilitators' dashboard and the facilitator-only options of the aggregates API."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,18 @@ def test_dashboard_needs_a_facilitator_and_lists_every_filter(app, client):
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
     login_as(client, app, "facilitator")
     page = client.get("/animation").get_data(as_text=True)
-    for name in ("theme", "tag", "commune", "territoire", "departement", "since", "until", "workshop", "status", "level"):
+    for name in (
+        "theme",
+        "tag",
+        "commune",
+        "territoire",
+        "departement",
+        "since",
+        "until",
+        "workshop",
+        "status",
+        "level",
+    ):
         assert f'name="{name}"' in page, name
     assert "vendor/leaflet.heat/leaflet-heat.js" in page and "vendor/chart.js/chart.umd.min.js" in page
     assert "<script>" not in page  # no inline code (CSP-ready)
@@ -64,14 +76,26 @@ def test_workshop_filter_selects_only_its_reports(app, client, reports):
     reports.create(theme="logement")
     login_as(client, app, "facilitator")
     page = client.get("/animation/ateliers")
-    created = client.post("/animation/ateliers", data={
-        "title": "Atelier", "date": "2026-11-27", "place": "Montreuil", "question": "Quoi ?",
-        "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    created = client.post(
+        "/animation/ateliers",
+        data={
+            "title": "Atelier",
+            "date": "2026-11-27",
+            "place": "Montreuil",
+            "question": "Quoi ?",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     code = created.headers["Location"].rsplit("/", 1)[1]
     phone = app.test_client()
     for lon, lat in (BASILIQUE_SAINT_DENIS, MAIRIE_MONTREUIL):
-        assert phone.post(f"/api/v1/ateliers/{code}/signalements",
-                          json={"theme": "mobilite", "title": "Bus trop rares", "lat": lat, "lon": lon}).status_code == 201
+        assert (
+            phone.post(
+                f"/api/v1/ateliers/{code}/signalements",
+                json={"theme": "mobilite", "title": "Bus trop rares", "lat": lat, "lon": lon},
+            ).status_code
+            == 201
+        )
     data = client.get(f"/api/v1/aggregates/territories?level=commune&exact=1&workshop={code.lower()}").get_json()
     assert {p["code"]: p["count"] for p in data["places"] if p["count"]} == {"93066": 1, "93048": 1}
     listing = client.get(f"/api/v1/reports?workshop={code}").get_json()

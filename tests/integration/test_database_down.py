@@ -7,6 +7,7 @@ when the PostgreSQL binaries are missing, required in CI (CI=true). Then, withou
 cluster: genuine bugs stay 500s, the error page never fails twice, SpatiaLite's write
 lock, and the CLI's message.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,10 @@ def pg_app(cluster, data_dir):
     with setup.app_context():
         db.engine.dispose()
     app = make_app(
-        cluster.url, data_dir,
-        CARTE_DB_CONNECT_TIMEOUT=CONNECT_TIMEOUT, CARTE_DB_STATEMENT_TIMEOUT_MS=STATEMENT_TIMEOUT_MS,
+        cluster.url,
+        data_dir,
+        CARTE_DB_CONNECT_TIMEOUT=CONNECT_TIMEOUT,
+        CARTE_DB_STATEMENT_TIMEOUT_MS=STATEMENT_TIMEOUT_MS,
         CARTE_RETRY_AFTER=int(RETRY_AFTER),
     )
     yield app
@@ -152,8 +155,11 @@ def every_kind_of_request(app, staff):
         ("api post", lambda: anonymous.post("/api/v1/reports", json=report_payload()), assert_api_503),
         ("open311 json", lambda: anonymous.get("/open311/v2/services.json"), lambda r: assert_open311_503(r, "json")),
         ("open311 xml", lambda: anonymous.get("/open311/v2/requests.xml"), lambda r: assert_open311_503(r, "xml")),
-        ("open311 post", lambda: anonymous.post("/open311/v2/requests.xml", data={"api_key": "x"}),
-         lambda r: assert_open311_503(r, "xml")),
+        (
+            "open311 post",
+            lambda: anonymous.post("/open311/v2/requests.xml", data={"api_key": "x"}),
+            lambda r: assert_open311_503(r, "xml"),
+        ),
         ("page", lambda: anonymous.get(f"/a/{WORKSHOP_CODE}"), assert_page_503),
         ("staff page", lambda: staff.get("/animation"), assert_page_503),
         ("staff home page", lambda: staff.get("/"), assert_page_503),
@@ -224,10 +230,16 @@ def test_statement_timeout_is_set_and_counts_as_unavailable(pg_app, server):
 
 def test_the_live_stream_ends_cleanly_when_the_database_goes_away(pg_app, server, staff):
     page = staff.get("/animation/ateliers")
-    created = staff.post("/animation/ateliers", data={
-        "title": "Atelier coupure", "date": "2026-11-27", "place": "Saint-Denis", "question": "Une question ?",
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-    })
+    created = staff.post(
+        "/animation/ateliers",
+        data={
+            "title": "Atelier coupure",
+            "date": "2026-11-27",
+            "place": "Saint-Denis",
+            "question": "Une question ?",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     assert created.status_code == 303
     code = created.headers["Location"].rsplit("/", 1)[1]
     response = staff.get(f"/atelier/{code}/flux", buffered=False)
@@ -259,12 +271,14 @@ def test_a_genuine_database_bug_stays_a_500_with_its_traceback_logged(app, clien
 
 def test_the_error_page_never_fails_a_second_time(app, client, monkeypatch):
     """A bug while the database goes away: neither the rollback nor the page may raise again."""
+
     def bug():
         raise RuntimeError("a genuine bug")
 
     def gone(*_args, **_kwargs):
-        raise OperationalError("SELECT", {}, psycopg.OperationalError("server closed the connection"),
-                               connection_invalidated=True)
+        raise OperationalError(
+            "SELECT", {}, psycopg.OperationalError("server closed the connection"), connection_invalidated=True
+        )
 
     app.add_url_rule("/test-bug", "bug", bug)
     login_as(client, app, "facilitator")

@@ -1,5 +1,6 @@
 """An admin erases a person's data on request (GDPR art. 17), by CLI or in the staff area;
 Open311 contacts expire after the retention period."""
+
 from __future__ import annotations
 
 import io
@@ -21,11 +22,12 @@ pytestmark = pytest.mark.backends
 EMAIL = "Sacha.Secret@example.org"
 
 
-
 def counts(app) -> dict:
     with app.app_context():
-        return {m.__name__: db.session.scalar(select(func.count()).select_from(m))
-                for m in (Report, Comment, Vote, Flag, Photo, ReportContact)}
+        return {
+            m.__name__: db.session.scalar(select(func.count()).select_from(m))
+            for m in (Report, Comment, Vote, Flag, Photo, ReportContact)
+        }
 
 
 def seed(app, uploads) -> dict:
@@ -34,9 +36,17 @@ def seed(app, uploads) -> dict:
     a1 = alice.post("/api/v1/reports", json=report_payload(title="Chez Alice, rue X")).get_json()["id"]
     a2 = alice.post("/api/v1/reports", json=report_payload(title="Deuxième d'Alice")).get_json()["id"]
     lon, lat = BASILIQUE_SAINT_DENIS
-    b1 = bob.post("/api/v1/reports", json=report_payload(title="Le signalement de Bob", lon=lon, lat=lat)).get_json()["id"]
-    assert alice.post(f"/api/v1/reports/{a1}/photos", data={"photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
-                      content_type="multipart/form-data").status_code == 201
+    b1 = bob.post("/api/v1/reports", json=report_payload(title="Le signalement de Bob", lon=lon, lat=lat)).get_json()[
+        "id"
+    ]
+    assert (
+        alice.post(
+            f"/api/v1/reports/{a1}/photos",
+            data={"photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
+            content_type="multipart/form-data",
+        ).status_code
+        == 201
+    )
     for client, target in ((alice, b1), (bob, a1)):
         assert client.post(f"/api/v1/reports/{target}/comments", json={"body": "Un avis"}).status_code == 201
         assert client.post(f"/api/v1/reports/{target}/vote", json={"kind": "support"}).status_code == 201
@@ -79,16 +89,27 @@ def test_cli_erases_by_open311_email_and_refuses_bad_arguments(app, client):
     with app.app_context():
         key = issue_key(db.session, "k")
     for email in (EMAIL, "other@example.org"):
-        response = client.post("/open311/v2/requests.json", data={
-            "api_key": key, "service_code": "mobilite", "lat": "48.8584", "long": "2.2945",
-            "description": "Feu en panne", "email": email, "first_name": "Sacha"})
+        response = client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "mobilite",
+                "lat": "48.8584",
+                "long": "2.2945",
+                "description": "Feu en panne",
+                "email": email,
+                "first_name": "Sacha",
+            },
+        )
         assert response.status_code == 200
     with app.app_context():
         dates = db.session.scalars(select(ReportContact.created_at)).all()
         assert all(d is not None and datetime.now(UTC) - d < timedelta(minutes=5) for d in dates)
     assert "1 signalement," in run(app, "erase", "--email", EMAIL.upper(), "--dry-run").output
     result = run(app, "erase", "--email", EMAIL.lower())
-    assert "Effacé : 1 signalement, 0 commentaire, 0 vote, 0 signalement de contenu, 0 photo, 1 contact" in result.output
+    assert (
+        "Effacé : 1 signalement, 0 commentaire, 0 vote, 0 signalement de contenu, 0 photo, 1 contact" in result.output
+    )
     with app.app_context():
         assert db.session.scalars(select(ReportContact.email)).all() == ["other@example.org"]
         assert db.session.scalar(select(func.count()).select_from(Report)) == 1
@@ -115,8 +136,10 @@ def test_admin_page_previews_then_erases_with_csrf(app, client, uploads):
     text = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "À effacer : 2 signalements, 1 commentaire" in text
     assert counts(app) == before
-    done = client.post("/animation/effacement", data={
-        "csrf_token": csrf_token_from(text), "contributor": s["contributor"], "email": "", "step": "confirm"})
+    done = client.post(
+        "/animation/effacement",
+        data={"csrf_token": csrf_token_from(text), "contributor": s["contributor"], "email": "", "step": "confirm"},
+    )
     assert done.status_code == 200 and "Effacé : 2 signalements" in done.get_data(as_text=True)
     assert counts(app)["Report"] == 1
     with app.app_context():
@@ -132,9 +155,20 @@ def test_purge_contacts_deletes_only_expired_ones_idempotently(app, client):
     with app.app_context():
         key = issue_key(db.session, "k")
     for email in ("old@example.org", "new@example.org"):
-        assert client.post("/open311/v2/requests.json", data={
-            "api_key": key, "service_code": "mobilite", "lat": "48.8584", "long": "2.2945",
-            "description": "Feu en panne", "email": email}).status_code == 200
+        assert (
+            client.post(
+                "/open311/v2/requests.json",
+                data={
+                    "api_key": key,
+                    "service_code": "mobilite",
+                    "lat": "48.8584",
+                    "long": "2.2945",
+                    "description": "Feu en panne",
+                    "email": email,
+                },
+            ).status_code
+            == 200
+        )
     with app.app_context():
         old = db.session.scalars(select(ReportContact).where(ReportContact.email == "old@example.org")).one()
         old.created_at = datetime.now(UTC) - timedelta(days=366)

@@ -1,4 +1,5 @@
 """`flask carte export` and the exporter: formats, licence, filters, and a lossless round trip."""
+
 from __future__ import annotations
 
 import csv
@@ -83,10 +84,19 @@ def test_private_contacts_are_never_exported(app, tmp_path):
     with app.app_context():
         key = issue_key(db.session, "k")
     client = app.test_client()
-    response = client.post("/open311/v2/requests.json", data={
-        "api_key": key, "service_code": "mobilite", "lat": "48.8584", "long": "2.2945",
-        "description": "Feu en panne", "email": "secret@example.org", "first_name": "Sacha", "last_name": "Secret",
-    })
+    response = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "mobilite",
+            "lat": "48.8584",
+            "long": "2.2945",
+            "description": "Feu en panne",
+            "email": "secret@example.org",
+            "first_name": "Sacha",
+            "last_name": "Secret",
+        },
+    )
     assert response.status_code == 200
     for name in ("p.csv", "p.geojson"):
         run(app, "export", tmp_path / name)

@@ -1,4 +1,5 @@
 """Exports from the facilitators' area (same filters as the dashboard), open aggregates, round trips."""
+
 from __future__ import annotations
 
 import csv
@@ -58,8 +59,14 @@ def test_geojson_export_is_rfc7946_with_credits_and_filters(app, client, reports
     assert bad.status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/animation/exports/signalements.csv", "/animation/exports/signalements.csv?sep=;",
-                                 "/animation/exports/signalements.geojson"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/animation/exports/signalements.csv",
+        "/animation/exports/signalements.csv?sep=;",
+        "/animation/exports/signalements.geojson",
+    ],
+)
 def test_downloaded_exports_import_back_to_the_same_reports(app, client, reports, tmp_path, url):
     seed_export_reports(reports)
     login_as(client, app, "facilitator")

@@ -1,5 +1,6 @@
 """Atom feeds: valid RFC 4287 (the RELAX NG schema of its appendix B, through lxml, plus the rules
 the schema cannot say), read by feedparser, with the filters of /api/v1/reports, and one report's updates."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,11 +38,12 @@ def valid_atom(body: bytes) -> etree._Element:
 def test_the_schema_refuses_what_rfc_4287_refuses():
     """The hand-written .rng is a real validator: a feed without id, or with a wrong date, fails."""
     no_id = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><updated>2026-01-01T00:00:00Z</updated></feed>'
-    bad_date = (b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>t</title>'
-                b'<updated>hier</updated></feed>')
-    entry_without_title = (b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>t</title>'
-                           b'<updated>2026-01-01T00:00:00Z</updated><entry><id>urn:y</id>'
-                           b'<updated>2026-01-01T00:00:00Z</updated></entry></feed>')
+    bad_date = b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>t</title><updated>hier</updated></feed>'
+    entry_without_title = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>t</title>'
+        b"<updated>2026-01-01T00:00:00Z</updated><entry><id>urn:y</id>"
+        b"<updated>2026-01-01T00:00:00Z</updated></entry></feed>"
+    )
     for body in (no_id, bad_date, entry_without_title):
         assert not SCHEMA.validate(etree.fromstring(body))
 
@@ -110,9 +112,17 @@ def test_one_reports_feed_lists_its_updates_newest_first(app, client, reports):
     report = reports.create(title="Nid-de-poule")
     with app.app_context():
         row = db.session.scalars(select(Report).where(Report.public_id == report["id"])).unique().one()
-        post_update(db.session, row, progress="acknowledged", text="Vu par nos services.", body_code="75056",
-                    author_kind="agent")
-        post_update(db.session, row, progress="fixed", text="Rebouché <ce matin>.", body_code="75056", author_kind="agent")
+        post_update(
+            db.session,
+            row,
+            progress="acknowledged",
+            text="Vu par nos services.",
+            body_code="75056",
+            author_kind="agent",
+        )
+        post_update(
+            db.session, row, progress="fixed", text="Rebouché <ce matin>.", body_code="75056", author_kind="agent"
+        )
     response = client.get(f"/flux/signalements/{report['id']}.atom")
     assert response.status_code == 200
     root = valid_atom(response.data)

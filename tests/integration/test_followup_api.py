@@ -1,5 +1,6 @@
 """The civic loop in the public API: a report's progress, body and updates; the `progress=` filter
 on pages, map points, clusters, aggregates and exports (on both backends)."""
+
 from __future__ import annotations
 
 import csv
@@ -32,22 +33,42 @@ def _saint_denis(reports, **overrides):
 def test_the_detail_carries_progress_body_and_updates_without_the_agents_name(app, client, reports):
     public_id = _saint_denis(reports)
     fresh = client.get(f"/api/v1/reports/{public_id}").get_json()
-    assert (fresh["progress"], fresh["progress_label"], fresh["updates"], fresh["duplicate_of"]) == \
-        ("submitted", "Nouveau", [], None)
+    assert (fresh["progress"], fresh["progress_label"], fresh["updates"], fresh["duplicate_of"]) == (
+        "submitted",
+        "Nouveau",
+        [],
+        None,
+    )
     assert fresh["body"] == {"code": "93066", "name": "Saint-Denis"}
 
     agent = login_as(app.test_client(), app, "agent")
     with app.app_context():
         report = db.session.scalars(select(Report).where(Report.public_id == public_id)).one()
-        post_update(db.session, report, progress="acknowledged", text="Transmis à la voirie.", body_code="93066",
-                    author_kind="agent", user_id=agent.id)
-        post_update(db.session, report, progress="fixed", text="Réparé ce matin.", body_code="93066",
-                    author_kind="agent", user_id=agent.id)
+        post_update(
+            db.session,
+            report,
+            progress="acknowledged",
+            text="Transmis à la voirie.",
+            body_code="93066",
+            author_kind="agent",
+            user_id=agent.id,
+        )
+        post_update(
+            db.session,
+            report,
+            progress="fixed",
+            text="Réparé ce matin.",
+            body_code="93066",
+            author_kind="agent",
+            user_id=agent.id,
+        )
     response = client.get(f"/api/v1/reports/{public_id}")
     detail = response.get_json()
     assert detail["progress"] == "fixed" and detail["progress_label"] == "Résolu"
     assert [(u["progress"], u["text"], u["body"]) for u in detail["updates"]] == [
-        ("acknowledged", "Transmis à la voirie.", "Saint-Denis"), ("fixed", "Réparé ce matin.", "Saint-Denis")]
+        ("acknowledged", "Transmis à la voirie.", "Saint-Denis"),
+        ("fixed", "Réparé ce matin.", "Saint-Denis"),
+    ]
     assert all(u["at"].endswith("Z") for u in detail["updates"])
     assert agent.email not in response.get_data(as_text=True)
     # The label follows the request's language.
@@ -69,7 +90,9 @@ def test_the_body_follows_theme_routing_and_reassignment(app, client, reports):
         db.session.scalars(select(Report).where(Report.public_id == public_id)).one().body_code = "200054781"
         db.session.commit()
     assert client.get(f"/api/v1/reports/{public_id}").get_json()["body"] == {
-        "code": "200054781", "name": "Métropole du Grand Paris"}
+        "code": "200054781",
+        "name": "Métropole du Grand Paris",
+    }
 
 
 def test_a_duplicate_names_its_original(app, client, reports):
@@ -86,14 +109,20 @@ def test_list_items_carry_progress_and_the_filter_selects_it(app, client, report
     assert before.get_json()["total"] == 0
     _update(app, fixed, "fixed", "Réparé.")
     # The update wrote the report row: the data version, hence the map's ETag, moved.
-    after = client.get("/api/v1/reports", query_string={"zoom": 14, "bbox": WHOLE_MGP, "progress": "fixed"},
-                       headers={"If-None-Match": before.headers["ETag"]})
+    after = client.get(
+        "/api/v1/reports",
+        query_string={"zoom": 14, "bbox": WHOLE_MGP, "progress": "fixed"},
+        headers={"If-None-Match": before.headers["ETag"]},
+    )
     assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
     assert [f["id"] for f in after.get_json()["features"]] == [fixed]
     _update(app, declined, "declined", "Hors de notre compétence.")
     page = reports.list().get_json()
     assert {f["id"]: f["properties"]["progress"] for f in page["features"]} == {
-        fixed: "fixed", declined: "declined", new: "submitted"}
+        fixed: "fixed",
+        declined: "declined",
+        new: "submitted",
+    }
     for params, want in [
         ({"progress": "fixed"}, {fixed}),
         ({"progress": "fixed,declined"}, {fixed, declined}),
@@ -127,7 +156,9 @@ def test_clusters_count_only_the_chosen_progress(app, client):
     view = client.get("/api/v1/reports", query_string={"zoom": 11, "bbox": WHOLE_MGP, "progress": "fixed"}).get_json()
     assert view["clustered"] and view["total"] == 12
     assert sum(f["properties"]["count"] for f in view["features"]) == 12
-    rest = client.get("/api/v1/reports", query_string={"zoom": 11, "bbox": WHOLE_MGP, "progress": "submitted"}).get_json()
+    rest = client.get(
+        "/api/v1/reports", query_string={"zoom": 11, "bbox": WHOLE_MGP, "progress": "submitted"}
+    ).get_json()
     assert rest["total"] == n - 12 and sum(f["properties"]["count"] for f in rest["features"]) == n - 12
 
 
@@ -138,13 +169,17 @@ def test_aggregates_and_exports_filter_by_progress_and_export_it(app, client, re
     login_as(client, app, "facilitator")
     rows = list(csv.DictReader(io.StringIO(client.get("/animation/exports/signalements.csv").data.decode("utf-8-sig"))))
     assert {r["id"]: r["progress"] for r in rows}[fixed] == "fixed" and len(rows) == 2
-    only = list(csv.DictReader(io.StringIO(
-        client.get("/animation/exports/signalements.csv?progress=fixed").data.decode("utf-8-sig"))))
+    only = list(
+        csv.DictReader(
+            io.StringIO(client.get("/animation/exports/signalements.csv?progress=fixed").data.decode("utf-8-sig"))
+        )
+    )
     assert [r["id"] for r in only] == [fixed]
     geojson = json.loads(client.get("/animation/exports/signalements.geojson?progress=submitted").data)
     assert [f["properties"]["progress"] for f in geojson["features"]] == ["submitted"]
-    stats = client.get("/api/v1/aggregates/territories",
-                       query_string={"level": "metropole", "progress": "fixed", "exact": "1"}).get_json()
+    stats = client.get(
+        "/api/v1/aggregates/territories", query_string={"level": "metropole", "progress": "fixed", "exact": "1"}
+    ).get_json()
     assert _total(stats) == 1
     refused = client.get("/animation/exports/signalements.csv?progress=resolu")
     assert refused.status_code == 422

@@ -1,5 +1,6 @@
 """The bodies' queue (/animation/suivi): scope by body (commune, territory routing, reassignment),
 filters, pages, CSV, posting updates, reassigning, and who may do what (on both backends)."""
+
 from __future__ import annotations
 
 import csv
@@ -56,8 +57,9 @@ def test_an_agent_sees_its_bodys_reports_newest_first(app, client, reports):
     assert "Saint-Denis" in page and paris not in page
     # Another body's report: neither its page nor an update.
     assert agent.get(f"/animation/suivi/{paris}").status_code == 403
-    forbidden = _post_form(agent, f"/animation/suivi/{paris}/mise-a-jour", "/animation/suivi",
-                           progress="fixed", text="Fait.")
+    forbidden = _post_form(
+        agent, f"/animation/suivi/{paris}/mise-a-jour", "/animation/suivi", progress="fixed", text="Fait."
+    )
     assert forbidden.status_code == 403
     with app.app_context():
         assert _row(app, paris).progress == "submitted"
@@ -108,7 +110,8 @@ def test_a_facilitator_reassigns_with_a_reason_in_the_audit_log(app, reports):
         assert _row(app, paris).body_code == "93066"
         logs = db.session.scalars(select(AuditLog).where(AuditLog.action == "reassign")).all()
         assert [(log.user_id, log.target_type, log.target_id, log.reason) for log in logs] == [
-            (user.id, "report", paris, "93066 : Le lieu relève de Saint-Denis.")]
+            (user.id, "report", paris, "93066 : Le lieu relève de Saint-Denis.")
+        ]
     assert _listed(agent) == [paris]
     # An agent may not reassign, not even its own body's reports; and facilitators do not answer.
     assert _post_form(agent, f"{page}/reattribution", page, body="75056", reason="Pas chez nous.").status_code == 403
@@ -130,20 +133,27 @@ def test_an_agent_posts_updates_with_the_bodys_name_and_an_audit_row(app, report
     empty = _post_form(agent, f"{page}/mise-a-jour", page, progress="in_progress", text="")
     assert empty.status_code == 303
     assert "Écrivez un texte" in agent.get(page).get_data(as_text=True)
-    duplicate = _post_form(agent, f"{page}/mise-a-jour", page, progress="duplicate", text="Déjà signalé.",
-                           duplicate_of=original)
+    duplicate = _post_form(
+        agent, f"{page}/mise-a-jour", page, progress="duplicate", text="Déjà signalé.", duplicate_of=original
+    )
     assert duplicate.status_code == 303
     with app.app_context():
         report = _row(app, public_id)
         assert report.progress == "duplicate" and report.duplicate_of_id == _row(app, original).id
-        updates = db.session.scalars(select(ReportUpdate).where(ReportUpdate.report_id == report.id)
-                                     .order_by(ReportUpdate.id)).all()
+        updates = db.session.scalars(
+            select(ReportUpdate).where(ReportUpdate.report_id == report.id).order_by(ReportUpdate.id)
+        ).all()
         assert [(u.progress, u.body_code, u.author_kind, u.user_id) for u in updates] == [
-            ("in_progress", "93066", "agent", user.id), ("duplicate", "93066", "agent", user.id)]
-        audit = db.session.scalars(select(AuditLog).where(AuditLog.action == "progress_update")
-                                   .order_by(AuditLog.id)).all()
+            ("in_progress", "93066", "agent", user.id),
+            ("duplicate", "93066", "agent", user.id),
+        ]
+        audit = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "progress_update").order_by(AuditLog.id)
+        ).all()
         assert [(a.user_id, a.target_id, a.reason) for a in audit] == [
-            (user.id, public_id, "in_progress"), (user.id, public_id, "duplicate")]
+            (user.id, public_id, "in_progress"),
+            (user.id, public_id, "duplicate"),
+        ]
     # Residents read it, signed by the body.
     detail = client.get(f"/api/v1/reports/{public_id}").get_json()
     assert [u["body"] for u in detail["updates"]] == ["Saint-Denis", "Saint-Denis"]
@@ -187,7 +197,7 @@ def test_queue_filters_and_pages(app, reports):
 
 
 def test_queue_csv_has_the_body_and_progress_and_neutralises_formulas(app, reports):
-    formula = reports.create(title="=HYPERLINK(\"http://x\")", **SAINT_DENIS)["id"]
+    formula = reports.create(title='=HYPERLINK("http://x")', **SAINT_DENIS)["id"]
     reports.create()  # Paris: not this agent's
     agent = app.test_client()
     login_as(agent, app, "agent")
@@ -196,7 +206,8 @@ def test_queue_csv_has_the_body_and_progress_and_neutralises_formulas(app, repor
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert [(r["id"], r["progress"], r["body_code"], r["body"]) for r in rows] == [
-        (formula, "submitted", "93066", "Saint-Denis")]
+        (formula, "submitted", "93066", "Saint-Denis")
+    ]
     assert rows[0]["title"].startswith("'=")
     assert agent.get("/animation/suivi.csv?progress=fixed").data.decode("utf-8-sig").count("\n") == 1
 
@@ -210,14 +221,23 @@ def test_agents_land_on_their_queue_after_login(app):
     client = app.test_client()
     token = csrf_token_from(client.get("/connexion").get_data(as_text=True))
     # The login form sends `next` = "/" when no page asked for the login, like a browser does.
-    response = client.post("/connexion", data={"email": "agent-93@example.org", "password": STAFF_PASSWORD,
-                                               "csrf_token": token, "next": "/"})
+    response = client.post(
+        "/connexion",
+        data={"email": "agent-93@example.org", "password": STAFF_PASSWORD, "csrf_token": token, "next": "/"},
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/animation/suivi")
     # A page that asked for the login comes first.
     other = app.test_client()
     token = csrf_token_from(other.get("/connexion").get_data(as_text=True))
-    back = other.post("/connexion", data={"email": "agent-93@example.org", "password": STAFF_PASSWORD,
-                                          "csrf_token": token, "next": "/animation/suivi?progress=fixed"})
+    back = other.post(
+        "/connexion",
+        data={
+            "email": "agent-93@example.org",
+            "password": STAFF_PASSWORD,
+            "csrf_token": token,
+            "next": "/animation/suivi?progress=fixed",
+        },
+    )
     assert back.headers["Location"].endswith("/animation/suivi?progress=fixed")
     menu = client.get("/animation/suivi").get_data(as_text=True)
     assert 'href="/animation/suivi" aria-current="page"' in menu
@@ -228,12 +248,16 @@ def test_agents_land_on_their_queue_after_login(app):
 
 def test_create_user_makes_an_agent_of_a_body(app):
     runner = app.test_cli_runner()
-    made = runner.invoke(args=["carte", "create-user", "voirie@example.org", "--role", "agent", "--body", "93066"],
-                         input="un mot de passe long\n")
+    made = runner.invoke(
+        args=["carte", "create-user", "voirie@example.org", "--role", "agent", "--body", "93066"],
+        input="un mot de passe long\n",
+    )
     assert made.exit_code == 0, made.output
     assert "Saint-Denis" in made.output
-    unknown = runner.invoke(args=["carte", "create-user", "x@example.org", "--role", "agent", "--body", "12345"],
-                            input="un mot de passe long\n")
+    unknown = runner.invoke(
+        args=["carte", "create-user", "x@example.org", "--role", "agent", "--body", "12345"],
+        input="un mot de passe long\n",
+    )
     assert unknown.exit_code != 0
     with app.app_context():
         from carte.models.accounts import User
@@ -282,12 +306,20 @@ def test_the_index_and_the_sql_select_the_same_queue(app, reports):
         bodies = get_atlas(app).bodies
         aggregates = service()
         checked = 0
-        for body in ("93066", "75056", "93048", bodies.territory_of["93066"], bodies.territory_of["93048"],
-                     "200054781", None):
+        for body in (
+            "93066",
+            "75056",
+            "93048",
+            bodies.territory_of["93066"],
+            bodies.territory_of["93048"],
+            "200054781",
+            None,
+        ):
             for flt in (ReportFilter(), ReportFilter(themes=("mobilite",)), ReportFilter(progress=("submitted",))):
                 query = QueueQuery(body=body, filter=flt)
-                by_index = queue_page(db.session, bodies, query, page_size=100, index=aggregates.index,
-                                      places=aggregates.places)
+                by_index = queue_page(
+                    db.session, bodies, query, page_size=100, index=aggregates.index, places=aggregates.places
+                )
                 by_sql = queue_page(db.session, bodies, query, page_size=100)
                 assert [r.id for r in by_index.rows] == [r.id for r in by_sql.rows], (body, flt)
                 assert by_index.total == by_sql.total

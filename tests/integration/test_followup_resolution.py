@@ -1,5 +1,6 @@
 """Residents' side of the civic loop: following a report by cookie, and « C'est réglé » /
 « Toujours pas réglé » for its author and followers once it is fixed (on both backends)."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,10 @@ def test_follow_and_unfollow_by_cookie(app, client, reports):
     assert "carte_contributeur" in first.headers.get("Set-Cookie", "")
     assert resident.post(f"/api/v1/reports/{public_id}/follow").status_code == 200  # once is enough
     assert resident.get(f"/api/v1/reports/{public_id}").get_json()["viewer"] == {
-        "following": True, "author": False, "may_answer": False}
+        "following": True,
+        "author": False,
+        "may_answer": False,
+    }
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReportFollow)) == 1
     gone = resident.delete(f"/api/v1/reports/{public_id}/follow")
@@ -53,8 +57,11 @@ def test_the_author_confirms_once_and_the_report_stays_fixed(app, client, report
     assert client.get(f"/api/v1/reports/{public_id}").get_json()["viewer"]["may_answer"] is True
     first = _answer(client, public_id, "confirmed")
     assert first.status_code == 200
-    assert (first.get_json()["progress"], first.get_json()["confirmations"], first.get_json()["already"]) == \
-        ("fixed", 1, False)
+    assert (first.get_json()["progress"], first.get_json()["confirmations"], first.get_json()["already"]) == (
+        "fixed",
+        1,
+        False,
+    )
     again = _answer(client, public_id, "confirmed").get_json()
     assert (again["confirmations"], again["already"]) == (1, True)
     follower = app.test_client()
@@ -95,8 +102,10 @@ def test_others_may_not_answer_and_odd_answers_are_refused(app, client, reports)
     refused = _answer(stranger, public_id, "not_fixed")
     assert refused.status_code == 403
     assert refused.get_json()["error"] == {
-        "code": "not_author_or_follower", "field": "answer",
-        "message": "Seuls l'auteur du signalement et les personnes qui le suivent peuvent répondre."}
+        "code": "not_author_or_follower",
+        "field": "answer",
+        "message": "Seuls l'auteur du signalement et les personnes qui le suivent peuvent répondre.",
+    }
     assert stranger.get(f"/api/v1/reports/{public_id}").get_json()["viewer"]["may_answer"] is False
     for body in ({"answer": "peut-être"}, {"answer": None}, ["confirmed"], {}):
         odd = client.post(f"/api/v1/reports/{public_id}/resolution", json=body)
@@ -119,8 +128,13 @@ def test_erasing_a_person_forgets_their_follows_and_confirmations(app, client, r
     assert _answer(client, public_id, "confirmed").get_json()["confirmations"] == 2  # the author, who stays
     with app.app_context():
         contributor = db.session.scalars(select(ReportFollow.contributor)).one()
-        erase_person(db.session, Person.of(contributor=contributor), upload_dir=tmp_path,
-                     secret=app.config["SECRET_KEY"], user_id=None)
+        erase_person(
+            db.session,
+            Person.of(contributor=contributor),
+            upload_dir=tmp_path,
+            secret=app.config["SECRET_KEY"],
+            user_id=None,
+        )
         assert db.session.scalar(select(func.count()).select_from(ReportFollow)) == 0
     detail = client.get(f"/api/v1/reports/{public_id}").get_json()
     assert detail["confirmations"] == 1 and detail["progress"] == "fixed"

@@ -1,4 +1,5 @@
 """Idempotency-Key on POST /api/v1/reports (and workshop and comment posts): a retry never stores twice."""
+
 from __future__ import annotations
 
 import threading
@@ -64,7 +65,9 @@ def test_the_same_key_with_another_body_is_refused(app, client):
     reused = post(client, "k-1", title="Un autre titre pour le même signalement")
     assert reused.status_code == 422
     assert reused.get_json()["error"] == {
-        "code": "idempotency_key_reused", "message": reused.get_json()["error"]["message"], "field": "Idempotency-Key",
+        "code": "idempotency_key_reused",
+        "message": reused.get_json()["error"]["message"],
+        "field": "Idempotency-Key",
     }
     assert count(app) == 1
 

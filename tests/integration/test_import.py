@@ -1,4 +1,5 @@
 """`flask carte import`: formats, mappings, rejects, idempotence, batches, and real DansMaRue data."""
+
 from __future__ import annotations
 
 import csv
@@ -44,16 +45,57 @@ def write_csv(path: Path, rows: list[list], *, delimiter=",", bom=False) -> Path
 
 def test_csv_with_bom_semicolons_and_decimal_commas(app, tmp_path):
     lon, lat = TOUR_EIFFEL
-    path = write_csv(tmp_path / "sig.csv", [
-        ["ref", "catégorie", "intitulé", "détail", "quand", "latitude", "longitude"],
-        ["a1", "Voirie", "Nid de poule profond", "Devant le 3", "2024-03-01", str(lat).replace(".", ","), str(lon).replace(".", ",")],
-        ["a2", "Inconnue", "Banc cassé square", "", "01/04/2024 10:30", str(BASILIQUE_SAINT_DENIS[1]), str(BASILIQUE_SAINT_DENIS[0])],
-    ], delimiter=";", bom=True)
+    path = write_csv(
+        tmp_path / "sig.csv",
+        [
+            ["ref", "catégorie", "intitulé", "détail", "quand", "latitude", "longitude"],
+            [
+                "a1",
+                "Voirie",
+                "Nid de poule profond",
+                "Devant le 3",
+                "2024-03-01",
+                str(lat).replace(".", ","),
+                str(lon).replace(".", ","),
+            ],
+            [
+                "a2",
+                "Inconnue",
+                "Banc cassé square",
+                "",
+                "01/04/2024 10:30",
+                str(BASILIQUE_SAINT_DENIS[1]),
+                str(BASILIQUE_SAINT_DENIS[0]),
+            ],
+        ],
+        delimiter=";",
+        bom=True,
+    )
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({"default_theme": "espaces-publics-proprete", "categories": {"Voirie": "mobilite"}}))
-    result = run(app, "import", path, "--mapping", mapping, "--source", "ville", "--map", "id=ref",
-                 "--map", "theme=catégorie", "--map", "title=intitulé", "--map", "description=détail",
-                 "--map", "date=quand", "--map", "lat=latitude", "--map", "lon=longitude")
+    result = run(
+        app,
+        "import",
+        path,
+        "--mapping",
+        mapping,
+        "--source",
+        "ville",
+        "--map",
+        "id=ref",
+        "--map",
+        "theme=catégorie",
+        "--map",
+        "title=intitulé",
+        "--map",
+        "description=détail",
+        "--map",
+        "date=quand",
+        "--map",
+        "lat=latitude",
+        "--map",
+        "lon=longitude",
+    )
     assert result.exit_code == 0, result.output
     assert "Importées : 2" in result.output
     assert "Catégories sans correspondance (thème par défaut) : 1 lignes" in result.output
@@ -106,10 +148,20 @@ def test_bad_rows_go_to_the_rejects_file_with_their_reason(app, tmp_path):
 
 def test_geojson_with_combined_point_column_and_no_id_is_idempotent(app, tmp_path):
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": list(TOUR_EIFFEL)},
-         "properties": {"theme": "logement", "title": "Immeuble insalubre", "tags": ["bailleur", "humidité"]}},
-        {"type": "Feature", "geometry": None,
-         "properties": {"theme": "logement", "title": "Loyers trop chers", "pt": f"{BASILIQUE_SAINT_DENIS[1]}, {BASILIQUE_SAINT_DENIS[0]}"}},
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": list(TOUR_EIFFEL)},
+            "properties": {"theme": "logement", "title": "Immeuble insalubre", "tags": ["bailleur", "humidité"]},
+        },
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {
+                "theme": "logement",
+                "title": "Loyers trop chers",
+                "pt": f"{BASILIQUE_SAINT_DENIS[1]}, {BASILIQUE_SAINT_DENIS[0]}",
+            },
+        },
     ]
     path = tmp_path / "in.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
@@ -129,7 +181,10 @@ def test_geojson_with_combined_point_column_and_no_id_is_idempotent(app, tmp_pat
 def test_remove_import_deletes_only_that_source(app, tmp_path):
     lon, lat = TOUR_EIFFEL
     for name in ("a", "b"):
-        path = write_csv(tmp_path / f"{name}.csv", [["id", "theme", "title", "lat", "lon"], ["1", "mobilite", "Trottoir abîmé", lat, lon]])
+        path = write_csv(
+            tmp_path / f"{name}.csv",
+            [["id", "theme", "title", "lat", "lon"], ["1", "mobilite", "Trottoir abîmé", lat, lon]],
+        )
         assert "Importées : 1" in run(app, "import", path, "--source", name).output
     result = run(app, "remove-import", "a")
     assert "1 signalements importés de « a » supprimés." in result.output
@@ -143,7 +198,9 @@ def test_a_failing_batch_leaves_nothing_half_imported(app, tmp_path, monkeypatch
     from carte.storage import bulk
 
     lon, lat = TOUR_EIFFEL
-    rows = [["id", "theme", "title", "lat", "lon"]] + [[str(i), "mobilite", f"Signalement {i}", lat, lon] for i in range(25)]
+    rows = [["id", "theme", "title", "lat", "lon"]] + [
+        [str(i), "mobilite", f"Signalement {i}", lat, lon] for i in range(25)
+    ]
     path = write_csv(tmp_path / "in.csv", rows)
     calls = {"n": 0}
     original = bulk.after_bulk_insert
@@ -166,7 +223,9 @@ def test_a_failing_batch_leaves_nothing_half_imported(app, tmp_path, monkeypatch
 
 
 def test_unknown_theme_in_mapping_is_refused_before_anything_is_stored(app, tmp_path):
-    path = write_csv(tmp_path / "in.csv", [["id", "title", "lat", "lon"], ["1", "Un titre", TOUR_EIFFEL[1], TOUR_EIFFEL[0]]])
+    path = write_csv(
+        tmp_path / "in.csv", [["id", "title", "lat", "lon"], ["1", "Un titre", TOUR_EIFFEL[1], TOUR_EIFFEL[0]]]
+    )
     mapping = tmp_path / "m.yaml"
     mapping.write_text("default_theme: voirie\ncategories: {}\n", encoding="utf-8")
     result = run(app, "import", path, "--mapping", mapping)
@@ -192,7 +251,9 @@ def _metres_to(polygon, lon: float, lat: float) -> float:
 
 
 def test_dansmarue_sample(app, tmp_path, data_dir):
-    source = Path(os.environ.get("CARTE_SOURCES") or ROOT.parent / "shared" / "data") / "reports" / "dansmarue-paris.csv"
+    source = (
+        Path(os.environ.get("CARTE_SOURCES") or ROOT.parent / "shared" / "data") / "reports" / "dansmarue-paris.csv"
+    )
     rejects = tmp_path / "dmr.rejects.csv"
     result = run(app, "import", source, "--mapping", DANSMARUE_MAPPING, "--rejects", rejects, "--limit", SAMPLE)
     assert result.exit_code == 0, result.output
@@ -219,12 +280,16 @@ def test_dansmarue_sample(app, tmp_path, data_dir):
             mismatches.append(_metres_to(polygons[declared], report.lon, report.lat))
     assert all(d <= 25.0 for d in mismatches), max(mismatches)
     rate = len(mismatches) / len(reports)
-    print(f"DansMaRue sample: {len(reports)} imported, {len(rejected)} rejected, "
-          f"{len(mismatches)} arrondissement mismatches near a border ({rate:.3%})")
+    print(
+        f"DansMaRue sample: {len(reports)} imported, {len(rejected)} rejected, "
+        f"{len(mismatches)} arrondissement mismatches near a border ({rate:.3%})"
+    )
     assert f"{len(mismatches)} écarts à moins de 25 m" in result.output
     assert rate < 0.01
     # Themes follow the committed mapping.
-    sample = next(r for r in rows.values() if r["type"] == "Graffitis, tags, affiches et autocollants" and r["id_dmr"] in reports)
+    sample = next(
+        r for r in rows.values() if r["type"] == "Graffitis, tags, affiches et autocollants" and r["id_dmr"] in reports
+    )
     assert reports[sample["id_dmr"]].theme.slug == "espaces-publics-proprete"
     assert reports[sample["id_dmr"]].title == sample["soustype"][:120]
     # A second import adds nothing.
@@ -237,8 +302,14 @@ def test_dansmarue_sample(app, tmp_path, data_dir):
 
 def test_dry_run_checks_everything_and_stores_nothing(app, tmp_path):
     lon, lat = TOUR_EIFFEL
-    path = write_csv(tmp_path / "in.csv", [["id", "theme", "title", "lat", "lon"], ["1", "mobilite", "Trottoir abîmé", lat, lon],
-                                          ["2", "mobilite", "Hors zone", VERSAILLES[1], VERSAILLES[0]]])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            ["id", "theme", "title", "lat", "lon"],
+            ["1", "mobilite", "Trottoir abîmé", lat, lon],
+            ["2", "mobilite", "Hors zone", VERSAILLES[1], VERSAILLES[0]],
+        ],
+    )
     result = run(app, "import", path, "--dry-run")
     assert "Importables (essai, rien n'est enregistré) : 1" in result.output and "Rejetées : 1" in result.output
     assert (tmp_path / "in.rejects.csv").exists()
@@ -249,12 +320,15 @@ def test_dry_run_checks_everything_and_stores_nothing(app, tmp_path):
 def test_a_field_over_128_kb_rejects_its_row_and_the_import_goes_on(app, tmp_path, quoted):
     lon, lat = TOUR_EIFFEL
     huge = "x" * 200_000 if not quoted else "ligne\n" * 40_000  # over csv's 131,072-character default limit
-    path = write_csv(tmp_path / "big.csv", [
-        ["id", "theme", "title", "description", "lat", "lon"],
-        ["a", "mobilite", "Avant", "court", lat, lon],
-        ["big", "mobilite", "Énorme", huge, lat, lon],
-        ["b", "mobilite", "Après", "court", lat, lon],
-    ])
+    path = write_csv(
+        tmp_path / "big.csv",
+        [
+            ["id", "theme", "title", "description", "lat", "lon"],
+            ["a", "mobilite", "Avant", "court", lat, lon],
+            ["big", "mobilite", "Énorme", huge, lat, lon],
+            ["b", "mobilite", "Après", "court", lat, lon],
+        ],
+    )
     result = run(app, "import", path, "--source", "gros")
     assert result.exit_code == 0, result.output
     assert "Importées : 2" in result.output and "Rejetées : 1" in result.output
@@ -271,11 +345,14 @@ def test_a_line_over_the_read_limit_is_rejected_as_unreadable(app, tmp_path, mon
 
     monkeypatch.setattr(importer, "READ_FIELD_MAX", 1000)
     lon, lat = TOUR_EIFFEL
-    path = write_csv(tmp_path / "in.csv", [
-        ["id", "theme", "title", "description", "lat", "lon"],
-        ["big", "mobilite", "Énorme", "y" * 5000, lat, lon],
-        ["b", "mobilite", "Après", "court", lat, lon],
-    ])
+    path = write_csv(
+        tmp_path / "in.csv",
+        [
+            ["id", "theme", "title", "description", "lat", "lon"],
+            ["big", "mobilite", "Énorme", "y" * 5000, lat, lon],
+            ["b", "mobilite", "Après", "court", lat, lon],
+        ],
+    )
     result = run(app, "import", path, "--source", "illisible")
     assert "Importées : 1" in result.output and "Rejetées : 1" in result.output, result.output
     assert "ligne illisible" in result.output

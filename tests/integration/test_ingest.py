@@ -1,4 +1,5 @@
 """Bulk loads (generate, import) beside live posts: ids from the database, nothing lost, nothing mixed up."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,8 +37,12 @@ def bulk_rows(app, n: int, seed: int = 7) -> dict:
         communes = atlas.commune_locator.locate_many(lons, lats)
         arrondissements = np.where(communes == "75056", atlas.arrondissement_locator.locate_many(lons, lats), None)
     return {
-        "lon": lons, "lat": lats, "commune": communes, "arrondissement": arrondissements,
-        "theme": ["mobilite"] * n, "title": [f"Bulk {i}" for i in range(n)],
+        "lon": lons,
+        "lat": lats,
+        "commune": communes,
+        "arrondissement": arrondissements,
+        "theme": ["mobilite"] * n,
+        "title": [f"Bulk {i}" for i in range(n)],
         "created_at": [datetime(2026, 5, 1, 12, tzinfo=UTC)] * n,
         "contributor": [f"b{i}" for i in range(n)],
         "tags": [(f"t{i % 7}", f"u{i % 3}") if i % 2 else () for i in range(n)],
@@ -156,8 +161,14 @@ def test_an_import_after_live_posts_continues_the_ids(app, tmp_path, reports):
     with app.app_context():
         summary = importer.import_file(db.session, get_atlas(app), path, Mapping(), "fichier")
         assert summary.imported == 5
-        imported = dict(db.session.execute(select(Report.external_id, Report.id).where(Report.source_name == "fichier")).all())
-        tags = dict(db.session.execute(select(ReportTag.report_id, ReportTag.tag).where(ReportTag.report_id.in_(imported.values()))).all())
+        imported = dict(
+            db.session.execute(select(Report.external_id, Report.id).where(Report.source_name == "fichier")).all()
+        )
+        tags = dict(
+            db.session.execute(
+                select(ReportTag.report_id, ReportTag.tag).where(ReportTag.report_id.in_(imported.values()))
+            ).all()
+        )
     assert min(imported.values()) > max(live)
     assert {tags[report_id] for report_id in imported.values()} == {f"x{i}" for i in range(5)}
     assert all(tags[imported[str(i)]] == f"x{i}" for i in range(5))
@@ -196,8 +207,11 @@ def test_generate_prints_rows_per_second(app):
 def test_import_prints_rows_per_second(app, tmp_path):
     lons, lats = uniform_points_in_mgp(app, 40, 3)
     path = tmp_path / "in.csv"
-    path.write_text("id,theme,title,lat,lon\n" + "".join(
-        f"{i},mobilite,Signalement {i},{lat},{lon}\n" for i, (lon, lat) in enumerate(zip(lons, lats))), encoding="utf-8")
+    path.write_text(
+        "id,theme,title,lat,lon\n"
+        + "".join(f"{i},mobilite,Signalement {i},{lat},{lon}\n" for i, (lon, lat) in enumerate(zip(lons, lats))),
+        encoding="utf-8",
+    )
     result = app.test_cli_runner().invoke(args=["carte", "import", str(path), "--source", "débit"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
@@ -265,15 +279,19 @@ def test_a_big_load_rebuilds_the_indexes_it_dropped_even_when_it_fails(app, back
 
         monkeypatch.setattr(bulk, "after_bulk_insert", failing)
         try:
-            bulk.insert_reports(db.session, bulk_rows(app, 700, seed=8), source="import", source_name="big2",
-                                is_demo=False)
+            bulk.insert_reports(
+                db.session, bulk_rows(app, 700, seed=8), source="import", source_name="big2", is_demo=False
+            )
         except RuntimeError:
             pass
         else:
             raise AssertionError("the second chunk should have failed")
         assert report_indexes(db.session, backend) == before
         assert db.session.scalar(select(func.count()).select_from(Report).where(Report.source_name == "big2")) == 200
-        assert db.session.scalar(text("PRAGMA integrity_check") if backend == "spatialite" else text("SELECT 'ok'")) == "ok"
+        assert (
+            db.session.scalar(text("PRAGMA integrity_check") if backend == "spatialite" else text("SELECT 'ok'"))
+            == "ok"
+        )
 
 
 def test_bulk_geometries_are_the_points_and_the_spatial_index_holds_them(app, backend, reports):
@@ -285,14 +303,22 @@ def test_bulk_geometries_are_the_points_and_the_spatial_index_holds_them(app, ba
         x, y = ("ST_X", "ST_Y") if backend == "postgis" else ("X", "Y")
         assert s.scalar(text(f"SELECT count(*) FROM reports WHERE {x}(geom) = lon AND {y}(geom) = lat")) == 501
         box = (2.25, 48.82, 2.40, 48.90)
-        by_columns = s.scalar(text("SELECT count(*) FROM reports WHERE lon BETWEEN :a AND :c AND lat BETWEEN :b AND :d"),
-                              dict(zip("abcd", box)))
+        by_columns = s.scalar(
+            text("SELECT count(*) FROM reports WHERE lon BETWEEN :a AND :c AND lat BETWEEN :b AND :d"),
+            dict(zip("abcd", box)),
+        )
         if backend == "postgis":
-            by_index = s.scalar(text("SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"),
-                                dict(zip("abcd", box)))
+            by_index = s.scalar(
+                text("SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4326)"),
+                dict(zip("abcd", box)),
+            )
         else:
             assert s.scalar(text("SELECT count(*) FROM idx_reports_geom")) == 501
-            by_index = s.scalar(text(
-                "SELECT count(*) FROM reports WHERE rowid IN (SELECT pkid FROM idx_reports_geom "
-                "WHERE xmax >= :a AND xmin <= :c AND ymax >= :b AND ymin <= :d)"), dict(zip("abcd", box)))
+            by_index = s.scalar(
+                text(
+                    "SELECT count(*) FROM reports WHERE rowid IN (SELECT pkid FROM idx_reports_geom "
+                    "WHERE xmax >= :a AND xmin <= :c AND ymax >= :b AND ymin <= :d)"
+                ),
+                dict(zip("abcd", box)),
+            )
         assert 0 < by_columns == by_index < 501

@@ -8,6 +8,7 @@ stored text, read back, is the input as the cleaning rule describes it (NFC, tri
 fields with whitespace collapsed), which is written out here, independently of carte.text. Never
 a 500. The text itself is never interpreted: SQL stays text, markup stays text.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,11 +31,27 @@ from tests.integration.test_odd_input import counts
 pytestmark = pytest.mark.backends
 
 TEXTS = [
-    "<img src=x onerror=alert(1)>", "<script>alert(document.cookie)</script>", '"><svg onload=alert(1)>',
-    "javascript:alert(1)", "'; DROP TABLE reports;--", "' OR 1=1--", '" OR ""="', "1; SELECT pg_sleep(5)",
-    "Robert'); DELETE FROM users; --", "../../etc/passwd", "..\\..\\windows\\win.ini", "{{7*7}} ${7*7} %s%n",
-    "\u202eevil\u202c.exe", "zéro\u200blargeur", "famille 👩‍👩‍👧 🚲", "Cafe\u0301 de\u0301compose\u0301",
-    "  espaces\t et\nlignes  ", "nul\x00caractère", "demi\ud800paire", "échap\x1b[31m", "x" * 100_000,
+    "<img src=x onerror=alert(1)>",
+    "<script>alert(document.cookie)</script>",
+    '"><svg onload=alert(1)>',
+    "javascript:alert(1)",
+    "'; DROP TABLE reports;--",
+    "' OR 1=1--",
+    '" OR ""="',
+    "1; SELECT pg_sleep(5)",
+    "Robert'); DELETE FROM users; --",
+    "../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "{{7*7}} ${7*7} %s%n",
+    "\u202eevil\u202c.exe",
+    "zéro\u200blargeur",
+    "famille 👩‍👩‍👧 🚲",
+    "Cafe\u0301 de\u0301compose\u0301",
+    "  espaces\t et\nlignes  ",
+    "nul\x00caractère",
+    "demi\ud800paire",
+    "échap\x1b[31m",
+    "x" * 100_000,
 ]
 WRONG_TYPES = [42, 1e308, 10**40, -0.0, "NaN", "1e308", "-0", ["liste", "de", "textes"], {"objet": "x"}, None, True]
 CONTROLS = {chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000)]}
@@ -79,7 +96,10 @@ class Outcomes:
             return False
         if status >= 400:
             if open311:
-                ok = response.content_type.startswith("application/json") and json.loads(response.data)[0]["code"] == status
+                ok = (
+                    response.content_type.startswith("application/json")
+                    and json.loads(response.data)[0]["code"] == status
+                )
             else:
                 ok = response.is_json and response.get_json()["error"]["code"]
             if not ok:
@@ -105,8 +125,14 @@ def report_id(reports) -> str:
     return reports.create()["id"]
 
 
-REPORT_FIELDS = [("title", False), ("description", True), ("author_name", False), ("location_text", False),
-                 ("theme", False), ("tags", False)]
+REPORT_FIELDS = [
+    ("title", False),
+    ("description", True),
+    ("author_name", False),
+    ("location_text", False),
+    ("theme", False),
+    ("tags", False),
+]
 
 
 @pytest.mark.parametrize("field, multiline", REPORT_FIELDS)
@@ -130,8 +156,13 @@ def test_report_fields(app, client, outcomes, field, multiline):
     outcomes.assert_none()
 
 
-PARTICIPATION = [("comment", "body", True), ("comment", "author_name", False), ("flag", "details", True),
-                 ("flag", "reason", False), ("vote", "kind", False)]
+PARTICIPATION = [
+    ("comment", "body", True),
+    ("comment", "author_name", False),
+    ("flag", "details", True),
+    ("flag", "reason", False),
+    ("vote", "kind", False),
+]
 
 
 @pytest.mark.parametrize("what, field, multiline", PARTICIPATION)
@@ -140,8 +171,9 @@ def test_participation_fields(app, client, outcomes, reports, what, field, multi
         report = reports.create()["id"]  # a fresh one each time: one vote and one flag per resident
         body = {"comment": {"body": "Je confirme."}, "flag": {"reason": "spam"}, "vote": {}}[what] | {field: value}
         before = counts(app)
-        response = client.post(f"/api/v1/reports/{report}/{ {'comment': 'comments', 'flag': 'flags', 'vote': 'vote'}[what] }",
-                               json=body)
+        response = client.post(
+            f"/api/v1/reports/{report}/{ {'comment': 'comments', 'flag': 'flags', 'vote': 'vote'}[what] }", json=body
+        )
         label = f"{what}.{field}={value!r:.40}"
         if not outcomes.check(label, response):
             outcomes.same(f"{label} (rows after a refusal)", counts(app), before)
@@ -159,14 +191,31 @@ def test_participation_fields(app, client, outcomes, reports, what, field, multi
 
 
 QUERY = {
-    "/api/v1/reports": ["theme", "tag", "commune", "territoire", "departement", "since", "until", "bbox", "limit",
-                        "cursor", "workshop"],
+    "/api/v1/reports": [
+        "theme",
+        "tag",
+        "commune",
+        "territoire",
+        "departement",
+        "since",
+        "until",
+        "bbox",
+        "limit",
+        "cursor",
+        "workshop",
+    ],
     "/api/v1/aggregates/territories": ["level", "exact", "status", "since", "theme"],
     "/api/v1/aggregates/hotspots": ["resolution", "bbox"],
     "/api/v1/aggregates/heatmap": ["zoom", "until"],
     "/donnees-ouvertes/agregats.csv": ["level", "sep", "tag"],
-    "/open311/v2/requests.json": ["service_request_id", "service_code", "status", "start_date", "end_date",
-                                  "jurisdiction_id"],
+    "/open311/v2/requests.json": [
+        "service_request_id",
+        "service_code",
+        "status",
+        "start_date",
+        "end_date",
+        "jurisdiction_id",
+    ],
     "/open311/v2/services.json": ["jurisdiction_id"],
 }
 
@@ -189,7 +238,13 @@ def test_moderation_and_theme_forms(app, client, outcomes, report_id):
     accept = {"Accept": "application/json"}
     for value in TEXTS + [str(v) for v in WRONG_TYPES]:
         for field in ("label", "color", "icon"):
-            fields = {"label": "Mobilités douces", "color": "#123456", "icon": "velo", field: value, "csrf_token": token}
+            fields = {
+                "label": "Mobilités douces",
+                "color": "#123456",
+                "icon": "velo",
+                field: value,
+                "csrf_token": token,
+            }
             before = counts(app)
             response = client.post("/animation/themes", **form(fields), headers=accept)
             label = f"theme.{field}={value!r:.40}"
@@ -203,8 +258,11 @@ def test_moderation_and_theme_forms(app, client, outcomes, report_id):
                     outcomes.problems.append(f"{label}: accepted")
         for action in ("hide", value):
             before = counts(app)
-            response = client.post(f"/animation/moderation/report/{report_id}", headers=accept,
-                                   **form({"action": action, "reason": value, "csrf_token": token}))
+            response = client.post(
+                f"/animation/moderation/report/{report_id}",
+                headers=accept,
+                **form({"action": action, "reason": value, "csrf_token": token}),
+            )
             label = f"moderation {action!r:.20} reason={value!r:.40}"
             if not outcomes.check(label, response):
                 outcomes.same(f"{label} (rows after a refusal)", counts(app), before)
@@ -218,8 +276,14 @@ def test_workshop_form_and_login_form(app, client, outcomes):
     token = csrf_token_from(client.get("/animation/ateliers").get_data(as_text=True))
     for value in TEXTS + [str(v) for v in WRONG_TYPES]:
         for field in ("title", "place", "question", "date", "territoire", "themes"):
-            fields = {"title": "Atelier", "date": "2026-11-27", "place": "Salle", "question": "Quoi ?",
-                      "csrf_token": token, field: value}
+            fields = {
+                "title": "Atelier",
+                "date": "2026-11-27",
+                "place": "Salle",
+                "question": "Quoi ?",
+                "csrf_token": token,
+                field: value,
+            }
             before = counts(app)
             response = client.post("/animation/ateliers", **form(fields))
             label = f"workshop.{field}={value!r:.40}"
@@ -242,8 +306,21 @@ def test_workshop_form_and_login_form(app, client, outcomes):
     outcomes.assert_none()
 
 
-OPEN311_FIELDS = ["description", "attribute[title]", "attribute[tags]", "address_string", "email", "first_name",
-                  "last_name", "media_url", "lat", "long", "service_code", "api_key", "jurisdiction_id"]
+OPEN311_FIELDS = [
+    "description",
+    "attribute[title]",
+    "attribute[tags]",
+    "address_string",
+    "email",
+    "first_name",
+    "last_name",
+    "media_url",
+    "lat",
+    "long",
+    "service_code",
+    "api_key",
+    "jurisdiction_id",
+]
 
 
 def test_open311_post_fields(app, client, outcomes):
@@ -253,8 +330,14 @@ def test_open311_post_fields(app, client, outcomes):
         key = issue_key(db.session, "client-injection")
     for field in OPEN311_FIELDS:
         for value in TEXTS + [str(v) for v in WRONG_TYPES]:
-            fields = {"api_key": key, "service_code": "mobilite", "lat": str(TOUR_EIFFEL[1]), "long": str(TOUR_EIFFEL[0]),
-                      "description": "Feu piéton en panne depuis trois jours.", field: value}
+            fields = {
+                "api_key": key,
+                "service_code": "mobilite",
+                "lat": str(TOUR_EIFFEL[1]),
+                "long": str(TOUR_EIFFEL[0]),
+                "description": "Feu piéton en panne depuis trois jours.",
+                field: value,
+            }
             before = counts(app)
             response = client.post("/open311/v2/requests.json", **form(fields))
             label = f"open311 {field}={value!r:.40}"
@@ -273,18 +356,31 @@ def test_open311_post_fields(app, client, outcomes):
     outcomes.assert_none()
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd.jpg", "..\\..\\evil.jpg", "/etc/cron.d/x.jpg", "a\x00b.jpg",
-                                  "\u202egpj.exe", "x" * 300 + ".jpg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd.jpg",
+        "..\\..\\evil.jpg",
+        "/etc/cron.d/x.jpg",
+        "a\x00b.jpg",
+        "\u202egpj.exe",
+        "x" * 300 + ".jpg",
+    ],
+)
 def test_photo_file_names_never_choose_where_a_file_goes(app, client, reports, name, tmp_path):
     app.config["CARTE_UPLOAD_DIR"] = str(tmp_path / "uploads")
     report = reports.create()["id"]
     image = io.BytesIO()
     Image.new("RGB", (32, 32), (200, 30, 30)).save(image, "JPEG")
-    response = client.post(f"/api/v1/reports/{report}/photos", content_type="multipart/form-data",
-                           data={"photos": (io.BytesIO(image.getvalue()), name)})
+    response = client.post(
+        f"/api/v1/reports/{report}/photos",
+        content_type="multipart/form-data",
+        data={"photos": (io.BytesIO(image.getvalue()), name)},
+    )
     assert response.status_code in (201, 400, 422), response.get_data(as_text=True)[:200]
-    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")
-                     if p.is_file() and not p.name.startswith("carte.sqlite"))  # the test database lives here too
+    written = sorted(
+        p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("carte.sqlite")
+    )  # the test database lives here too
     assert all(p.parts[0] == "uploads" and len(p.parts) == 2 for p in written), written
     if response.status_code == 201:
         with app.app_context():

@@ -1,5 +1,6 @@
 """Logging (carte/logging_setup.py, carte/web/request_log.py): one line per request with its id,
 the id echoed, forged ids replaced, errors with their traceback, nothing personal in the lines."""
+
 from __future__ import annotations
 
 import logging
@@ -22,6 +23,7 @@ def request_lines(caplog) -> list[logging.LogRecord]:
 @pytest.fixture
 def boom(app):
     """A route that fails, added before the app's first request."""
+
     def fail():
         raise ZeroDivisionError("the sum went wrong")
 
@@ -54,14 +56,17 @@ def test_without_an_incoming_id_each_request_gets_a_new_one(client, caplog):
     assert [r.request_id for r in request_lines(caplog)] == ids
 
 
-@pytest.mark.parametrize("forged", [
-    "abc\nINFO [x] carte.request: GET /admin 200",  # a forged second line
-    "a" * 500,
-    "",
-    "id with spaces",
-    "<script>",
-    "é" * 10,
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "abc\nINFO [x] carte.request: GET /admin 200",  # a forged second line
+        "a" * 500,
+        "",
+        "id with spaces",
+        "<script>",
+        "é" * 10,
+    ],
+)
 def test_a_forged_or_unsafe_id_is_replaced(client, caplog, forged):
     caplog.set_level(logging.INFO)
     # Werkzeug's test client refuses a raw newline in a header: send it the way a proxy would pass it on.
@@ -133,4 +138,10 @@ def test_the_level_comes_from_the_configuration(app, data_dir):
         assert root.level == logging.INFO
     finally:
         root.setLevel(before)
-    assert [parse_level(v) for v in (None, "", "debug", " Error ", "nope")] == ["INFO", "INFO", "DEBUG", "ERROR", "INFO"]
+    assert [parse_level(v) for v in (None, "", "debug", " Error ", "nope")] == [
+        "INFO",
+        "INFO",
+        "DEBUG",
+        "ERROR",
+        "INFO",
+    ]

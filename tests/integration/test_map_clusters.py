@@ -3,6 +3,7 @@
 Expected figures are computed here, in plain Python over the rows the test inserted (their
 communes from the atlas, their cells from the Web Mercator formula), never by the code under test.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,14 @@ def dataset(app):
         db.session.commit()
         territoires = [atlas.communes[c]["territoire_code"] for c in communes]
     return {
-        "lon": lons, "lat": lats, "theme": themes, "created": created, "tag": tags, "commune": list(communes),
-        "territoire": territoires, "workshop": [t == "En atelier" for t in titles],
+        "lon": lons,
+        "lat": lats,
+        "theme": themes,
+        "created": created,
+        "tag": tags,
+        "commune": list(communes),
+        "territoire": territoires,
+        "workshop": [t == "En atelier" for t in titles],
     }
 
 
@@ -84,9 +91,7 @@ def expected(data, bbox, **flt) -> np.ndarray:
 
 
 def view(client, bbox, zoom, **params):
-    response = client.get(
-        "/api/v1/reports", query_string={"bbox": ",".join(map(str, bbox)), "zoom": zoom, **params}
-    )
+    response = client.get("/api/v1/reports", query_string={"bbox": ",".join(map(str, bbox)), "zoom": zoom, **params})
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -170,8 +175,14 @@ def test_every_filter_applies_to_clusters(client, dataset, flt):
 def test_filters_used_are_selective(dataset):
     """The filter cases above mean something only if each keeps some reports and drops others."""
     n = len(dataset["lon"])
-    for flt in ({"theme": "logement"}, {"commune": "93066"}, {"territoire": "200057867"}, {"tag": "bruit"},
-                {"workshop": "MAPTST"}, {"since": "2026-03-01", "until": "2026-06-30"}):
+    for flt in (
+        {"theme": "logement"},
+        {"commune": "93066"},
+        {"territoire": "200057867"},
+        {"tag": "bruit"},
+        {"workshop": "MAPTST"},
+        {"since": "2026-03-01", "until": "2026-06-30"},
+    ):
         assert 0 < len(expected(dataset, WHOLE_MGP, **flt)) < n, flt
 
 
@@ -183,8 +194,9 @@ def test_below_the_threshold_every_report_comes_back(client, dataset):
     assert body["clustered"] is False and body["next_cursor"] is None
     assert body["total"] == len(body["features"]) == len(want)
     assert all(not f["properties"].get("cluster") for f in body["features"])
-    got = sorted((round(f["geometry"]["coordinates"][0], 9), round(f["geometry"]["coordinates"][1], 9))
-                 for f in body["features"])
+    got = sorted(
+        (round(f["geometry"]["coordinates"][0], 9), round(f["geometry"]["coordinates"][1], 9)) for f in body["features"]
+    )
     assert got == sorted((round(dataset["lon"][i], 9), round(dataset["lat"][i], 9)) for i in want)
     # Place names come from the atlas and match the stored commune.
     assert {f["properties"]["commune"]["code"] for f in body["features"]} == {dataset["commune"][i] for i in want}
@@ -203,8 +215,11 @@ def test_hidden_reports_are_neither_counted_nor_clustered(client, app, dataset):
     before = view(client, NEAR_EIFFEL, 17)["total"]
     with app.app_context():
         hidden = db.session.scalars(
-            select(Report).where(Report.lon.between(NEAR_EIFFEL[0], NEAR_EIFFEL[2]),
-                                 Report.lat.between(NEAR_EIFFEL[1], NEAR_EIFFEL[3])).limit(10)
+            select(Report)
+            .where(
+                Report.lon.between(NEAR_EIFFEL[0], NEAR_EIFFEL[2]), Report.lat.between(NEAR_EIFFEL[1], NEAR_EIFFEL[3])
+            )
+            .limit(10)
         ).all()
         for report in hidden:
             report.status = "hidden"
@@ -223,7 +238,9 @@ def test_invalid_zoom_is_a_json_422(client, zoom):
 
 
 def test_paged_answer_carries_the_total(client, dataset):
-    body = client.get("/api/v1/reports", query_string={"bbox": ",".join(map(str, PARIS_CENTRE)), "limit": 20}).get_json()
+    body = client.get(
+        "/api/v1/reports", query_string={"bbox": ",".join(map(str, PARIS_CENTRE)), "limit": 20}
+    ).get_json()
     assert body["total"] == len(expected(dataset, PARIS_CENTRE)) > 20
     assert len(body["features"]) == 20 and body["next_cursor"] is not None
 

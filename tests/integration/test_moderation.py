@@ -1,4 +1,5 @@
 """Moderation queue, decisions, audit log and themes: roles, CSRF, bad input, on both backends."""
+
 from __future__ import annotations
 
 import pytest
@@ -58,7 +59,9 @@ def test_pending_report_published_by_a_moderator_is_logged(app, client, reports)
     user = login_as(client, app, "moderator")
     page = client.get("/animation/moderation").get_data(as_text=True)
     assert "Lampadaire éteint" in page
-    response = client.post(f"/animation/moderation/report/{rid}", data={"action": "publish", "csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/animation/moderation/report/{rid}", data={"action": "publish", "csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 303
     assert report_status(app, rid) == ("published", None)
     assert client.get(f"/api/v1/reports/{rid}").status_code == 200
@@ -72,16 +75,25 @@ def test_hide_needs_a_reason_which_is_shown_publicly(app, client, reports):
     rid = reports.create()["id"]
     login_as(client, app, "moderator")
     csrf = token(client)
-    refused = client.post(f"/animation/moderation/report/{rid}", data={"action": "hide", "csrf_token": csrf},
-                          headers={"Accept": "application/json"})
+    refused = client.post(
+        f"/animation/moderation/report/{rid}",
+        data={"action": "hide", "csrf_token": csrf},
+        headers={"Accept": "application/json"},
+    )
     assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "reason"
     assert report_status(app, rid) == ("published", None)
-    hidden = client.post(f"/animation/moderation/report/{rid}",
-                         data={"action": "hide", "reason": "Adresse privée visible", "csrf_token": csrf})
+    hidden = client.post(
+        f"/animation/moderation/report/{rid}",
+        data={"action": "hide", "reason": "Adresse privée visible", "csrf_token": csrf},
+    )
     assert hidden.status_code == 303
     assert report_status(app, rid) == ("hidden", "Adresse privée visible")
     public = app.test_client().get(f"/api/v1/reports/{rid}/participation").get_json()
-    assert public == {"status": "hidden", "hidden_label": "masqué par la modération", "moderation_note": "Adresse privée visible"}
+    assert public == {
+        "status": "hidden",
+        "hidden_label": "masqué par la modération",
+        "moderation_note": "Adresse privée visible",
+    }
 
 
 def test_flagged_items_appear_in_the_queue_with_their_flags_and_decisions_resolve_them(app, client, reports):
@@ -115,14 +127,25 @@ def test_unknown_id_missing_csrf_and_unknown_action_store_nothing(app, client, r
     rid = reports.create()["id"]
     login_as(client, app, "moderator")
     csrf = token(client)
-    unknown = client.post("/animation/moderation/report/doesnotexist", data={"action": "publish", "csrf_token": csrf},
-                          headers={"Accept": "application/json"})
+    unknown = client.post(
+        "/animation/moderation/report/doesnotexist",
+        data={"action": "publish", "csrf_token": csrf},
+        headers={"Accept": "application/json"},
+    )
     assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
-    assert client.post("/animation/moderation/report/doesnotexist", data={"action": "publish", "csrf_token": csrf}).status_code == 404
+    assert (
+        client.post(
+            "/animation/moderation/report/doesnotexist", data={"action": "publish", "csrf_token": csrf}
+        ).status_code
+        == 404
+    )
     no_csrf = client.post(f"/animation/moderation/report/{rid}", data={"action": "reject"})
     assert no_csrf.status_code == 400
-    bad_action = client.post(f"/animation/moderation/report/{rid}", data={"action": "burn", "csrf_token": csrf},
-                             headers={"Accept": "application/json"})
+    bad_action = client.post(
+        f"/animation/moderation/report/{rid}",
+        data={"action": "burn", "csrf_token": csrf},
+        headers={"Accept": "application/json"},
+    )
     assert bad_action.status_code == 422
     assert report_status(app, rid) == ("published", None)
     with app.app_context():
@@ -140,19 +163,29 @@ def test_journal_is_for_admins(app, client):
 def test_admin_creates_edits_deactivates_and_cannot_delete_a_theme_in_use(app, client, reports):
     login_as(client, app, "admin")
     csrf = token(client, "/animation/themes")
-    created = client.post("/animation/themes", data={"label": "Bruit nocturne", "color": "#AA3300", "icon": "bruit",
-                                                    "active": "1", "csrf_token": csrf})
+    created = client.post(
+        "/animation/themes",
+        data={"label": "Bruit nocturne", "color": "#AA3300", "icon": "bruit", "active": "1", "csrf_token": csrf},
+    )
     assert created.status_code == 303
     assert "bruit-nocturne" in [t["slug"] for t in client.get("/api/v1/themes").get_json()["themes"]]
-    bad = client.post("/animation/themes", data={"label": "X", "color": "rouge", "csrf_token": csrf}, headers={"Accept": "application/json"})
+    bad = client.post(
+        "/animation/themes",
+        data={"label": "X", "color": "rouge", "csrf_token": csrf},
+        headers={"Accept": "application/json"},
+    )
     assert bad.status_code == 422
     with app.app_context():
         mobilite = db.session.scalars(select(Theme).where(Theme.slug == "mobilite")).one().id
         bruit = db.session.scalars(select(Theme).where(Theme.slug == "bruit-nocturne")).one().id
     reports.create(theme="mobilite")
-    in_use = client.post(f"/animation/themes/{mobilite}/suppression", data={"csrf_token": csrf}, headers={"Accept": "application/json"})
+    in_use = client.post(
+        f"/animation/themes/{mobilite}/suppression", data={"csrf_token": csrf}, headers={"Accept": "application/json"}
+    )
     assert in_use.status_code == 409 and in_use.get_json()["error"]["code"] == "theme_in_use"
-    deactivated = client.post(f"/animation/themes/{mobilite}", data={"label": "Mobilité", "color": "#123456", "csrf_token": csrf})
+    deactivated = client.post(
+        f"/animation/themes/{mobilite}", data={"label": "Mobilité", "color": "#123456", "csrf_token": csrf}
+    )
     assert deactivated.status_code == 303
     assert "mobilite" not in [t["slug"] for t in client.get("/api/v1/themes").get_json()["themes"]]
     assert client.post(f"/animation/themes/{bruit}/suppression", data={"csrf_token": csrf}).status_code == 303
@@ -169,12 +202,21 @@ def test_language_switch_is_remembered_and_accept_language_is_followed(app, clie
     english = client.get("/connexion").get_data(as_text=True)
     assert "Staff sign-in" in english and 'value="fr"' in english  # the switch now offers French
     assert "Report without the map" in client.get("/").get_data(as_text=True)
-    assert client.post("/langue", data={"lang": "xx", "next": "//evil.example", "csrf_token": csrf_token_from(english)}).headers["Location"] == "/"
+    assert (
+        client.post(
+            "/langue", data={"lang": "xx", "next": "//evil.example", "csrf_token": csrf_token_from(english)}
+        ).headers["Location"]
+        == "/"
+    )
     assert "Staff sign-in" in client.get("/connexion").get_data(as_text=True)  # an unknown language changes nothing
 
     browser_in_english = app.test_client()
-    assert "Staff sign-in" in browser_in_english.get("/connexion", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
-    assert "Connexion de l'équipe" in browser_in_english.get("/connexion", headers={"Accept-Language": "de,fr;q=0.5"}).get_data(as_text=True)
+    assert "Staff sign-in" in browser_in_english.get(
+        "/connexion", headers={"Accept-Language": "en-GB,en;q=0.9"}
+    ).get_data(as_text=True)
+    assert "Connexion de l'équipe" in browser_in_english.get(
+        "/connexion", headers={"Accept-Language": "de,fr;q=0.5"}
+    ).get_data(as_text=True)
 
 
 def test_dates_in_the_journal_follow_the_locale(app, client, reports):

@@ -3,6 +3,7 @@
 The cases where the backends differ run on both (marked `backends`): PostgreSQL refuses NUL in any
 text and holds ids in 32 bits, dates overflow past year 9999, and a lone surrogate cannot be encoded.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,16 @@ def comment_id(client, report_id) -> str:
 def workshop_code(app, client) -> str:
     login_as(client, app, "facilitator", email="animatrice-odd@example.org")
     page = client.get("/animation/ateliers")
-    response = client.post("/animation/ateliers", data={
-        "title": "Atelier", "date": "2026-11-27", "place": "Salle des fêtes", "question": "Qu'est-ce qui manque ?",
-        "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    response = client.post(
+        "/animation/ateliers",
+        data={
+            "title": "Atelier",
+            "date": "2026-11-27",
+            "place": "Salle des fêtes",
+            "question": "Qu'est-ce qui manque ?",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     assert response.status_code == 303
     client.post("/deconnexion", data={"csrf_token": csrf_token_from(client.get("/animation").get_data(as_text=True))})
     return response.headers["Location"].rsplit("/", 1)[1]
@@ -137,8 +145,10 @@ def test_lone_surrogates_in_json_are_invalid_json(app, client, request, what, bo
     assert counts(app) == before
 
 
-@pytest.mark.parametrize("body", ["[" * 20_000 + "]" * 20_000, '{"a":' * 10_000 + "1" + "}" * 10_000,
-                                  '{"title":' + "[" * 100 + "]" * 100 + "}"])
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 20_000 + "]" * 20_000, '{"a":' * 10_000 + "1" + "}" * 10_000, '{"title":' + "[" * 100 + "]" * 100 + "}"],
+)
 @pytest.mark.parametrize("target", ["report", "comment", "workshop"])
 def test_deeply_nested_json_is_invalid_json(app, client, request, target, body):
     url = json_target(target, request)
@@ -149,24 +159,34 @@ def test_deeply_nested_json_is_invalid_json(app, client, request, target, body):
 
 
 @pytest.mark.backends  # filters reach SQL, and PostgreSQL refuses NUL
-@pytest.mark.parametrize("path, field", [
-    ("/api/v1/reports?tag=a%00b", "tag"),
-    ("/api/v1/reports?workshop=%00", "workshop"),
-    ("/api/v1/reports?theme=mobilite%00", "theme"),
-    ("/api/v1/reports?x%00y=1", "xy"),
-    ("/api/v1/aggregates/territories?commune=%00", "commune"),
-    ("/api/v1/reports/%00x", "path"),
-    ("/api/v1/reports/%00x/participation", "path"),
-    ("/a/%00", "path"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/reports?tag=a%00b", "tag"),
+        ("/api/v1/reports?workshop=%00", "workshop"),
+        ("/api/v1/reports?theme=mobilite%00", "theme"),
+        ("/api/v1/reports?x%00y=1", "xy"),
+        ("/api/v1/aggregates/territories?commune=%00", "commune"),
+        ("/api/v1/reports/%00x", "path"),
+        ("/api/v1/reports/%00x/participation", "path"),
+        ("/a/%00", "path"),
+    ],
+)
 def test_nul_in_the_path_or_query_is_a_400_naming_it(client, path, field):
     error = error_of(client.get(path, headers={"Accept": "application/json"}), 400)
     assert (error["code"], error["field"]) == ("invalid_characters", field)
 
 
 @pytest.mark.backends
-@pytest.mark.parametrize("path", ["/open311/v2/requests/%00.json", "/open311/v2/requests.json?service_request_id=a%00",
-                                  "/open311/v2/requests.json?service_code=%00", "/open311/v2/services/%00.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/open311/v2/requests/%00.json",
+        "/open311/v2/requests.json?service_request_id=a%00",
+        "/open311/v2/requests.json?service_code=%00",
+        "/open311/v2/services/%00.json",
+    ],
+)
 def test_nul_in_open311_paths_and_ids_is_an_open311_400(client, path):
     assert "nul" in open311_error(client.get(path), 400)
     assert open311_error(client.get(path.replace(".json", ".xml")), 400, "xml")
@@ -190,11 +210,15 @@ def test_control_characters_in_theme_and_moderation_forms_store_nothing(app, cli
     token = staff_form(client, app, "admin", "/animation/themes")
     before = counts(app)
     accept = {"Accept": "application/json"}
-    theme = client.post("/animation/themes", data={"label": f"Vélo{bad}s", "color": "#123456", "csrf_token": token},
-                        headers=accept)
+    theme = client.post(
+        "/animation/themes", data={"label": f"Vélo{bad}s", "color": "#123456", "csrf_token": token}, headers=accept
+    )
     assert (error_of(theme, status)["code"], theme.get_json()["error"]["field"]) == ("invalid_characters", "label")
-    hide = client.post(f"/animation/moderation/report/{report_id}", headers=accept,
-                       data={"action": "hide", "reason": f"Propos {bad} injurieux", "csrf_token": token})
+    hide = client.post(
+        f"/animation/moderation/report/{report_id}",
+        headers=accept,
+        data={"action": "hide", "reason": f"Propos {bad} injurieux", "csrf_token": token},
+    )
     assert (error_of(hide, status)["code"], hide.get_json()["error"]["field"]) == ("invalid_characters", "reason")
     assert counts(app) == before
     with app.app_context():
@@ -206,8 +230,13 @@ def test_control_characters_in_theme_and_moderation_forms_store_nothing(app, cli
 @pytest.mark.parametrize("bad, status", [("\x00", 400), ("\x02", 422)])
 def test_control_characters_in_the_workshop_form_store_nothing(app, client, field, bad, status):
     token = staff_form(client, app, "facilitator", "/animation/ateliers")
-    form = {"title": "Atelier", "date": "2026-11-27", "place": "Salle", "question": "Qu'est-ce qui manque ?",
-            "csrf_token": token}
+    form = {
+        "title": "Atelier",
+        "date": "2026-11-27",
+        "place": "Salle",
+        "question": "Qu'est-ce qui manque ?",
+        "csrf_token": token,
+    }
     form[field] += bad
     before = counts(app)
     assert client.post("/animation/ateliers", data=form).status_code == status
@@ -228,8 +257,16 @@ def test_control_characters_in_the_login_form_are_refused(app, client, field, ba
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-OPEN311_FIELDS = ["description", "attribute[title]", "attribute[tags]", "address_string", "email", "first_name",
-                  "last_name", "media_url"]
+OPEN311_FIELDS = [
+    "description",
+    "attribute[title]",
+    "attribute[tags]",
+    "address_string",
+    "email",
+    "first_name",
+    "last_name",
+    "media_url",
+]
 
 
 @pytest.mark.parametrize("field", OPEN311_FIELDS)
@@ -247,9 +284,15 @@ def test_nul_in_open311_posts_is_an_open311_400(app, client, api_key, field, fmt
 
 
 def assert_open311_post_refused(app, client, api_key, field, bad, status, fmt):
-    data = {"api_key": api_key, "service_code": "mobilite", "lat": str(TOUR_EIFFEL[1]), "long": str(TOUR_EIFFEL[0]),
-            "description": "Feu piéton en panne depuis trois jours.", "email": "a@example.org",
-            "media_url": "https://example.org/photo.jpg"}
+    data = {
+        "api_key": api_key,
+        "service_code": "mobilite",
+        "lat": str(TOUR_EIFFEL[1]),
+        "long": str(TOUR_EIFFEL[0]),
+        "description": "Feu piéton en panne depuis trois jours.",
+        "email": "a@example.org",
+        "media_url": "https://example.org/photo.jpg",
+    }
     data[field] = data.get(field, "Valeur") + bad + "x"
     before = counts(app)
     description = open311_error(client.post(f"/open311/v2/requests.{fmt}", data=data), status, fmt)
@@ -257,16 +300,30 @@ def assert_open311_post_refused(app, client, api_key, field, bad, status, fmt):
     assert counts(app) == before
 
 
-DATE_FILTERS = ["/api/v1/reports", "/api/v1/aggregates/territories", "/api/v1/aggregates/shared-needs",
-                "/api/v1/aggregates/hotspots", "/api/v1/aggregates/issue-groups", "/api/v1/aggregates/heatmap",
-                "/donnees-ouvertes/agregats.csv"]
+DATE_FILTERS = [
+    "/api/v1/reports",
+    "/api/v1/aggregates/territories",
+    "/api/v1/aggregates/shared-needs",
+    "/api/v1/aggregates/hotspots",
+    "/api/v1/aggregates/issue-groups",
+    "/api/v1/aggregates/heatmap",
+    "/donnees-ouvertes/agregats.csv",
+]
 
 
 @pytest.mark.backends  # refused before SQL, where each backend overflows its own way
 @pytest.mark.parametrize("path", DATE_FILTERS)
-@pytest.mark.parametrize("name, value", [("until", "9999-12-31"), ("since", "0001-01-01T00:00:00+14:00"),
-                                         ("since", "0001-01-01"), ("until", "9999-12-31T23:59:59-12:00"),
-                                         ("since", "3000-01-01"), ("until", "1899-12-31")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("until", "9999-12-31"),
+        ("since", "0001-01-01T00:00:00+14:00"),
+        ("since", "0001-01-01"),
+        ("until", "9999-12-31T23:59:59-12:00"),
+        ("since", "3000-01-01"),
+        ("until", "1899-12-31"),
+    ],
+)
 def test_dates_outside_the_sane_range_are_out_of_range(client, path, name, value):
     error = error_of(client.get(path, query_string={name: value}, headers={"Accept": "application/json"}), 422)
     assert (error["code"], error["field"]) == ("out_of_range", name)
@@ -282,15 +339,25 @@ def test_dates_at_the_edges_of_the_range_are_accepted(client, path):
 @pytest.mark.backends
 def test_facilitator_date_filters_are_bounded_too(app, client):
     login_as(client, app, "facilitator")
-    for path in ("/api/v1/animation/chronologie", "/animation/exports/signalements.csv",
-                 "/animation/exports/signalements.geojson"):
+    for path in (
+        "/api/v1/animation/chronologie",
+        "/animation/exports/signalements.csv",
+        "/animation/exports/signalements.geojson",
+    ):
         response = client.get(path, query_string={"until": "9999-12-31"}, headers={"Accept": "application/json"})
         assert error_of(response, 422)["code"] == "out_of_range", path
 
 
 @pytest.mark.backends
-@pytest.mark.parametrize("name, value", [("start_date", "9999-12-30"), ("end_date", "0001-01-01"),
-                                         ("start_date", "0001-01-01T00:00:00+14:00"), ("end_date", "9999-12-31")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("start_date", "9999-12-30"),
+        ("end_date", "0001-01-01"),
+        ("start_date", "0001-01-01T00:00:00+14:00"),
+        ("end_date", "9999-12-31"),
+    ],
+)
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_open311_extreme_dates_are_an_open311_400(client, name, value, fmt):
     description = open311_error(client.get(f"/open311/v2/requests.{fmt}", query_string={name: value}), 400, fmt)
@@ -298,10 +365,17 @@ def test_open311_extreme_dates_are_an_open311_400(client, name, value, fmt):
 
 
 @pytest.mark.backends  # PostgreSQL holds ids in 32 bits
-@pytest.mark.parametrize("query, field", [
-    ({"cursor": "2147483648"}, "cursor"), ({"cursor": str(10**40)}, "cursor"), ({"cursor": "-1"}, "cursor"),
-    ({"limit": str(10**40)}, "limit"), ({"limit": "0"}, "limit"), ({"cursor": "1e3"}, "cursor"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"cursor": "2147483648"}, "cursor"),
+        ({"cursor": str(10**40)}, "cursor"),
+        ({"cursor": "-1"}, "cursor"),
+        ({"limit": str(10**40)}, "limit"),
+        ({"limit": "0"}, "limit"),
+        ({"cursor": "1e3"}, "cursor"),
+    ],
+)
 def test_integers_beyond_32_bits_are_refused_before_sql(client, reports, query, field):
     reports.create()
     error = error_of(client.get("/api/v1/reports", query_string=query), 422)
@@ -328,8 +402,11 @@ def test_stored_control_characters_cannot_break_the_open311_xml_feed(app, client
     rid = reports.create()["id"]
     with app.app_context():
         report = db.session.scalars(select(Report).where(Report.public_id == rid)).unique().one()
-        db.session.execute(update(Report).where(Report.id == report.id).values(
-            moderation_note="Note\x01 avec\x0b contrôles\x1f", title="Titre\x08 ancien"))
+        db.session.execute(
+            update(Report)
+            .where(Report.id == report.id)
+            .values(moderation_note="Note\x01 avec\x0b contrôles\x1f", title="Titre\x08 ancien")
+        )
         db.session.add(ReportMedia(report_id=report.id, url="https://example.org/a\x0cb.jpg"))
         db.session.commit()
     for path in ("/open311/v2/requests.xml", f"/open311/v2/requests/{rid}.xml"):
@@ -340,25 +417,31 @@ def test_stored_control_characters_cannot_break_the_open311_xml_feed(app, client
         assert request.find("description").text.startswith("Titre ancien")
 
 
-@pytest.mark.parametrize("path, accept, fmt", [
-    ("/open311/", "application/json", "json"),
-    ("/open311", "text/xml", "xml"),
-    ("/open311/v2", "application/xml", "xml"),
-    ("/open311/v2/", "*/*", "json"),
-    ("/open311/v2/nope.xml", "text/html", "xml"),
-    ("/open311/v2/nope.json", "text/html", "json"),
-    ("/open311/v2/requests", "text/html,application/xml;q=0.9", "xml"),
-])
+@pytest.mark.parametrize(
+    "path, accept, fmt",
+    [
+        ("/open311/", "application/json", "json"),
+        ("/open311", "text/xml", "xml"),
+        ("/open311/v2", "application/xml", "xml"),
+        ("/open311/v2/", "*/*", "json"),
+        ("/open311/v2/nope.xml", "text/html", "xml"),
+        ("/open311/v2/nope.json", "text/html", "json"),
+        ("/open311/v2/requests", "text/html,application/xml;q=0.9", "xml"),
+    ],
+)
 def test_open311_errors_come_in_the_requested_format_never_html(client, path, accept, fmt):
     assert open311_error(client.get(path, headers={"Accept": accept}), 404, fmt)
 
 
-@pytest.mark.parametrize("method, path, fmt, allowed", [
-    ("delete", "/open311/v2/requests.json", "json", {"GET", "POST"}),
-    ("put", "/open311/v2/requests.xml", "xml", {"GET", "POST"}),
-    ("post", "/open311/v2/services.xml", "xml", {"GET"}),
-    ("patch", "/open311/v2/discovery.json", "json", {"GET"}),
-])
+@pytest.mark.parametrize(
+    "method, path, fmt, allowed",
+    [
+        ("delete", "/open311/v2/requests.json", "json", {"GET", "POST"}),
+        ("put", "/open311/v2/requests.xml", "xml", {"GET", "POST"}),
+        ("post", "/open311/v2/services.xml", "xml", {"GET"}),
+        ("patch", "/open311/v2/discovery.json", "json", {"GET"}),
+    ],
+)
 def test_open311_405_is_in_format_with_allow(client, method, path, fmt, allowed):
     response = getattr(client, method)(path)
     open311_error(response, 405, fmt)
@@ -370,8 +453,10 @@ def test_open311_413_is_in_format(client, api_key):
     assert open311_error(response, 413, "xml")
 
 
-@pytest.mark.parametrize("method, path", [("delete", "/api/v1/themes"), ("put", "/api/v1/reports"),
-                                          ("delete", "/api/v1/reports/abc/comments")])
+@pytest.mark.parametrize(
+    "method, path",
+    [("delete", "/api/v1/themes"), ("put", "/api/v1/reports"), ("delete", "/api/v1/reports/abc/comments")],
+)
 def test_every_405_of_the_api_carries_allow(client, method, path):
     response = getattr(client, method)(path)
     assert error_of(response, 405)["code"] == "method_not_allowed"

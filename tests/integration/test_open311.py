@@ -2,6 +2,7 @@
 
 XML is parsed with a real parser and checked against the spec's element names.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,24 @@ BASE = "/open311/v2"
 FORMATS = ["json", "xml"]
 # The spec's field names (GeoReport v2, "GET Service Requests").
 REQUEST_FIELDS = [
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url", "extended_attributes",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+    "extended_attributes",
 ]
 SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
 ATTRIBUTE_FIELDS = ["variable", "code", "datatype", "required", "datatype_description", "order", "description"]
@@ -55,8 +71,14 @@ def api_key(app) -> str:
 
 
 def post(client, fmt, key, **fields):
-    data = {"api_key": key, "service_code": "mobilite", "lat": str(TOUR_EIFFEL[1]), "long": str(TOUR_EIFFEL[0]),
-            "description": "Feu piéton en panne au carrefour depuis trois jours.", **fields}
+    data = {
+        "api_key": key,
+        "service_code": "mobilite",
+        "lat": str(TOUR_EIFFEL[1]),
+        "long": str(TOUR_EIFFEL[0]),
+        "description": "Feu piéton en panne au carrefour depuis trois jours.",
+        **fields,
+    }
     return client.post(f"{BASE}/requests.{fmt}", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -123,8 +145,16 @@ def test_unknown_service_definition_is_a_404_error_list(client, fmt):
 @pytest.mark.backends
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_then_read_request(client, app, api_key, fmt):
-    response = post(client, fmt, api_key, email="camille@example.org", first_name="Camille", last_name="Martin",
-                    media_url="https://photos.example.org/feu.jpg", **{"attribute[tags]": "feu, piéton"})
+    response = post(
+        client,
+        fmt,
+        api_key,
+        email="camille@example.org",
+        first_name="Camille",
+        last_name="Martin",
+        media_url="https://photos.example.org/feu.jpg",
+        **{"attribute[tags]": "feu, piéton"},
+    )
     assert response.status_code == 200, response.data
     doc = parse(response, fmt)
     created = doc[0] if fmt == "json" else xml_items(doc, "service_requests", "request")[0]
@@ -222,7 +252,11 @@ def test_keys_are_hashed_at_rest(app, api_key):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
     ids = {}
-    for code, lonlat in (("mobilite", TOUR_EIFFEL), ("logement", BASILIQUE_SAINT_DENIS), ("mobilite", BASILIQUE_SAINT_DENIS)):
+    for code, lonlat in (
+        ("mobilite", TOUR_EIFFEL),
+        ("logement", BASILIQUE_SAINT_DENIS),
+        ("mobilite", BASILIQUE_SAINT_DENIS),
+    ):
         response = post(client, "json", api_key, service_code=code, lat=str(lonlat[1]), long=str(lonlat[0]))
         ids.setdefault(code, []).append(response.get_json()[0]["service_request_id"])
     hidden_id = ids["mobilite"][1]
@@ -240,7 +274,10 @@ def test_list_requests_filters_and_statuses(client, app, api_key, fmt):
         response = client.get(f"{BASE}/requests.{fmt}", query_string=params)
         assert response.status_code == 200, response.data
         doc = parse(response, fmt)
-        return {i["service_request_id"]: i for i in (doc if fmt == "json" else xml_items(doc, "service_requests", "request"))}
+        return {
+            i["service_request_id"]: i
+            for i in (doc if fmt == "json" else xml_items(doc, "service_requests", "request"))
+        }
 
     default = listed()  # last 90 days: the 120-day-old one is outside
     assert set(default) == {ids["mobilite"][0], hidden_id}
@@ -310,8 +347,13 @@ def test_at_most_1000_requests(app, client):
     from tests.helpers import insert_points
 
     now = datetime.now(UTC)
-    insert_points(app, [TOUR_EIFFEL[0]] * 1005, [TOUR_EIFFEL[1]] * 1005, "mobilite",
-                  created=[now - timedelta(minutes=i) for i in range(1005)])
+    insert_points(
+        app,
+        [TOUR_EIFFEL[0]] * 1005,
+        [TOUR_EIFFEL[1]] * 1005,
+        "mobilite",
+        created=[now - timedelta(minutes=i) for i in range(1005)],
+    )
     items = client.get(f"{BASE}/requests.json").get_json()
     assert len(items) == 1000
     assert items[0]["requested_datetime"] >= items[-1]["requested_datetime"]

@@ -4,6 +4,7 @@
 Expected values are written out here from the GeoReport v2 spec and FixMyStreet's extended statuses,
 never read back from the code under test.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,13 @@ def saint_denis_report(reports, **overrides) -> str:
 
 
 def push(client, fmt, key, request_id, **fields):
-    data = {"api_key": key, "service_request_id": request_id, "status": "IN_PROGRESS",
-            "description": "Équipe de voirie prévenue, intervention cette semaine.", **fields}
+    data = {
+        "api_key": key,
+        "service_request_id": request_id,
+        "status": "IN_PROGRESS",
+        "description": "Équipe de voirie prévenue, intervention cette semaine.",
+        **fields,
+    }
     return client.post(f"{BASE}/servicerequestupdates.{fmt}", data={k: v for k, v in data.items() if v is not None})
 
 
@@ -93,6 +99,7 @@ def set_progress(app, request_id: str, progress: str) -> None:
 
 
 # --- statuses ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
@@ -135,12 +142,20 @@ def test_hidden_report_stays_closed_whatever_its_progress(client, app, reports):
 
 # --- POST by the responsible body -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_post_update_by_the_responsible_body(client, app, reports, fmt):
     key = key_for(app, "mairie-saint-denis", SAINT_DENIS)
     request_id = saint_denis_report(reports)
-    response = push(client, fmt, key, request_id, status="FIXED", description="Nid-de-poule rebouché le 1er décembre.",
-                    media_url="https://photos.example.org/apres.jpg")
+    response = push(
+        client,
+        fmt,
+        key,
+        request_id,
+        status="FIXED",
+        description="Nid-de-poule rebouché le 1er décembre.",
+        media_url="https://photos.example.org/apres.jpg",
+    )
     assert response.status_code == 200, response.data
     created = items(response, fmt, "service_request_updates", "request_update")
     assert len(created) == 1 and list(created[0]) == ["update_id"]
@@ -223,11 +238,18 @@ def test_updated_datetime_dates_the_update(client, app, reports):
     listed = listed_updates(client, "json", start_date="2026-11-20T00:00:00Z", end_date="2026-11-21T00:00:00Z")
     assert [u["updated_datetime"] for u in listed] == ["2026-11-20T08:30:00+00:00"]
     # a date in the future is the time of receipt; one before the report is the report's own
-    assert push(client, "json", key, request_id, status="fixed", updated_datetime="2030-01-01T00:00:00Z").status_code == 200
-    assert push(client, "json", key, request_id, status="in_progress", updated_datetime="2025-01-01T00:00:00Z").status_code == 200
+    assert (
+        push(client, "json", key, request_id, status="fixed", updated_datetime="2030-01-01T00:00:00Z").status_code
+        == 200
+    )
+    assert (
+        push(client, "json", key, request_id, status="in_progress", updated_datetime="2025-01-01T00:00:00Z").status_code
+        == 200
+    )
     with app.app_context():
-        dates = [u.created_at.astimezone(UTC) for u in db.session.scalars(
-            select(ReportUpdate).order_by(ReportUpdate.id))]
+        dates = [
+            u.created_at.astimezone(UTC) for u in db.session.scalars(select(ReportUpdate).order_by(ReportUpdate.id))
+        ]
     assert abs(dates[1] - datetime.now(UTC)) < timedelta(minutes=5)
     assert dates[2] == datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 
@@ -312,6 +334,7 @@ def test_posts_are_rate_limited_per_key(client, app, reports):
 
 # --- GET the updates ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_listing_windows_and_public_reports_only(client, app, reports, fmt):
     key = key_for(app, "mairie", SAINT_DENIS)
@@ -323,7 +346,8 @@ def test_listing_windows_and_public_reports_only(client, app, reports, fmt):
     with app.app_context():
         report_ids = dict(db.session.execute(select(Report.public_id, Report.id)).all())
         db.session.scalar(select(ReportUpdate).where(ReportUpdate.report_id == report_ids[old])).created_at = (
-            datetime.now(UTC) - timedelta(days=100))
+            datetime.now(UTC) - timedelta(days=100)
+        )
         db.session.scalar(select(Report).where(Report.public_id == hidden)).status = "hidden"
         db.session.commit()
 
@@ -360,11 +384,19 @@ def test_listing_is_bounded_and_oldest_first(client, app, reports):
     now = datetime.now(UTC)
     with app.app_context():
         report_id = db.session.scalar(select(Report.id).where(Report.public_id == request_id))
-        db.session.add_all([
-            ReportUpdate(report_id=report_id, progress="in_progress", text=f"Étape {n}", body_code=SAINT_DENIS,
-                         author_kind="api", created_at=now - timedelta(minutes=2000 - n))
-            for n in range(1005)
-        ])
+        db.session.add_all(
+            [
+                ReportUpdate(
+                    report_id=report_id,
+                    progress="in_progress",
+                    text=f"Étape {n}",
+                    body_code=SAINT_DENIS,
+                    author_kind="api",
+                    created_at=now - timedelta(minutes=2000 - n),
+                )
+                for n in range(1005)
+            ]
+        )
         db.session.commit()
     listed = listed_updates(client, "json")
     assert len(listed) == 1000
@@ -383,6 +415,7 @@ def test_unknown_format_and_method(client):
 
 
 # --- the command line -------------------------------------------------------------------------
+
 
 def test_create_api_key_with_a_body(app, client, reports):
     runner = app.test_cli_runner()
@@ -406,8 +439,15 @@ def test_create_api_key_with_a_body(app, client, reports):
     assert plain.exit_code == 0
     plain_token = plain.output.strip().splitlines()[-1]
     lon, lat = MAIRIE_MONTREUIL
-    filed = client.post(f"{BASE}/requests.json", data={"api_key": plain_token, "service_code": "mobilite",
-                                                       "lat": str(lat), "long": str(lon),
-                                                       "description": "Feu piéton en panne depuis trois jours."})
+    filed = client.post(
+        f"{BASE}/requests.json",
+        data={
+            "api_key": plain_token,
+            "service_code": "mobilite",
+            "lat": str(lat),
+            "long": str(lon),
+            "description": "Feu piéton en panne depuis trois jours.",
+        },
+    )
     assert filed.status_code == 200  # a key without a body still files requests
     assert push(client, "json", plain_token, request_id).status_code == 403

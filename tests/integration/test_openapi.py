@@ -1,4 +1,5 @@
 """The OpenAPI document of /api/v1: valid, complete, served with local docs, and obeyed (schemathesis)."""
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,15 @@ def test_core_operations_have_schemas(client):
     assert post["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Report"}
     assert post["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     listing = paths["/api/v1/reports"]["get"]
-    assert {p["name"] for p in listing["parameters"]} >= {"theme", "commune", "since", "until", "bbox", "limit", "cursor"}
+    assert {p["name"] for p in listing["parameters"]} >= {
+        "theme",
+        "commune",
+        "since",
+        "until",
+        "bbox",
+        "limit",
+        "cursor",
+    }
     assert paths["/api/v1/reports/{public_id}"]["get"]["parameters"][0]["in"] == "path"
 
 
@@ -84,7 +93,9 @@ def test_docs_page_is_served_from_local_assets(client):
     assert all(a.startswith("/") for a in assets), assets  # no CDN
     assert all(client.get(a).status_code == 200 for a in assets if a.startswith("/static/"))
     assert 'data-spec-url="/api/v1/openapi.json"' in html
-    assert "<script>" not in html and " on" not in re.sub(r"\s+", " ", "".join(re.findall(r"<[^>]+>", html))).replace(" one", "")
+    assert "<script>" not in html and " on" not in re.sub(r"\s+", " ", "".join(re.findall(r"<[^>]+>", html))).replace(
+        " one", ""
+    )
 
 
 @pytest.fixture
@@ -94,14 +105,24 @@ def seeded(app, client, reports):
     from carte.workshops.service import create_workshop
 
     first = reports.create()
-    reports.create(theme="logement", title="Immeuble insalubre", lat=BASILIQUE_SAINT_DENIS[1], lon=BASILIQUE_SAINT_DENIS[0])
+    reports.create(
+        theme="logement", title="Immeuble insalubre", lat=BASILIQUE_SAINT_DENIS[1], lon=BASILIQUE_SAINT_DENIS[0]
+    )
     comment = client.post(f"/api/v1/reports/{first['id']}/comments", json={"body": "Je confirme."}).get_json()
     with app.app_context():
-        workshop = create_workshop(db.session, {"title": "Atelier", "date": "2026-11-27", "place": "Salle",
-                                                "question": "Quoi ?"}, themes=(), territoires=(), created_by=None)
+        workshop = create_workshop(
+            db.session,
+            {"title": "Atelier", "date": "2026-11-27", "place": "Salle", "question": "Quoi ?"},
+            themes=(),
+            territoires=(),
+            created_by=None,
+        )
         code = workshop.code
-    app.config["SEEDED_IDS"] = {"/api/v1/reports/": first["id"], "/api/v1/comments/": comment["id"],
-                                "/api/v1/ateliers/": code}
+    app.config["SEEDED_IDS"] = {
+        "/api/v1/reports/": first["id"],
+        "/api/v1/comments/": comment["id"],
+        "/api/v1/ateliers/": code,
+    }
     app.config["CARTE_FLAGS_TO_HIDE"] = 10**6  # fuzzed flags must not hide the report the other operations use
     app.config["SEEDED_AUTHOR"] = client.get_cookie(CONTRIBUTOR_COOKIE).value
     login_as(client, app, "facilitator")
@@ -124,8 +145,12 @@ def seeded_case(case, app):
     case.cookies = cookies
     # Flask-Login's strong protection binds a session to the browser's address and user agent.
     # Schemathesis's WSGI transport does not decode compressed answers (tests/integration/test_serving.py covers them).
-    case.headers = {**(case.headers or {}), "User-Agent": app.config["SEEDED_USER_AGENT"], "X-Forwarded-For": "127.0.0.1",
-                    "Accept-Encoding": "identity"}
+    case.headers = {
+        **(case.headers or {}),
+        "User-Agent": app.config["SEEDED_USER_AGENT"],
+        "X-Forwarded-For": "127.0.0.1",
+        "Accept-Encoding": "identity",
+    }
     return case
 
 
@@ -150,8 +175,14 @@ def test_schemathesis_finds_no_server_error_and_no_mismatch(seeded):
         ran += 1
 
         @given(case=operation.as_strategy().map(lambda case: seeded_case(case, seeded)))
-        @settings(max_examples=SCHEMATHESIS_EXAMPLES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=SCHEMATHESIS_EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case):
             case.call_and_validate(checks=checks)
 

@@ -1,4 +1,5 @@
 """Votes, comments and flags through the API, on both backends: each rule, and bad input storing nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,6 +32,7 @@ def allow_dissent(app, slug: str) -> None:
 
 
 # -- votes ---------------------------------------------------------------------------------
+
 
 def test_support_counts_once_per_resident_and_can_be_withdrawn(app, client, reports):
     rid = reports.create()["id"]
@@ -70,8 +72,12 @@ def test_unique_constraint_is_the_last_word(app, reports):
 
     with app.app_context():
         report = db.session.scalars(select(Report).where(Report.public_id == rid)).unique().one()
-        db.session.add_all([Vote(report_id=report.id, voter="v1", kind="support"),
-                            Vote(report_id=report.id, voter="v1", kind="dissent")])
+        db.session.add_all(
+            [
+                Vote(report_id=report.id, voter="v1", kind="support"),
+                Vote(report_id=report.id, voter="v1", kind="dissent"),
+            ]
+        )
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
@@ -113,16 +119,21 @@ def test_honeypot_refuses_bots_on_votes_comments_and_reports(app, client, report
 @pytest.mark.config(RATELIMIT_ENABLED=True, CARTE_PARTICIPATION_RATE_LIMIT="2/minute")
 def test_votes_are_rate_limited_per_ip(app, reports):
     ids = [reports.create(title=f"Trottoir abîmé {i}")["id"] for i in range(3)]
-    statuses = [app.test_client().post(f"/api/v1/reports/{rid}/vote", json={"kind": "support"}).status_code for rid in ids]
+    statuses = [
+        app.test_client().post(f"/api/v1/reports/{rid}/vote", json={"kind": "support"}).status_code for rid in ids
+    ]
     assert statuses == [201, 201, 429]
     assert count(app, Vote) == 2
 
 
 # -- comments ------------------------------------------------------------------------------
 
+
 def test_comments_are_listed_in_time_order_and_kept_as_text(app, client, reports):
     rid = reports.create()["id"]
-    first = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "<script>alert(1)</script> même souci", "author_name": "Lou"})
+    first = client.post(
+        f"/api/v1/reports/{rid}/comments", json={"body": "<script>alert(1)</script> même souci", "author_name": "Lou"}
+    )
     assert first.status_code == 201
     client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Toujours pas réparé."})
     listed = client.get(f"/api/v1/reports/{rid}/comments").get_json()["comments"]
@@ -131,12 +142,19 @@ def test_comments_are_listed_in_time_order_and_kept_as_text(app, client, reports
     assert client.get(f"/api/v1/reports/{rid}").get_json()["comments"] == 2
 
 
-@pytest.mark.parametrize("body, code", [("", "required"), ("x", "too_short"), ("   ", "required"), ("é" * 1001, "too_long"), (42, "invalid_type")])
+@pytest.mark.parametrize(
+    "body, code",
+    [("", "required"), ("x", "too_short"), ("   ", "required"), ("é" * 1001, "too_long"), (42, "invalid_type")],
+)
 def test_bad_comments_are_refused_and_nothing_is_stored(app, client, reports, body, code):
     rid = reports.create()["id"]
     response = client.post(f"/api/v1/reports/{rid}/comments", json={"body": body})
     assert response.status_code == 422
-    assert response.get_json()["error"] == {"code": code, "message": response.get_json()["error"]["message"], "field": "body"}
+    assert response.get_json()["error"] == {
+        "code": code,
+        "message": response.get_json()["error"]["message"],
+        "field": "body",
+    }
     assert count(app, Comment) == 0
 
 
@@ -164,6 +182,7 @@ def test_comment_on_a_hidden_report_is_refused(app, client, reports):
 
 # -- flags ---------------------------------------------------------------------------------
 
+
 def resident_at(app, address: str):
     """A resident's browser (its own cookies) at its own address."""
     resident = app.test_client()
@@ -185,8 +204,12 @@ def test_three_distinct_residents_hide_a_report_until_a_moderator_decides(app, c
     assert third.get_json()["hidden"] is True
     detail = client.get(f"/api/v1/reports/{rid}")
     assert detail.status_code == 200
-    assert detail.get_json() == {"id": rid, "status": "hidden", "hidden_label": "masqué par la modération",
-                                 "moderation_note": None}  # no title, text, author or position
+    assert detail.get_json() == {
+        "id": rid,
+        "status": "hidden",
+        "hidden_label": "masqué par la modération",
+        "moderation_note": None,
+    }  # no title, text, author or position
     assert rid not in [f["id"] for f in reports.list().get_json()["features"]]
     state = client.get(f"/api/v1/reports/{rid}/participation").get_json()
     assert state["status"] == "hidden" and state["hidden_label"] == "masqué par la modération"
@@ -198,7 +221,9 @@ def test_three_distinct_residents_hide_a_report_until_a_moderator_decides(app, c
 @pytest.mark.config(CARTE_FLAGS_TO_HIDE=2)
 def test_flags_threshold_is_configurable_and_applies_to_comments(app, client, reports):
     rid = reports.create()["id"]
-    cid = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Mon voisin M. Dupont au 3 rue X"}).get_json()["id"]
+    cid = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Mon voisin M. Dupont au 3 rue X"}).get_json()[
+        "id"
+    ]
     for resident in (resident_at(app, "203.0.113.1"), resident_at(app, "203.0.113.2")):
         assert resident.post(f"/api/v1/comments/{cid}/flags", json={"reason": "personal_data"}).status_code == 201
     listed = client.get(f"/api/v1/reports/{rid}/comments").get_json()["comments"]

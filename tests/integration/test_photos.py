@@ -1,4 +1,5 @@
 """Report photos on both backends: decoded by Pillow, stripped of metadata, all or nothing."""
+
 from __future__ import annotations
 
 import io

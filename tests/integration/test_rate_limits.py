@@ -1,12 +1,16 @@
 """Rate limits that hold: keys a client cannot mint, Open311 per API key, trusted proxies, one Redis for all workers."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.integration.test_workshops import post, workshop_code  # noqa: F401 (a fixture)
 
-WORKSHOP_LIMITS = {"RATELIMIT_ENABLED": True, "CARTE_WORKSHOP_RATE_LIMIT": "2/minute",
-                   "CARTE_WORKSHOP_ROOM_RATE_LIMIT": "5/minute"}
+WORKSHOP_LIMITS = {
+    "RATELIMIT_ENABLED": True,
+    "CARTE_WORKSHOP_RATE_LIMIT": "2/minute",
+    "CARTE_WORKSHOP_ROOM_RATE_LIMIT": "5/minute",
+}
 
 
 @pytest.mark.config(**WORKSHOP_LIMITS)
@@ -79,8 +83,11 @@ def test_open311_made_up_keys_count_against_the_address(app, client):
 
 
 def keyless_open311_post(client, forwarded_for: str, proto: str = "http"):
-    return client.post("/open311/v2/requests.json", data={"service_code": "mobilite"},
-                       headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": proto})
+    return client.post(
+        "/open311/v2/requests.json",
+        data={"service_code": "mobilite"},
+        headers={"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": proto},
+    )
 
 
 def discovery_endpoint(client, proto: str) -> str:
@@ -141,8 +148,21 @@ def redis_url(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         connection = redis.Redis(port=port, socket_connect_timeout=1)
@@ -170,8 +190,19 @@ def run_worker(app, redis: str, count: int) -> list[int]:
     from tests.conftest import ROOT
 
     result = subprocess.run(
-        [sys.executable, "-c", WORKER, app.config["SQLALCHEMY_DATABASE_URI"], app.config["CARTE_DATA_DIR"], redis,
-         str(count)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            app.config["CARTE_DATA_DIR"],
+            redis,
+            str(count),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])

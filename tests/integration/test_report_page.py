@@ -1,4 +1,5 @@
 """/signalements/<id>: one server-rendered page per report, to share (issue 13, « Un lien par signalement »)."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -77,8 +78,14 @@ def test_the_updates_timeline_and_the_comments(app, client, reports):
     client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Même chose <i>hier</i> soir."})
     with app.app_context():
         report = db.session.scalars(select(Report).where(Report.public_id == rid)).unique().one()
-        post_update(db.session, report, progress="in_progress", text="Intervention prévue <mardi>.",
-                    body_code="75056", author_kind="agent")
+        post_update(
+            db.session,
+            report,
+            progress="in_progress",
+            text="Intervention prévue <mardi>.",
+            body_code="75056",
+            author_kind="agent",
+        )
     page = client.get(f"/signalements/{rid}").get_data(as_text=True)
     timeline = page.split('id="report-updates"', 1)[1].split("</ol>", 1)[0]
     assert "En cours" in timeline
@@ -131,10 +138,13 @@ def test_an_unknown_id_is_a_styled_404(client):
     assert meta(page, "robots") == "noindex"
 
 
-@pytest.mark.parametrize(("lang", "none", "one", "two"), [
-    ("fr", "0 soutien", "1 soutien", "2 soutiens"),  # French: 0 takes the singular
-    ("en", "0 supports", "1 support", "2 supports"),
-])
+@pytest.mark.parametrize(
+    ("lang", "none", "one", "two"),
+    [
+        ("fr", "0 soutien", "1 soutien", "2 soutiens"),  # French: 0 takes the singular
+        ("en", "0 supports", "1 support", "2 supports"),
+    ],
+)
 def test_support_counts_follow_the_language_plural_rule(app, client, reports, lang, none, one, two):
     rid = reports.create()["id"]
     for count, expected in ((0, none), (1, one), (2, two)):

@@ -1,4 +1,5 @@
 """The /a code form and the accessibility statement (page rendering: SpatiaLite only)."""
+
 from __future__ import annotations
 
 from carte.extensions import db
@@ -10,8 +11,11 @@ def open_workshop(app) -> str:
     with app.app_context():
         themes = set(db.session.scalars(db.select(Theme.slug)))
         return create_workshop(
-            db.session, {"title": "T", "date": "2026-12-01", "place": "Bobigny", "question": "Q ?"},
-            themes=themes, territoires=(), created_by=None,
+            db.session,
+            {"title": "T", "date": "2026-12-01", "place": "Bobigny", "question": "Q ?"},
+            themes=themes,
+            territoires=(),
+            created_by=None,
         ).code
 
 
@@ -36,7 +40,7 @@ def test_the_empty_form_and_an_unknown_code(client):
 def test_the_statement_names_its_status_alternative_contact_and_recourse(app, client):
     html = client.get("/accessibilite").get_data(as_text=True)
     assert "RGAA" in html and "non conforme" in html
-    assert f'mailto:{app.config["CARTE_ACCESSIBILITY_CONTACT"]}' in html
+    assert f"mailto:{app.config['CARTE_ACCESSIBILITY_CONTACT']}" in html
     assert "Défenseur des droits" in html and "Signaler sans la carte" in html
     english = client.get("/accessibilite", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Accessibility statement" in english and "Compliance status" in english

@@ -1,5 +1,6 @@
 """Security headers: every GET route, as anonymous and as each staff role, answers with the CSP and
 the browser guards; embedding and HSTS follow their settings."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,13 @@ OSM_TILES = "https://{s}.tile.openstreetmap.fr/osmfr/{z}/{x}/{y}.png"
 # Pages that must answer 200 HTML to the role (None: anonymous), so that the walk cannot go vacuous.
 EXPECTED_PAGES = {
     None: {"pages.index", "auth.login", "workshop.join", "openapi.docs"},
-    "facilitator": {"dashboard.index", "workshop_admin.workshop_list", "workshop_admin.workshop_detail", "workshop_admin.synthesis",
-                    "workshop.projection"},
+    "facilitator": {
+        "dashboard.index",
+        "workshop_admin.workshop_list",
+        "workshop_admin.workshop_detail",
+        "workshop_admin.synthesis",
+        "workshop.projection",
+    },
     "moderator": {"moderation.queue"},
     "admin": {"audit.journal", "themes.index"},
 }
@@ -45,7 +51,11 @@ def policy_of(response) -> dict[str, set[str]]:
 def assert_browser_guards(response) -> None:
     path = response.request.path
     assert response.headers.get("X-Content-Type-Options") == "nosniff", path
-    assert response.headers.get("Referrer-Policy") in {"strict-origin-when-cross-origin", "same-origin", "no-referrer"}, path
+    assert response.headers.get("Referrer-Policy") in {
+        "strict-origin-when-cross-origin",
+        "same-origin",
+        "no-referrer",
+    }, path
     permissions = response.headers.get("Permissions-Policy", "")
     assert "geolocation=(self)" in permissions and "camera=()" in permissions and "microphone=()" in permissions, path
 
@@ -66,23 +76,41 @@ def assert_strict_policy(response, tile_origin: str | None = None) -> None:
 def samples(app, client, tmp_path):
     """One of each thing a route can name: a report with a photo, a closed workshop, a theme."""
     app.config["CARTE_UPLOAD_DIR"] = str(tmp_path / "uploads")
-    report = client.post("/api/v1/reports", json={
-        "theme": "mobilite", "title": "Trottoir encombré", "lat": 48.8584, "lon": 2.2945}).get_json()
-    photo = client.post(f"/api/v1/reports/{report['id']}/photos", content_type="multipart/form-data",
-                        data={"photos": [(io.BytesIO(jpeg_with_gps((32, 32))), "p.jpg")]})
+    report = client.post(
+        "/api/v1/reports", json={"theme": "mobilite", "title": "Trottoir encombré", "lat": 48.8584, "lon": 2.2945}
+    ).get_json()
+    photo = client.post(
+        f"/api/v1/reports/{report['id']}/photos",
+        content_type="multipart/form-data",
+        data={"photos": [(io.BytesIO(jpeg_with_gps((32, 32))), "p.jpg")]},
+    )
     assert photo.status_code == 201, photo.get_json()
     photo_id = photo.get_json()["photos"][0]["url"].rstrip("/").rsplit("/", 1)[1]
     staff = app.test_client()
     login_as(staff, app, "facilitator", email="atelier@example.org")
     form = staff.get("/animation/ateliers").get_data(as_text=True)
-    created = staff.post("/animation/ateliers", data={
-        "title": "Atelier", "date": "2026-11-27", "place": "Montreuil", "question": "Comment ?",
-        "csrf_token": csrf_token_from(form)})
+    created = staff.post(
+        "/animation/ateliers",
+        data={
+            "title": "Atelier",
+            "date": "2026-11-27",
+            "place": "Montreuil",
+            "question": "Comment ?",
+            "csrf_token": csrf_token_from(form),
+        },
+    )
     code = created.headers["Location"].rsplit("/", 1)[1]
     staff.post(f"/animation/ateliers/{code}/cloture", data={"csrf_token": csrf_token_from(form)})
     return {
-        "code": code, "public_id": report["id"], "request_id": report["id"], "theme_id": "1",
-        "target_type": "report", "fmt": "json", "kind": "svg", "anything": "inconnu", "filename": "css/carte.css",
+        "code": code,
+        "public_id": report["id"],
+        "request_id": report["id"],
+        "theme_id": "1",
+        "target_type": "report",
+        "fmt": "json",
+        "kind": "svg",
+        "anything": "inconnu",
+        "filename": "css/carte.css",
         "photo_id": photo_id,
     }
 
@@ -180,15 +208,20 @@ def test_production_config_turns_hsts_on():
     assert ProductionConfig.CARTE_HSTS_SECONDS > 0
 
 
-@pytest.mark.parametrize(("url", "origins"), [
-    (OSM_TILES, ["https://*.tile.openstreetmap.fr"]),
-    ("https://tile.example.org:8443/{z}/{x}/{y}.png", ["https://tile.example.org:8443"]),
-    ("https://tiles-{s}.example.org/{z}/{x}/{y}.png",
-     ["https://tiles-a.example.org", "https://tiles-b.example.org", "https://tiles-c.example.org"]),
-    ("//tiles.example.org/{z}/{x}/{y}.png", ["tiles.example.org"]),
-    ("/tuiles/{z}/{x}/{y}.png", []),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    ("url", "origins"),
+    [
+        (OSM_TILES, ["https://*.tile.openstreetmap.fr"]),
+        ("https://tile.example.org:8443/{z}/{x}/{y}.png", ["https://tile.example.org:8443"]),
+        (
+            "https://tiles-{s}.example.org/{z}/{x}/{y}.png",
+            ["https://tiles-a.example.org", "https://tiles-b.example.org", "https://tiles-c.example.org"],
+        ),
+        ("//tiles.example.org/{z}/{x}/{y}.png", ["tiles.example.org"]),
+        ("/tuiles/{z}/{x}/{y}.png", []),
+        ("", []),
+    ],
+)
 def test_tile_origins(url, origins):
     assert tile_origins(url) == origins
 

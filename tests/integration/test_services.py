@@ -1,4 +1,5 @@
 """The per-app services (carte/services.py): built by create_app, one per app, never two per worker."""
+
 from __future__ import annotations
 
 import shutil
@@ -130,7 +131,6 @@ def test_the_lazy_aggregates_are_built_once_under_their_lock(late_data, counted_
     assert all(p[0] is placed[0][0] and p[1] is placed[0][1] for p in placed)
     assert placed[0][2] is get_atlas(app)
     assert [p.name for p in counted_loads].count("late") == 1
-
 
 
 def test_the_cell_lookup_is_built_once_for_every_app_on_the_atlas(data_dir):

@@ -1,4 +1,5 @@
 """Serving: compressed answers (brotli, gzip), versioned static URLs cached for a year, SSE still streams."""
+
 from __future__ import annotations
 
 import gzip
@@ -107,7 +108,8 @@ def test_the_version_changes_when_a_file_of_its_unit_changes(tmp_path):
 def test_templates_reference_static_files_only_through_url_for():
     """A hand-written /static/ path in a template would bypass versioning."""
     offenders = [
-        str(path.relative_to(ROOT)) for path in TEMPLATES.rglob("*.html")
+        str(path.relative_to(ROOT))
+        for path in TEMPLATES.rglob("*.html")
         if re.search(r'(?:src|href)="/static/', path.read_text())
     ]
     assert offenders == []
@@ -116,22 +118,35 @@ def test_templates_reference_static_files_only_through_url_for():
 def test_server_sent_events_are_not_compressed_and_still_stream(app, client):
     login_as(client, app, "facilitator")
     page = client.get("/animation/ateliers")
-    form = {"title": "Atelier emploi", "date": "2026-11-27", "place": "Maison de quartier, Saint-Denis",
-            "question": "Quels problèmes ?", "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    form = {
+        "title": "Atelier emploi",
+        "date": "2026-11-27",
+        "place": "Maison de quartier, Saint-Denis",
+        "question": "Quels problèmes ?",
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+    }
     created = client.post("/animation/ateliers", data=form)
     assert created.status_code == 303
     code = created.headers["Location"].rsplit("/", 1)[1]
-    response = client.get(f"/atelier/{code}/flux", headers={"Accept-Encoding": "gzip, deflate, br, zstd"},
-                          buffered=False)
+    response = client.get(
+        f"/atelier/{code}/flux", headers={"Accept-Encoding": "gzip, deflate, br, zstd"}, buffered=False
+    )
     assert response.mimetype == "text/event-stream"
     assert "Content-Encoding" not in response.headers
     chunks = iter(response.response)
     first = next_event(chunks)
     assert '"count": 0' in first or '"count":0' in first
     lon, lat = BASILIQUE_SAINT_DENIS
-    submitted = app.test_client().post(f"/api/v1/ateliers/{code}/signalements", json={
-        "theme": "emploi-insertion", "title": "Offres trop loin", "description": "Deux heures de transport.",
-        "lat": lat, "lon": lon})
+    submitted = app.test_client().post(
+        f"/api/v1/ateliers/{code}/signalements",
+        json={
+            "theme": "emploi-insertion",
+            "title": "Offres trop loin",
+            "description": "Deux heures de transport.",
+            "lat": lat,
+            "lon": lon,
+        },
+    )
     assert submitted.status_code == 201
     second = next_event(chunks)  # arrives while the stream is still open
     assert '"count": 1' in second or '"count":1' in second

@@ -1,4 +1,5 @@
 """A session ends for good: logout, deactivation and a password change make captured cookies useless."""
+
 from __future__ import annotations
 
 from sqlalchemy import update
@@ -85,12 +86,16 @@ def test_deactivating_through_the_orm_ends_sessions_too(app, client):
 def test_changing_the_password_ends_the_sessions_opened_with_the_old_one(app, client):
     login_as(client, app, "facilitator", email="f@example.org")
     cookie = captured_cookie(client)
-    result = app.test_cli_runner().invoke(args=["carte", "set-password", "F@example.org"], input="un autre mot de passe\n")
+    result = app.test_cli_runner().invoke(
+        args=["carte", "set-password", "F@example.org"], input="un autre mot de passe\n"
+    )
     assert result.exit_code == 0, result.output
     assert is_logged_out(replay(app, cookie))
     weak = app.test_cli_runner().invoke(args=["carte", "set-password", "f@example.org"], input="court\n")
     assert weak.exit_code != 0
-    unknown = app.test_cli_runner().invoke(args=["carte", "set-password", "nobody@example.org"], input="un autre mot de passe\n")
+    unknown = app.test_cli_runner().invoke(
+        args=["carte", "set-password", "nobody@example.org"], input="un autre mot de passe\n"
+    )
     assert unknown.exit_code != 0 and "Aucun compte" in unknown.output
 
 

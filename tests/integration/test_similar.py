@@ -4,6 +4,7 @@ Points are placed by hand along a meridian, where the great-circle distance is e
 R * dlat (R the mean Earth radius, 6 371 008.8 m), so the 150 m boundary is tested on
 distances computed here, not by the code under test.
 """
+
 from __future__ import annotations
 
 import math
@@ -72,8 +73,9 @@ def test_only_the_same_theme(client, reports):
 
 def test_the_text_must_be_alike_and_ranks_the_answers(client, reports):
     same = reports.create(title="Nid de poule dangereux", description="", lat=north(100.0), lon=LON)["id"]
-    partly = reports.create(title="Nids de poule dangereux rue Cler", description="Devant la boulangerie.",
-                            lat=north(20.0), lon=LON)["id"]
+    partly = reports.create(
+        title="Nids de poule dangereux rue Cler", description="Devant la boulangerie.", lat=north(20.0), lon=LON
+    )["id"]
     reports.create(title="Feu tricolore en panne", description="Le feu reste au rouge.", lat=north(5.0), lon=LON)
     found = [r["id"] for r in similar(client).get_json()["reports"]]
     # The identical title first although farther; the unrelated one, nearest of all, not at all.
@@ -81,8 +83,9 @@ def test_the_text_must_be_alike_and_ranks_the_answers(client, reports):
 
 
 def test_a_description_that_says_it_counts(client, reports):
-    described = reports.create(title="Chaussée abîmée", description="Un gros nid de poule dangereux au milieu.",
-                               lat=north(30.0), lon=LON)["id"]
+    described = reports.create(
+        title="Chaussée abîmée", description="Un gros nid de poule dangereux au milieu.", lat=north(30.0), lon=LON
+    )["id"]
     assert [r["id"] for r in similar(client).get_json()["reports"]] == [described]
 
 

@@ -3,6 +3,7 @@
 The responsible body is computed (commune by default, or the territory, or the Métropole), so a
 routing change moves every report of the theme at once, except those reassigned by hand.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,13 @@ def theme_id(app, slug: str) -> int:
 
 
 def form_of(theme: Theme, **changes) -> dict:
-    values = {"label": theme.label, "color": theme.color, "icon": theme.icon or "", "routing": theme.routing,
-              "label_en": theme.label_en or ""}
+    values = {
+        "label": theme.label,
+        "color": theme.color,
+        "icon": theme.icon or "",
+        "routing": theme.routing,
+        "label_en": theme.label_en or "",
+    }
     if theme.active:
         values["active"] = "1"
     values.update(changes)
@@ -62,10 +68,15 @@ def test_the_page_offers_routing_and_english_label_fields(client, app):
     page = client.get("/animation/themes").get_data(as_text=True)
     tid = theme_id(app, "mobilite")
     assert f'<label for="theme-{tid}-routing">Qui répond aux signalements</label>' in page
-    select_html = re.search(rf'<select id="theme-{tid}-routing" name="routing"[^>]*>(.*?)</select>', page, re.S).group(1)
+    select_html = re.search(rf'<select id="theme-{tid}-routing" name="routing"[^>]*>(.*?)</select>', page, re.S).group(
+        1
+    )
     options = re.findall(r'<option value="(\w+)" ?(selected)?>([^<]+)</option>', select_html)
-    assert options == [("commune", "selected", "Commune"), ("territory", "", "Territoire (EPT)"),
-                       ("metropole", "", "Métropole")]
+    assert options == [
+        ("commune", "selected", "Commune"),
+        ("territory", "", "Territoire (EPT)"),
+        ("metropole", "", "Métropole"),
+    ]
     assert f'<label for="theme-{tid}-label-en">Libellé en anglais</label>' in page
     assert f'id="theme-{tid}-label-en" name="label_en" lang="en"' in page
     assert 'value="Transport and mobility"' in page  # the seeded English label
@@ -96,7 +107,8 @@ def test_admin_routes_a_theme_to_the_territory(client, app, reports):
         assert (theme.routing, theme.label_en) == ("territory", "Getting around")
         entries = db.session.scalars(select(AuditLog).where(AuditLog.action == "route_theme")).all()
         assert [(e.user_id, e.target_type, e.target_id, e.reason) for e in entries] == [
-            (admin.id, "theme", "mobilite", "commune → territoire (EPT)")]
+            (admin.id, "theme", "mobilite", "commune → territoire (EPT)")
+        ]
     assert responsible_of(app, request_id) == PLAINE_COMMUNE
     assert responsible_of(app, reassigned) == "93066"  # reassigned by hand: stays
     assert responsible_of(app, other_theme) == "93066"
@@ -112,8 +124,9 @@ def test_admin_routes_a_theme_to_the_territory(client, app, reports):
     # saving without changing the routing writes no audit row
     assert save(client, app, "mobilite", label="Mobilités").status_code == 303
     with app.app_context():
-        reasons = db.session.scalars(select(AuditLog.reason).where(AuditLog.action == "route_theme")
-                                     .order_by(AuditLog.id)).all()
+        reasons = db.session.scalars(
+            select(AuditLog.reason).where(AuditLog.action == "route_theme").order_by(AuditLog.id)
+        ).all()
     assert reasons == ["commune → territoire (EPT)", "territoire (EPT) → Métropole"]
 
 
@@ -135,15 +148,27 @@ def test_invalid_routing_or_label_changes_nothing(client, app, changes, message)
 def test_new_theme_with_a_routing_is_audited(client, app):
     admin = login_as(client, app, "admin")
     token = csrf_token_from(client.get("/animation/themes").get_data(as_text=True))
-    response = client.post("/animation/themes", data={"label": "Voirie métropolitaine", "color": "#336699",
-                                                      "active": "1", "routing": "metropole",
-                                                      "label_en": "Metropolitan roads", "csrf_token": token})
+    response = client.post(
+        "/animation/themes",
+        data={
+            "label": "Voirie métropolitaine",
+            "color": "#336699",
+            "active": "1",
+            "routing": "metropole",
+            "label_en": "Metropolitan roads",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
         theme = db.session.scalar(select(Theme).where(Theme.slug == "voirie-metropolitaine"))
         assert (theme.routing, theme.label_en) == ("metropole", "Metropolitan roads")
         entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "route_theme"))
-        assert (entry.user_id, entry.target_id, entry.reason) == (admin.id, "voirie-metropolitaine", "commune → Métropole")
+        assert (entry.user_id, entry.target_id, entry.reason) == (
+            admin.id,
+            "voirie-metropolitaine",
+            "commune → Métropole",
+        )
 
 
 @pytest.mark.parametrize("role", ["agent", "facilitator", "moderator"])
@@ -151,8 +176,10 @@ def test_only_admins_route_themes(client, app, role):
     login_as(client, app, role)
     tid = theme_id(app, "mobilite")
     token = csrf_token_from(client.get("/").get_data(as_text=True))
-    response = client.post(f"/animation/themes/{tid}", data={"label": "Mobilité", "color": "#0072b2", "active": "1",
-                                                           "routing": "metropole", "csrf_token": token})
+    response = client.post(
+        f"/animation/themes/{tid}",
+        data={"label": "Mobilité", "color": "#0072b2", "active": "1", "routing": "metropole", "csrf_token": token},
+    )
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Theme, tid).routing == "commune"

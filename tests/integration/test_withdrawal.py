@@ -1,5 +1,6 @@
 """Residents withdraw their own reports and comments: from the browser that posted them, or with
 the private link shown once. Withdrawn items leave every public view; their texts are erased."""
+
 from __future__ import annotations
 
 import hashlib
@@ -21,15 +22,16 @@ TITLE = "Trottoir défoncé devant l'école"
 SECRET = "mon voisin du 3e étage"
 
 
-
 def token_of(url: str) -> str:
     return url.rsplit("/", 1)[1]
 
 
 def audit(app) -> list[tuple]:
     with app.app_context():
-        return [(a.action, a.target_type, a.target_id, a.reason, a.user_id)
-                for a in db.session.scalars(select(AuditLog).order_by(AuditLog.id)).unique()]
+        return [
+            (a.action, a.target_type, a.target_id, a.reason, a.user_id)
+            for a in db.session.scalars(select(AuditLog).order_by(AuditLog.id)).unique()
+        ]
 
 
 def stored_report(app, public_id) -> Report:
@@ -58,11 +60,19 @@ def test_the_201_carries_a_private_link_once_and_only_its_hash_is_stored(app, re
 def test_the_author_withdraws_a_report_and_it_leaves_every_public_view(app, client, reports, uploads, tmp_path):
     from tests.integration.test_import import run
 
-    created = reports.create(title=TITLE, description=f"Signalé par {SECRET}", tags=["école", "trottoir"],
-                             location_text="12 rue des Écoles", author_name="Camille")
+    created = reports.create(
+        title=TITLE,
+        description=f"Signalé par {SECRET}",
+        tags=["école", "trottoir"],
+        location_text="12 rue des Écoles",
+        author_name="Camille",
+    )
     rid = created["id"]
-    photo = client.post(f"/api/v1/reports/{rid}/photos", data={"photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
-                        content_type="multipart/form-data")
+    photo = client.post(
+        f"/api/v1/reports/{rid}/photos",
+        data={"photos": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
+        content_type="multipart/form-data",
+    )
     assert photo.status_code == 201 and len(list(uploads.iterdir())) == 2
     other = app.test_client()
     assert other.post(f"/api/v1/reports/{rid}/flags", json={"reason": "spam"}).status_code == 201
@@ -96,7 +106,12 @@ def test_the_author_withdraws_a_report_and_it_leaves_every_public_view(app, clie
 
     report = stored_report(app, rid)
     assert (report.status, report.title, report.description, report.author_name, report.location_text) == (
-        "withdrawn", "", "", None, None)
+        "withdrawn",
+        "",
+        "",
+        None,
+        None,
+    )
     assert report.withdraw_hash is None
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReportTag)) == 0
@@ -137,10 +152,18 @@ def test_unknown_tokens_answer_a_clear_404_page(client):
 def test_comments_are_withdrawn_by_their_author_or_their_link(app, client, reports):
     rid = reports.create(title=TITLE)["id"]
     first = client.post(f"/api/v1/reports/{rid}/comments", json={"body": f"Je confirme, {SECRET}"}).get_json()
-    second = client.post(f"/api/v1/reports/{rid}/comments", json={"body": "Deuxième avis", "author_name": "Lou"}).get_json()
+    second = client.post(
+        f"/api/v1/reports/{rid}/comments", json={"body": "Deuxième avis", "author_name": "Lou"}
+    ).get_json()
     other = app.test_client()
-    assert [c["can_withdraw"] for c in other.get(f"/api/v1/reports/{rid}/participation").get_json()["comments"]] == [False, False]
-    assert [c["can_withdraw"] for c in client.get(f"/api/v1/reports/{rid}/participation").get_json()["comments"]] == [True, True]
+    assert [c["can_withdraw"] for c in other.get(f"/api/v1/reports/{rid}/participation").get_json()["comments"]] == [
+        False,
+        False,
+    ]
+    assert [c["can_withdraw"] for c in client.get(f"/api/v1/reports/{rid}/participation").get_json()["comments"]] == [
+        True,
+        True,
+    ]
     refused = other.delete(f"/api/v1/comments/{first['id']}")
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_author"
 
@@ -157,5 +180,7 @@ def test_comments_are_withdrawn_by_their_author_or_their_link(app, client, repor
         assert [(c.status, c.body, c.author_name, c.withdraw_hash) for c in rows] == [("withdrawn", "", None, None)] * 2
         assert db.session.scalar(select(Report.comment_count)) == 0
     assert [e[:4] for e in audit(app)[-2:]] == [
-        ("withdraw", "comment", first["id"], "author"), ("withdraw", "comment", second["id"], "private link")]
+        ("withdraw", "comment", first["id"], "author"),
+        ("withdraw", "comment", second["id"], "private link"),
+    ]
     assert client.delete("/api/v1/comments/inconnu").status_code == 404

@@ -1,4 +1,5 @@
 """gunicorn.conf.py as `make run` uses it: the master loads the index before forking, workers answer."""
+
 from __future__ import annotations
 
 import json
@@ -33,12 +34,24 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
     insert_points(app, lons, lats, "mobilite", contributors=[f"p{i % 40}" for i in range(300)])
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": url, "CARTE_DATA_DIR": str(data_dir), "CARTE_SOURCES": SOURCES,
-           "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"), "WEB_CONCURRENCY": "2", "CARTE_PRELOAD": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CARTE_DATA_DIR": str(data_dir),
+        "CARTE_SOURCES": SOURCES,
+        "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"),
+        "WEB_CONCURRENCY": "2",
+        "CARTE_PRELOAD": "1",
+    }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         body = None
         for _ in range(600):

@@ -1,5 +1,6 @@
 """The in-memory report index against SQL, on every backend: after inserts, moderation,
 withdrawals and deletions; read in chunks; started from a snapshot on disk."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -109,11 +110,17 @@ def reference_columns(session, index: ReportIndex) -> dict[str, list]:
     rows = session.connection().execute(index._statement(session, None)).fetchall()
     cols = list(zip(*rows))
     return {
-        "id": list(cols[0]), "commune": [index.commune_codes.index(c) for c in cols[1]], "theme_id": list(cols[2]),
-        "status": [_INDEXED_STATUSES.index(s) for s in cols[3]], "created": list(cols[4]),
+        "id": list(cols[0]),
+        "commune": [index.commune_codes.index(c) for c in cols[1]],
+        "theme_id": list(cols[2]),
+        "status": [_INDEXED_STATUSES.index(s) for s in cols[3]],
+        "created": list(cols[4]),
         "contributor": [c or ("anonymous", i) for c, i in zip(cols[5], cols[0])],
-        "h3_7": [int(h, 16) for h in cols[6]], "h3_8": [int(h, 16) for h in cols[7]],
-        "h3_9": [int(h, 16) for h in cols[8]], "lat": list(cols[9]), "lon": list(cols[10]),
+        "h3_7": [int(h, 16) for h in cols[6]],
+        "h3_8": [int(h, 16) for h in cols[7]],
+        "h3_9": [int(h, 16) for h in cols[8]],
+        "lat": list(cols[9]),
+        "lon": list(cols[10]),
         "workshop": [w or 0 for w in cols[11]],
         "progress": [PROGRESS.index(p) for p in cols[12]],  # the civic loop's progress, by its rank
     }

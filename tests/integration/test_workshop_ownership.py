@@ -1,4 +1,5 @@
 """Only the facilitator who created a workshop, or an admin, may close or reopen it."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

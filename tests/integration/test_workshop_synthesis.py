@@ -1,4 +1,5 @@
 """A closed workshop's synthesis: printable HTML, PDF and the standalone offline map."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,11 @@ TWO_CONTRIBUTIONS = (
 # Three near-identical contributions a few metres apart at Saint-Denis: one group of similar reports.
 POTHOLE = "Nid-de-poule <img src=x onerror=alert(1)>"
 GROUPED = tuple(
-    ((BASILIQUE_SAINT_DENIS[0] + 0.0002 * i, BASILIQUE_SAINT_DENIS[1]), POTHOLE, "Un nid-de-poule profond devant la basilique.")
+    (
+        (BASILIQUE_SAINT_DENIS[0] + 0.0002 * i, BASILIQUE_SAINT_DENIS[1]),
+        POTHOLE,
+        "Un nid-de-poule profond devant la basilique.",
+    )
     for i in range(3)
 )
 
@@ -22,16 +27,33 @@ GROUPED = tuple(
 def run_workshop(app, client, contributions=TWO_CONTRIBUTIONS, question="Comment venez-vous ?") -> str:
     login_as(client, app, "facilitator")
     page = client.get("/animation/ateliers")
-    code = client.post("/animation/ateliers", data={
-        "title": "Atelier mobilité", "date": "2026-11-27", "place": "Montreuil", "question": question,
-        "csrf_token": csrf_token_from(page.get_data(as_text=True))}).headers["Location"].rsplit("/", 1)[1]
+    code = (
+        client.post(
+            "/animation/ateliers",
+            data={
+                "title": "Atelier mobilité",
+                "date": "2026-11-27",
+                "place": "Montreuil",
+                "question": question,
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
+        .headers["Location"]
+        .rsplit("/", 1)[1]
+    )
     phone = app.test_client()
     for (lon, lat), title, text in contributions:
-        assert phone.post(f"/api/v1/ateliers/{code}/signalements",
-                          json={"theme": "mobilite", "title": title, "description": text, "lat": lat, "lon": lon}
-                          ).status_code == 201
+        assert (
+            phone.post(
+                f"/api/v1/ateliers/{code}/signalements",
+                json={"theme": "mobilite", "title": title, "description": text, "lat": lat, "lon": lon},
+            ).status_code
+            == 201
+        )
     detail = client.get(f"/animation/ateliers/{code}")
-    client.post(f"/animation/ateliers/{code}/cloture", data={"csrf_token": csrf_token_from(detail.get_data(as_text=True))})
+    client.post(
+        f"/animation/ateliers/{code}/cloture", data={"csrf_token": csrf_token_from(detail.get_data(as_text=True))}
+    )
     return code
 
 
@@ -87,7 +109,7 @@ def test_offline_map_inlines_every_script_and_stylesheet(app, client):
     response = client.get(f"/animation/ateliers/{code}/carte.html")
     html = response.get_data(as_text=True)
     assert "attachment" in response.headers["Content-Disposition"]
-    assert not re.findall(r'<script[^>]+src=', html)
+    assert not re.findall(r"<script[^>]+src=", html)
     assert not re.findall(r'<link[^>]+rel="stylesheet"', html)
     assert "L.heatLayer" in html and ".leaflet-container" in html  # Leaflet.heat plugin and Leaflet CSS inline
     assert '"contributions": 1' in html  # the choropleth carries the counts
@@ -103,8 +125,12 @@ def test_offline_map_tooltips_escape_names():
 
     square = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]]}
     name = "</script><img src=x onerror=alert(1)>"
-    geojson = json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": square, "properties": {"code": "75056", "nom": name}}]})
+    geojson = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": square, "properties": {"code": "75056", "nom": name}}],
+        }
+    )
     vendor = Path(__file__).resolve().parents[2] / "carte" / "static" / "vendor"
     page = folium_map(geojson, {"75056": 2}, [(2.35, 48.85)], vendor, "Atelier <b>X</b>", credits="IGN")
     data = json.loads(re.search(r'_add\((\{"features".*?\})\);', page).group(1))
@@ -118,9 +144,11 @@ def test_synthesis_pdf_keeps_the_map_legend_with_the_map(app, client):
 
     from pypdf import PdfReader
 
-    long_question = ("Comment venez-vous à l'atelier, combien de temps mettez-vous, et qu'est-ce qui vous "
-                     "empêche de prendre les transports en commun, le vélo ou la marche plus souvent, "
-                     "en semaine comme le week-end, le jour comme le soir ? ") * 2
+    long_question = (
+        "Comment venez-vous à l'atelier, combien de temps mettez-vous, et qu'est-ce qui vous "
+        "empêche de prendre les transports en commun, le vélo ou la marche plus souvent, "
+        "en semaine comme le week-end, le jour comme le soir ? "
+    ) * 2
     code = run_workshop(app, client, TWO_CONTRIBUTIONS + GROUPED, question=long_question[:300])
     pdf = PdfReader(io.BytesIO(client.get(f"/animation/ateliers/{code}/synthese.pdf").data))
     pages = [page.extract_text() for page in pdf.pages]

@@ -1,4 +1,5 @@
 """Workshop mode: setup, participants' page and submissions, restrictions, closing, live state and stream."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ AMBIGUOUS = set("0O1IL2Z5S8BUVDQ")
 
 def create(client, **fields) -> tuple:
     page = client.get("/animation/ateliers")
-    form = {"title": "Atelier emploi", "date": "2026-11-27", "place": "Maison de quartier, Saint-Denis",
-            "question": QUESTION, "csrf_token": csrf_token_from(page.get_data(as_text=True)), **fields}
+    form = {
+        "title": "Atelier emploi",
+        "date": "2026-11-27",
+        "place": "Maison de quartier, Saint-Denis",
+        "question": QUESTION,
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        **fields,
+    }
     return client.post("/animation/ateliers", data=form)
 
 
@@ -33,8 +40,14 @@ def workshop_code(app, client):
 
 def post(client, code, **fields):
     lon, lat = fields.pop("point", TOUR_EIFFEL)
-    payload = {"theme": "emploi-insertion", "title": "Offres trop loin de chez moi",
-               "description": "Deux heures de transport pour un entretien.", "lat": lat, "lon": lon, **fields}
+    payload = {
+        "theme": "emploi-insertion",
+        "title": "Offres trop loin de chez moi",
+        "description": "Deux heures de transport pour un entretien.",
+        "lat": lat,
+        "lon": lon,
+        **fields,
+    }
     payload = {k: v for k, v in payload.items() if v is not None}
     return client.post(f"/api/v1/ateliers/{code}/signalements", json=payload)
 
@@ -118,7 +131,10 @@ def test_theme_and_territory_restrictions(app, client):
     wrong_theme = post(phone, code, theme="mobilite", point=BASILIQUE_SAINT_DENIS)
     assert wrong_theme.status_code == 422
     assert wrong_theme.get_json()["error"] == {
-        "code": "theme_not_in_workshop", "message": "Ce thème ne fait pas partie de l'atelier.", "field": "theme"}
+        "code": "theme_not_in_workshop",
+        "message": "Ce thème ne fait pas partie de l'atelier.",
+        "field": "theme",
+    }
     outside = post(phone, code, point=MAIRIE_MONTREUIL)  # Est Ensemble
     assert outside.get_json()["error"]["code"] == "outside_workshop_territory"
     assert post(phone, code, point=VERSAILLES).get_json()["error"]["code"] == "outside_area"
@@ -129,9 +145,13 @@ def test_theme_and_territory_restrictions(app, client):
 @pytest.mark.backends
 def test_closed_workshop_refuses_submissions_with_a_clear_message(app, client, workshop_code):
     page = client.get(f"/animation/ateliers/{workshop_code}")
-    closed = client.post(f"/animation/ateliers/{workshop_code}/cloture",
-                         data={"csrf_token": csrf_token_from(page.get_data(as_text=True))})
-    assert closed.status_code == 303 and closed.headers["Location"].endswith(f"/animation/ateliers/{workshop_code}/synthese")
+    closed = client.post(
+        f"/animation/ateliers/{workshop_code}/cloture",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
+    assert closed.status_code == 303 and closed.headers["Location"].endswith(
+        f"/animation/ateliers/{workshop_code}/synthese"
+    )
     phone = app.test_client()
     refused = post(phone, workshop_code)
     assert refused.status_code == 409

@@ -1,4 +1,5 @@
 """The write path of POST /api/v1/reports: cached themes and place names never give a wrong or failed answer."""
+
 from __future__ import annotations
 
 import pytest

@@ -35,8 +35,12 @@ def border_places() -> tuple[Places, list[str], list]:
     from tests/data/border_places.geojson."""
     features = json.loads(BORDER_PLACES.read_text(encoding="utf-8"))["features"]
     props = [f["properties"] for f in features]
-    places = Places(**{name: [p[name] for p in props] for name in
-                       ("code", "nom", "territoire_code", "territoire_nom", "departement", "population")})
+    places = Places(
+        **{
+            name: [p[name] for p in props]
+            for name in ("code", "nom", "territoire_code", "territoire_nom", "departement", "population")
+        }
+    )
     return places, [p["code"] for p in props], [shape(f["geometry"]) for f in features]
 
 

@@ -3,6 +3,7 @@
 The mirror is read at test time (never copied into the repository): CARTE_SOURCES, or
 ../shared/data next to the repository root.
 """
+
 from __future__ import annotations
 
 import functools

@@ -63,8 +63,13 @@ def test_planted_cluster_on_the_border_is_found_and_cross_border():
     lat, lon, theme = np.r_[lat, c_lat], np.r_[lon, c_lon], np.r_[theme, np.zeros(k, dtype=int)]
     cells = _cells(lat, lon)
     result = hotspots(
-        cells[theme == 0], None, cells, theme="voirie",
-        cell_places=cell_places_from_polygons(codes, polygons), places=places, exact=True,
+        cells[theme == 0],
+        None,
+        cells,
+        theme="voirie",
+        cell_places=cell_places_from_polygons(codes, polygons),
+        places=places,
+        exact=True,
     )
     strict_json(result)
     assert len(result["features"]) == 1
@@ -101,10 +106,10 @@ def test_robust_zones_by_hand():
     centre = h3.latlng_to_cell(48.90, 2.34, 9)
     far = h3.latlng_to_cell(48.80, 2.45, 9)
     zones = [
-        _zone("voirie", {centre}, 9),                          # inside the res-7 zone below
+        _zone("voirie", {centre}, 9),  # inside the res-7 zone below
         _zone("voirie", {h3.cell_to_parent(centre, 7)}, 7),
-        _zone("voirie", {h3.cell_to_parent(far, 8)}, 8),       # alone at its place
-        _zone("bruit", {h3.cell_to_parent(centre, 8)}, 8),     # same place, another theme
+        _zone("voirie", {h3.cell_to_parent(far, 8)}, 8),  # alone at its place
+        _zone("bruit", {h3.cell_to_parent(centre, 8)}, 8),  # same place, another theme
     ]
     mark_robust(zones)
     assert [z["properties"]["robust"] for z in zones] == [True, True, False, False]

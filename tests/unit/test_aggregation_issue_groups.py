@@ -27,8 +27,12 @@ DIFFERENT = [
 ]
 # background reports far from the border, so that the TF-IDF vocabulary is realistic
 BACKGROUND = [
-    "Poubelles qui débordent", "Trottoir encombré par des trottinettes", "Fuite d'eau sur la chaussée",
-    "Arbre tombé", "Piste cyclable effacée", "Bruit de chantier la nuit",
+    "Poubelles qui débordent",
+    "Trottoir encombré par des trottinettes",
+    "Fuite d'eau sur la chaussée",
+    "Arbre tombé",
+    "Piste cyclable effacée",
+    "Bruit de chantier la nuit",
 ]
 STEP_40M = 40 / 111_195  # degrees of latitude for 40 m
 

@@ -30,10 +30,7 @@ COUNT_KEYS = ("count", "contributors", "size", "place_count", "total", "max_coun
 
 
 def _small_counts(result) -> list[tuple[str, float]]:
-    return [
-        (path, v) for path, v in walk_numbers(result)
-        if path.rsplit(".", 1)[-1] in COUNT_KEYS and 0 < v < 3
-    ]
+    return [(path, v) for path, v in walk_numbers(result) if path.rsplit(".", 1)[-1] in COUNT_KEYS and 0 < v < 3]
 
 
 def _sparse_table():

@@ -91,8 +91,10 @@ def test_badge_counts_contributors_and_says_why():
     rows = {r["theme"]: r for r in shared_needs(table, places, exact=True)["themes"]}
     even = rows["eclairage"]["why"]
     assert even["coverage"] == 1.0 and even["evenness"] == 1.0 and even["contributors"] == 120
-    assert even["text"] == "Besoin métropolitain : 120 contributeurs dans 12 territoires sur 12, " \
-                           "répartis à 100 % comme la population."
+    assert (
+        even["text"] == "Besoin métropolitain : 120 contributeurs dans 12 territoires sur 12, "
+        "répartis à 100 % comme la population."
+    )
 
 
 def test_evenness_is_the_likeness_to_the_population_by_hand():
@@ -106,4 +108,5 @@ def test_evenness_is_the_likeness_to_the_population_by_hand():
     assert rows["voirie"]["metropolitan"] is False
     assert "comme la population" in rows["voirie"]["why"]["text"]
     assert rows["bruit"]["why"]["text"] == (
-        "Pas de badge : des contributeurs dans 1 territoire sur 12 seulement, il en faut au moins 4.")
+        "Pas de badge : des contributeurs dans 1 territoire sur 12 seulement, il en faut au moins 4."
+    )

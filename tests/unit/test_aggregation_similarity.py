@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover
     from tests.unit.aggregation_helpers import THEMES, twelve_territories
 
 PLACES = twelve_territories()  # 36 communes, 3 per territory, 10,000 inhabitants each
-A = PLACES.code[3]   # commune 0 of territory 1 (dép. 92)
+A = PLACES.code[3]  # commune 0 of territory 1 (dép. 92)
 B = PLACES.code[13]  # commune 1 of territory 4 (dép. 92 too: same département, other territory)
 C = PLACES.code[20]  # commune 2 of territory 6 (dép. 94)
 LABELS = {"eclairage": "Éclairage", "bruit": "Bruit", "voirie": "Voirie", "proprete": "Propreté"}
@@ -109,7 +109,8 @@ def test_passerelles_contain_the_planted_pair_with_its_sentence():
     na, nc = PLACES.nom[3], PLACES.nom[20]
     first, second = (na, nc) if pair["a"]["code"] == A else (nc, na)
     assert pair["sentence"] == (
-        f"{first} et {second}, dans deux territoires différents, signalent toutes deux plus que prévu : bruit.")
+        f"{first} et {second}, dans deux territoires différents, signalent toutes deux plus que prévu : bruit."
+    )
     assert pair["line"] == [list(centroids[pair["a"]["code"]]), list(centroids[pair["b"]["code"]])]
     assert out["pairs"] == sorted(out["pairs"], key=lambda p: -p["similarity"])
     for p in out["pairs"]:
@@ -140,8 +141,9 @@ def test_passerelles_at_territory_level_need_two_departements():
 
 def test_workshop_room_finds_the_places_raising_the_same_theme():
     table = planted({(A, "bruit"): 40, (C, "bruit"): 40})
-    room = CountTable([0, 0, 0], [THEMES.index("bruit"), THEMES.index("voirie"), THEMES.index("bruit")],
-                      [9, 1, 3], THEMES)
+    room = CountTable(
+        [0, 0, 0], [THEMES.index("bruit"), THEMES.index("voirie"), THEMES.index("bruit")], [9, 1, 3], THEMES
+    )
     out = workshop_similar_places(room, table, PLACES, "commune", labels=LABELS, exact=True, limit=5)
     assert {out["places"][0]["code"], out["places"][1]["code"]} == {A, C}
     assert out["places"][0]["shared_themes"][0]["theme"] == "bruit"

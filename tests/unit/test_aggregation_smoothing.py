@@ -15,8 +15,16 @@ COUNTS = [0, 3, 12, 1, 40, 7, 0, 25]
 POPULATION = [1200, 5400, 20000, 800, 61000, 9000, 3000, 15000]
 # esda 2.9.0, `esda.smoothing.Empirical_Bayes(np.array(COUNTS), np.array(POPULATION)).r * 10000`,
 # run in a separate virtualenv (esda pulls geopandas and pandas, too heavy for the project).
-ESDA_PER_10K = [6.690416631000074, 6.8262993315085945, 6.48821491824043, 8.041173871065391,
-                6.689167580602829, 7.703511190341156, 5.650858495242406, 13.375838119046705]
+ESDA_PER_10K = [
+    6.690416631000074,
+    6.8262993315085945,
+    6.48821491824043,
+    8.041173871065391,
+    6.689167580602829,
+    7.703511190341156,
+    5.650858495242406,
+    13.375838119046705,
+]
 
 
 def _marshall_by_hand(y: list[int], n: list[int]) -> list[float]:
@@ -72,8 +80,7 @@ CELLS = {(0, 0): 30, (0, 1): 5, (1, 0): 10, (1, 1): 20, (2, 0): 2, (2, 1): 6, (3
 
 def _table() -> CountTable:
     keys = list(CELLS)
-    return CountTable([k[0] for k in keys], [k[1] for k in keys], list(CELLS.values()), THEMES,
-                      contributor=None)
+    return CountTable([k[0] for k in keys], [k[1] for k in keys], list(CELLS.values()), THEMES, contributor=None)
 
 
 def _poisson_sf(k: int, mu: float) -> float:
@@ -131,7 +138,8 @@ def test_rows_and_places_carry_eb_rates_computed_over_all_places_zeros_included(
     hand_places = [r * 10_000 for r in _marshall_by_hand(totals, pop)]
     assert [p["rate_eb_per_10k"] for p in result["places"]] == pytest.approx(hand_places, abs=1e-4)
     assert [p["rate_per_10k"] for p in result["places"]] == pytest.approx(
-        [t / n * 10_000 for t, n in zip(totals, pop)], abs=1e-4)
+        [t / n * 10_000 for t, n in zip(totals, pop)], abs=1e-4
+    )
 
 
 def test_contributors_as_the_count():
@@ -151,8 +159,10 @@ def test_contributors_as_the_count():
     n_voirie = 3 + 10 + 2 + 18
     assert row["excess_expected"] == pytest.approx(n_voirie * 10_000 / 100_000, abs=1e-4)
     assert row["excess_significant"] is False
-    assert next(r for r in by_reports["rows"] if r["code"] == "93001" and r["theme"] == "voirie")[
-        "excess_significant"] is True
+    assert (
+        next(r for r in by_reports["rows"] if r["code"] == "93001" and r["theme"] == "voirie")["excess_significant"]
+        is True
+    )
     alpha = next(p for p in by_people["places"] if p["code"] == "93001")
     assert alpha["count"] == 3 + 5
 

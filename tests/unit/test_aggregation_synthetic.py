@@ -26,8 +26,13 @@ def test_badge_separates_population_themes_from_local_ones(generated):
     atlas, data = generated
     places = atlas.aggregation_places
     slugs = tuple(t[0] for t in THEMES)
-    table = CountTable(places.index_of(data.commune), data.theme.astype(str), np.ones(len(data.lon)), slugs,
-                       contributor=np.asarray(data.contributor))
+    table = CountTable(
+        places.index_of(data.commune),
+        data.theme.astype(str),
+        np.ones(len(data.lon)),
+        slugs,
+        contributor=np.asarray(data.contributor),
+    )
     rows = {r["theme"]: r for r in shared_needs(table, places, exact=True)["themes"]}
     badged = {slug for slug, r in rows.items() if r["metropolitan"]}
     assert badged == set(synthetic.METROPOLITAN_THEMES), {s: r["why"] for s, r in rows.items()}

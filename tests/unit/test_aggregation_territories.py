@@ -92,7 +92,9 @@ def test_territory_level_sums_communes_and_counts_distinct_contributors():
         commune=["93001", "93002", "93002", "92001", "92001"],
         theme=["voirie", "voirie", "voirie", "proprete", "voirie"],
         contributor=[1, 1, 2, 3, 3],
-        lat=np.zeros(5), lon=np.zeros(5), themes=THEMES,
+        lat=np.zeros(5),
+        lon=np.zeros(5),
+        themes=THEMES,
     )
     communes = territory_stats(reports, PLACES, "commune", exact=True)
     territoires = territory_stats(reports, PLACES, "territoire", exact=True)

@@ -1,4 +1,5 @@
 """The CSV escaping is a bijection, and neutralises every formula start (OWASP list)."""
+
 from __future__ import annotations
 
 import csv
@@ -37,7 +38,17 @@ def test_an_escaped_cell_never_starts_a_formula(text):
 
 def test_known_cells():
     assert [escape_cell(s) for s in ("=1", "+1", "-1", "@a", "\tx", "\rx", "'=1", "'a", "a=1", "")] == [
-        "'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "''=1", "'a", "a=1", ""]
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@a",
+        "'\tx",
+        "'\rx",
+        "''=1",
+        "'a",
+        "a=1",
+        "",
+    ]
 
 
 def test_writer_escapes_text_but_not_numbers():
@@ -47,8 +58,17 @@ def test_writer_escapes_text_but_not_numbers():
 
 
 def test_write_csv_escapes_tab_and_carriage_return_starts():
-    row = {"id": "x", "theme": "mobilite", "title": "\tcmd", "description": "\r=1", "tags": ["+a", "b"],
-           "lat": 48.8, "lon": 2.3, "location_text": "@here", "source_name": "-src"}
+    row = {
+        "id": "x",
+        "theme": "mobilite",
+        "title": "\tcmd",
+        "description": "\r=1",
+        "tags": ["+a", "b"],
+        "lat": 48.8,
+        "lon": 2.3,
+        "location_text": "@here",
+        "source_name": "-src",
+    }
     out = io.StringIO()
     write_csv([row], out, bom=False)
     (cells,) = csv.DictReader(io.StringIO(out.getvalue()))

@@ -1,4 +1,5 @@
 """Which database errors mean "unavailable, retry later" (503) and which stay bugs (500); the SSE loop's exit."""
+
 from __future__ import annotations
 
 import psycopg
@@ -16,25 +17,31 @@ def wrapped(orig: Exception, **kwargs) -> exc.DBAPIError:
     return exc.DBAPIError.instance("SELECT 1", {}, orig, psycopg.Error, **kwargs)
 
 
-@pytest.mark.parametrize("orig", [
-    psycopg.OperationalError("connection failed: Connection refused"),  # no SQLSTATE: the connection itself
-    psycopg.InterfaceError("the connection is closed"),
-    pg.QueryCanceled("canceling statement due to statement timeout"),
-    pg.AdminShutdown("terminating connection due to administrator command"),
-    pg.CannotConnectNow("the database system is starting up"),
-    pg.TooManyConnections("sorry, too many clients already"),
-])
+@pytest.mark.parametrize(
+    "orig",
+    [
+        psycopg.OperationalError("connection failed: Connection refused"),  # no SQLSTATE: the connection itself
+        psycopg.InterfaceError("the connection is closed"),
+        pg.QueryCanceled("canceling statement due to statement timeout"),
+        pg.AdminShutdown("terminating connection due to administrator command"),
+        pg.CannotConnectNow("the database system is starting up"),
+        pg.TooManyConnections("sorry, too many clients already"),
+    ],
+)
 def test_postgresql_failures_of_the_server_are_unavailability(orig):
     assert database_unavailable(wrapped(orig))
 
 
-@pytest.mark.parametrize("orig", [
-    pg.UndefinedTable('relation "nope" does not exist'),
-    pg.InFailedSqlTransaction("current transaction is aborted"),
-    pg.StatementTooComplex("stack depth limit exceeded"),  # an OperationalError, but the query's fault
-    pg.UniqueViolation("duplicate key"),
-    pg.DataError("invalid input syntax"),
-])
+@pytest.mark.parametrize(
+    "orig",
+    [
+        pg.UndefinedTable('relation "nope" does not exist'),
+        pg.InFailedSqlTransaction("current transaction is aborted"),
+        pg.StatementTooComplex("stack depth limit exceeded"),  # an OperationalError, but the query's fault
+        pg.UniqueViolation("duplicate key"),
+        pg.DataError("invalid input syntax"),
+    ],
+)
 def test_postgresql_errors_of_the_query_stay_bugs(orig):
     assert not database_unavailable(wrapped(orig))
 
@@ -46,8 +53,11 @@ def test_a_connection_sqlalchemy_invalidated_and_pool_failures_are_unavailabilit
 
 
 def test_the_reason_is_the_driver_first_line_without_sql_or_parameters():
-    err = exc.OperationalError("INSERT INTO contacts VALUES (%(email)s)", {"email": "camille@example.org"},
-                               psycopg.OperationalError("connection failed: refused\n\tIs the server running?"))
+    err = exc.OperationalError(
+        "INSERT INTO contacts VALUES (%(email)s)",
+        {"email": "camille@example.org"},
+        psycopg.OperationalError("connection failed: refused\n\tIs the server running?"),
+    )
     assert unavailable_reason(err) == "connection failed: refused"
     assert unavailable_reason(exc.DisconnectionError()) == "DisconnectionError"
 

@@ -1,5 +1,6 @@
 """Responsible bodies, over a hand-made atlas: a commune answers by default, its EPT or the
 Métropole when the theme is routed there, and Paris is one body under one code."""
+
 from carte.followup.bodies import METROPOLE, Bodies
 
 COMMUNES = {

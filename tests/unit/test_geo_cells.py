@@ -1,4 +1,5 @@
 """H3 cells of report points."""
+
 from __future__ import annotations
 
 import h3

@@ -1,4 +1,5 @@
 """The commune layer built from the real mirror data."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,7 +40,15 @@ def test_properties_and_territories() -> None:
     expected_territory = {m["code"]: (e["code"], e["nom"]) for e in ept for m in e["membres"]}
     for feature in communes["features"]:
         props = feature["properties"]
-        assert set(props) >= {"code", "nom", "departement", "territoire_code", "territoire_nom", "population", "rep_point"}
+        assert set(props) >= {
+            "code",
+            "nom",
+            "departement",
+            "territoire_code",
+            "territoire_nom",
+            "population",
+            "rep_point",
+        }
         assert isinstance(props["population"], int) and props["population"] > 0
         assert props["departement"] in MGP_DEPARTEMENTS and props["code"].startswith(props["departement"])
         if props["code"] != "75056":
@@ -51,7 +60,9 @@ def test_properties_and_territories() -> None:
     paris = by_code(communes)["75056"]["properties"]
     assert (paris["territoire_code"], paris["territoire_nom"]) == ("75056", "Paris")
     assert len({f["properties"]["territoire_code"] for f in communes["features"]}) == 12
-    cog_population = {c["code"]: c["population"] for c in raw("cog/communes-ile-de-france.json") if c["type"] == "commune-actuelle"}
+    cog_population = {
+        c["code"]: c["population"] for c in raw("cog/communes-ile-de-france.json") if c["type"] == "commune-actuelle"
+    }
     assert paris["population"] == cog_population["75056"]
 
 
@@ -98,7 +109,9 @@ def test_communes_form_a_clean_coverage() -> None:
 
 def test_missing_member_raises_build_error() -> None:
     sources, _, _ = built()
-    features = [f for f in sources.communes_geojson["features"] if f["properties"]["code"] not in ("93048", "93066", "93059")]
+    features = [
+        f for f in sources.communes_geojson["features"] if f["properties"]["code"] not in ("93048", "93066", "93059")
+    ]
     broken = dataclasses.replace(sources, communes_geojson={"type": "FeatureCollection", "features": features})
     with pytest.raises(BuildError, match=r"93048, 93066"):
         build_communes(broken)
@@ -116,7 +129,9 @@ def test_paris_without_arrondissements_file_uses_boundary_pieces() -> None:
         no_arr,
         communes_geojson={
             "type": "FeatureCollection",
-            "features": [f for f in sources.communes_geojson["features"] if not f["properties"]["code"].startswith("75")],
+            "features": [
+                f for f in sources.communes_geojson["features"] if not f["properties"]["code"].startswith("75")
+            ],
         },
     )
     with pytest.raises(BuildError, match="75056"):
@@ -132,7 +147,9 @@ def test_invalid_geometry_is_repaired() -> None:
             bowtie = [[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]
             f = {**f, "geometry": {"type": "Polygon", "coordinates": [bowtie]}}
         features.append(f)
-    communes, _ = build_communes(dataclasses.replace(sources, communes_geojson={"type": "FeatureCollection", "features": features}))
+    communes, _ = build_communes(
+        dataclasses.replace(sources, communes_geojson={"type": "FeatureCollection", "features": features})
+    )
     vincennes = shape(by_code(communes)["94080"]["geometry"])
     assert vincennes.is_valid and vincennes.geom_type in ("Polygon", "MultiPolygon") and vincennes.area > 0
 
@@ -167,5 +184,9 @@ def test_build_data_writes_the_three_files(tmp_path: Path) -> None:
         assert summary["bytes"][name] == (tmp_path / name).stat().st_size > 0
     assert len(read_geojson(tmp_path / "communes.web.geojson")["features"]) == 130
     epci = raw("cog/epci-metropole-du-grand-paris.json")[0]
-    cog = {c["code"]: c.get("population") for c in raw("cog/communes-ile-de-france.json") if c["type"] == "commune-actuelle"}
+    cog = {
+        c["code"]: c.get("population")
+        for c in raw("cog/communes-ile-de-france.json")
+        if c["type"] == "commune-actuelle"
+    }
     assert summary["population"] == sum(cog[m["code"]] for m in epci["membres"])

@@ -1,4 +1,5 @@
 """Point -> commune / arrondissement lookup: exact against brute force, and known places."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -100,7 +101,9 @@ def test_arrondissements_exact(arrondissement_locator) -> None:
     rng = np.random.default_rng(11)
     minx, miny, maxx, maxy = shapely.total_bounds(geometries(arrondissements))
     lons, lats = rng.uniform(minx, maxx, 50_000), rng.uniform(miny, maxy, 50_000)
-    assert np.array_equal(arrondissement_locator.locate_many(lons, lats), brute_force_codes(arrondissements, lons, lats))
+    assert np.array_equal(
+        arrondissement_locator.locate_many(lons, lats), brute_force_codes(arrondissements, lons, lats)
+    )
 
 
 def test_shared_border_goes_to_the_first_feature() -> None:

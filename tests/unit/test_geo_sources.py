@@ -1,4 +1,5 @@
 """Reading the sources: the offline mirror, and the downloader against a local HTTP server."""
+
 from __future__ import annotations
 
 import json
@@ -50,25 +51,68 @@ ARRONDISSEMENTS = fc(
         "properties": {"code": "75102", "nom": "Paris 2e Arrondissement"},
         "geometry": {
             "type": "Polygon",
-            "coordinates": [[[2.31, 48.85], [2.32, 48.85], [2.32, 48.87], [2.30, 48.87], [2.30, 48.86], [2.31, 48.86], [2.31, 48.85]]],
+            "coordinates": [
+                [
+                    [2.31, 48.85],
+                    [2.32, 48.85],
+                    [2.32, 48.87],
+                    [2.30, 48.87],
+                    [2.30, 48.86],
+                    [2.31, 48.86],
+                    [2.31, 48.85],
+                ]
+            ],
         },
     },
 )
 COG = [
-    {"code": "75056", "nom": "Paris", "type": "commune-actuelle", "departement": "75", "region": "11", "population": 2000},
-    {"code": "92002", "nom": "Antony", "type": "commune-actuelle", "departement": "92", "region": "11", "population": 500},
-    {"code": "93066", "nom": "Saint-Denis", "type": "commune-actuelle", "departement": "93", "region": "11", "population": 700, "anciensCodes": ["93059"]},
-    {"code": "93059", "nom": "Pierrefitte-sur-Seine", "type": "commune-deleguee", "chefLieu": "93066", "departement": "93", "region": "11"},
+    {
+        "code": "75056",
+        "nom": "Paris",
+        "type": "commune-actuelle",
+        "departement": "75",
+        "region": "11",
+        "population": 2000,
+    },
+    {
+        "code": "92002",
+        "nom": "Antony",
+        "type": "commune-actuelle",
+        "departement": "92",
+        "region": "11",
+        "population": 500,
+    },
+    {
+        "code": "93066",
+        "nom": "Saint-Denis",
+        "type": "commune-actuelle",
+        "departement": "93",
+        "region": "11",
+        "population": 700,
+        "anciensCodes": ["93059"],
+    },
+    {
+        "code": "93059",
+        "nom": "Pierrefitte-sur-Seine",
+        "type": "commune-deleguee",
+        "chefLieu": "93066",
+        "departement": "93",
+        "region": "11",
+    },
     {"code": "69123", "nom": "Lyon", "type": "commune-actuelle", "departement": "69", "region": "84", "population": 9},
 ]
 EPT = [{"code": "200000001", "nom": "Territoire Test", "membres": [{"code": "92002"}, {"code": "93066"}]}]
 EPCI = [
     {"code": "200046977", "nom": "Métropole de Lyon", "membres": [{"code": "69123"}]},
-    {"code": MGP_SIREN, "nom": "Métropole du Grand Paris", "membres": [
-        {"code": "75056", "nom": "Paris", "populationMunicipale": 1},
-        {"code": "92002", "nom": "Antony", "populationMunicipale": 1},
-        {"code": "93066", "nom": "Saint-Denis", "populationMunicipale": 1},
-    ]},
+    {
+        "code": MGP_SIREN,
+        "nom": "Métropole du Grand Paris",
+        "membres": [
+            {"code": "75056", "nom": "Paris", "populationMunicipale": 1},
+            {"code": "92002", "nom": "Antony", "populationMunicipale": 1},
+            {"code": "93066", "nom": "Saint-Denis", "populationMunicipale": 1},
+        ],
+    },
 ]
 
 
@@ -139,7 +183,12 @@ def test_download_normalises_and_filters(fake_hosts, tmp_path: Path) -> None:
     requested = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query) for p in FakeOfficialHosts.requests]
     communes_deps = [q["codeDepartement"][0] for q in requested if "type" not in q and q]
     assert sorted(communes_deps) == sorted(DEPARTEMENTS)
-    assert {"codeDepartement": ["75"], "type": ["arrondissement-municipal"], "format": ["geojson"], "geometry": ["contour"]} in requested
+    assert {
+        "codeDepartement": ["75"],
+        "type": ["arrondissement-municipal"],
+        "format": ["geojson"],
+        "geometry": ["contour"],
+    } in requested
 
 
 def test_downloaded_sources_build_communes(fake_hosts, tmp_path: Path) -> None:

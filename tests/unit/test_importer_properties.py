@@ -1,5 +1,6 @@
 """Property-based tests of the importer: whatever a file holds, each row is imported or rejected
 with a reason, never an exception; reading a file only ever fails with ImportFileError."""
+
 from __future__ import annotations
 
 import csv
@@ -27,16 +28,41 @@ from carte.interop.mapping import DEFAULT_COLUMNS, Mapping
 THEMES = {"mobilite", "logement", "espaces-publics-proprete"}
 COLUMNS = sorted({c for cols in DEFAULT_COLUMNS.values() for c in cols} | {"pt", "arr", "extra"})
 odd_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60) | st.sampled_from(
-    ["", " ", "nan", "inf", "-1e309", "48,85", "2.29", "POINT(2.29 48.85)", "POINT(", "2024-02-30", "0001-01-01",
-     "9999-12-31T23:59:59+14:00", "31/12/2024", "\x00", "\u202e", "=1+1", "'=x", "a|b|c|A|a", "75107", "21"])
-values = odd_text | st.integers() | st.floats(allow_nan=True) | st.booleans() | st.none() | st.lists(odd_text, max_size=8)
+    [
+        "",
+        " ",
+        "nan",
+        "inf",
+        "-1e309",
+        "48,85",
+        "2.29",
+        "POINT(2.29 48.85)",
+        "POINT(",
+        "2024-02-30",
+        "0001-01-01",
+        "9999-12-31T23:59:59+14:00",
+        "31/12/2024",
+        "\x00",
+        "\u202e",
+        "=1+1",
+        "'=x",
+        "a|b|c|A|a",
+        "75107",
+        "21",
+    ]
+)
+values = (
+    odd_text | st.integers() | st.floats(allow_nan=True) | st.booleans() | st.none() | st.lists(odd_text, max_size=8)
+)
 records = st.dictionaries(st.sampled_from(COLUMNS), values, max_size=len(COLUMNS))
-mappings = st.sampled_from([
-    Mapping(),
-    Mapping().with_options(["id="]),
-    Mapping().with_options(["point=pt", "arrondissement=arr"]),
-    Mapping(categories={"Voirie*": "mobilite"}).with_options(["theme=theme,extra", "date="]),
-])
+mappings = st.sampled_from(
+    [
+        Mapping(),
+        Mapping().with_options(["id="]),
+        Mapping().with_options(["point=pt", "arrondissement=arr"]),
+        Mapping(categories={"Voirie*": "mobilite"}).with_options(["theme=theme,extra", "date="]),
+    ]
+)
 
 
 def check(row) -> None:
@@ -97,10 +123,20 @@ def test_any_bytes_give_records_or_an_import_file_error(data):
             pass
 
 
-@given(st.recursive(st.none() | st.booleans() | st.floats() | odd_text | st.integers(),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-                        ["type", "features", "geometry", "coordinates", "properties", "id", "title", "theme"]), inner,
-                        max_size=4), max_leaves=25))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | odd_text | st.integers(),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["type", "features", "geometry", "coordinates", "properties", "id", "title", "theme"]),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=25,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_any_json_document_gives_records_or_an_import_file_error(document):
     import json

@@ -1,4 +1,5 @@
 """Pure parts of interoperability: mappings, row parsing, Open311 documents and query windows."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -16,11 +17,13 @@ THEMES = {"mobilite", "logement", "espaces-publics-proprete"}
 
 
 def test_category_lookup_most_specific_first_then_prefix_then_type():
-    mapping = Mapping(categories={
-        "Voirie": "espaces-publics-proprete",
-        "Voirie / Trottoirs*": "mobilite",
-        "Voirie / Trottoirs : Revêtement manquant": "logement",
-    })
+    mapping = Mapping(
+        categories={
+            "Voirie": "espaces-publics-proprete",
+            "Voirie / Trottoirs*": "mobilite",
+            "Voirie / Trottoirs : Revêtement manquant": "logement",
+        }
+    )
     assert mapping.theme_for(["Voirie", "Trottoirs : Revêtement manquant"], THEMES) == ("logement", True)
     assert mapping.theme_for(["Voirie", "Trottoirs : Trou"], THEMES) == ("mobilite", True)
     assert mapping.theme_for(["Voirie", "Chaussée"], THEMES) == ("espaces-publics-proprete", True)
@@ -36,13 +39,16 @@ def test_map_options():
         Mapping().with_options(["latitude=lat"])
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("2024-03-01", datetime(2024, 3, 1, 12, tzinfo=UTC)),
-    ("2024-03-01T08:15:00+02:00", datetime(2024, 3, 1, 6, 15, tzinfo=UTC)),
-    ("2024-03-01T08:15:00Z", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
-    ("01/03/2024", datetime(2024, 3, 1, tzinfo=UTC)),
-    ("01/03/2024 08:15", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2024-03-01", datetime(2024, 3, 1, 12, tzinfo=UTC)),
+        ("2024-03-01T08:15:00+02:00", datetime(2024, 3, 1, 6, 15, tzinfo=UTC)),
+        ("2024-03-01T08:15:00Z", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
+        ("01/03/2024", datetime(2024, 3, 1, tzinfo=UTC)),
+        ("01/03/2024 08:15", datetime(2024, 3, 1, 8, 15, tzinfo=UTC)),
+    ],
+)
 def test_dates(raw, expected):
     assert parse_date(raw) == expected
 
@@ -55,7 +61,13 @@ def test_bad_dates(raw):
 
 def test_arrondissement_codes_and_delimiters():
     assert [_arrondissement_code(v) for v in ("1", "20", "75116", "75007", "21", "x")] == [
-        "75101", "75120", "75116", "75107", None, None]
+        "75101",
+        "75120",
+        "75116",
+        "75107",
+        None,
+        None,
+    ]
     assert _sniff_delimiter("a;b;c\n") == ";" and _sniff_delimiter("a,b\n") == "," and _sniff_delimiter("a\n") == ","
 
 
@@ -70,15 +82,24 @@ def test_parse_row_combined_point_and_wkt():
 
 
 def test_open311_xml_uses_the_spec_names():
-    root = ET.fromstring(to_xml("service_requests", [{"service_request_id": "a", "lat": 1.5, "media_url": None,
-                                                       "flag": True}]))
+    root = ET.fromstring(
+        to_xml("service_requests", [{"service_request_id": "a", "lat": 1.5, "media_url": None, "flag": True}])
+    )
     assert root.tag == "service_requests"
     (request,) = root
     assert request.tag == "request"
-    assert [(e.tag, e.text) for e in request] == [("service_request_id", "a"), ("lat", "1.5"), ("media_url", None),
-                                                  ("flag", "true")]
-    definition = ET.fromstring(to_xml("service_definition", {"service_code": "x", "attributes": [
-        {"code": "c", "values": [{"key": "k", "name": "n"}]}]}))
+    assert [(e.tag, e.text) for e in request] == [
+        ("service_request_id", "a"),
+        ("lat", "1.5"),
+        ("media_url", None),
+        ("flag", "true"),
+    ]
+    definition = ET.fromstring(
+        to_xml(
+            "service_definition",
+            {"service_code": "x", "attributes": [{"code": "c", "values": [{"key": "k", "name": "n"}]}]},
+        )
+    )
     assert definition.find("attributes/attribute/values/value/key").text == "k"
 
 
@@ -109,8 +130,10 @@ def _imported(**fields):
     return parse_row(2, record, Mapping().with_options(["id=", "date="]), THEMES, False)
 
 
-@pytest.mark.parametrize("field, label", [("title", "titre"), ("description", "description"), ("location_text", "adresse"),
-                                          ("tags", "mot-clé")])
+@pytest.mark.parametrize(
+    "field, label",
+    [("title", "titre"), ("description", "description"), ("location_text", "adresse"), ("tags", "mot-clé")],
+)
 @pytest.mark.parametrize("bad", ["\x00", "\x0b", "\x1b", "\x85", "\ufffe"])
 def test_imported_text_with_control_characters_is_rejected_not_stripped(field, label, bad):
     with pytest.raises(Reject) as rejected:
@@ -119,8 +142,12 @@ def test_imported_text_with_control_characters_is_rejected_not_stripped(field, l
 
 
 def test_imported_text_follows_the_shared_rule_and_long_values_are_cut():
-    row = _imported(title="  Banc  cass\u0065\u0301\t ", description="Ligne 1\r\nLigne 2  ", location_text="1  rue  X",
-                    tags="a  b|A  B|" + "t" * 60)
+    row = _imported(
+        title="  Banc  cass\u0065\u0301\t ",
+        description="Ligne 1\r\nLigne 2  ",
+        location_text="1  rue  X",
+        tags="a  b|A  B|" + "t" * 60,
+    )
     assert row.title == "Banc cass\u00e9"  # NFC, whitespace collapsed and trimmed
     assert row.description == "Ligne 1\nLigne 2"
     assert row.location_text == "1 rue X"

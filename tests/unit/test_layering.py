@@ -3,6 +3,7 @@
 Each test reads the modules' syntax trees, so a rule broken by a new import or a new query
 fails here with the file and line, before a reviewer has to spot it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -66,7 +67,9 @@ SPATIAL_SQL = re.compile(r"\bST_[A-Za-z]+\s*\(", re.IGNORECASE)
 def _spatial_function(node: ast.Attribute) -> bool:
     """`func.ST_Within`, `func.st_within` (not `os.stat(...).st_size`)."""
     owner = node.value
-    on_func = isinstance(owner, ast.Name) and owner.id == "func" or isinstance(owner, ast.Attribute) and owner.attr == "func"
+    on_func = (
+        isinstance(owner, ast.Name) and owner.id == "func" or isinstance(owner, ast.Attribute) and owner.attr == "func"
+    )
     return node.attr.startswith("ST_") or on_func and node.attr.lower().startswith("st_")
 
 
@@ -108,9 +111,18 @@ def test_routes_build_no_sql():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
                 found += [f"{_rel(path)}:{node.lineno} imports {a.name}" for a in node.names if a.name in SQL_BUILDERS]
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_QUERIES:
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SESSION_QUERIES
+            ):
                 owner = node.func.value
-                if isinstance(owner, ast.Attribute) and owner.attr == "session" or isinstance(owner, ast.Name) and owner.id == "session":
+                if (
+                    isinstance(owner, ast.Attribute)
+                    and owner.attr == "session"
+                    or isinstance(owner, ast.Name)
+                    and owner.id == "session"
+                ):
                     found.append(f"{_rel(path)}:{node.lineno} session.{node.func.attr}()")
     assert found == []
 

@@ -1,4 +1,5 @@
 """The migration history stays a line: one head, so that `flask db upgrade` and `flask db revision` work."""
+
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 

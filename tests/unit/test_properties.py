@@ -5,6 +5,7 @@ Any input ends as a valid value or as the module's own client error (CarteError,
 never as another exception; and the values respect their invariants. Derandomized: every run
 tries the same inputs, and no deadline (no timed tests on a shared machine).
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,9 @@ from carte.reports.filters import ID_MAX, LIMIT_MAX, Vocabulary, parse_filter
 from carte.reports.validation import TAG_MAX, TAGS_MAX, TITLE_MAX, TITLE_MIN, validate_report
 from carte.text import clean_text
 
-PROPERTIES = settings(max_examples=300, derandomize=True, deadline=None, database=None,
-                      suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(
+    max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 CARTE_CODES = {"required", "invalid_type", "invalid_characters", "too_short", "too_long"}
 # Written out independently of the code under test: controls (Cc), surrogates (Cs), U+FFFE/U+FFFF.
 UNWANTED = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF]}
@@ -33,29 +35,83 @@ UNWANTED = {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), *range(0xD800, 0x
 odd_text = st.lists(
     st.one_of(
         st.characters(exclude_categories=()),  # surrogates included
-        st.sampled_from(["\x00", "\t", "\n", "\r", "\r\n", "\x1b", "\x7f", "\x85", "\ud800", "\udfff", "\ufffe",
-                         "\u202e", "\u200b", "e\u0301", "👩‍👩‍👧", ",", " ", "'", ";--", "<", ">", "&", "T", "-", ":"]),
+        st.sampled_from(
+            [
+                "\x00",
+                "\t",
+                "\n",
+                "\r",
+                "\r\n",
+                "\x1b",
+                "\x7f",
+                "\x85",
+                "\ud800",
+                "\udfff",
+                "\ufffe",
+                "\u202e",
+                "\u200b",
+                "e\u0301",
+                "👩‍👩‍👧",
+                ",",
+                " ",
+                "'",
+                ";--",
+                "<",
+                ">",
+                "&",
+                "T",
+                "-",
+                ":",
+            ]
+        ),
     ),
     max_size=60,
 ).map("".join)
-anything = st.one_of(odd_text, st.none(), st.booleans(), st.integers(), st.floats(),
-                     st.lists(odd_text, max_size=8), st.dictionaries(odd_text, odd_text, max_size=3))
+anything = st.one_of(
+    odd_text,
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.lists(odd_text, max_size=8),
+    st.dictionaries(odd_text, odd_text, max_size=3),
+)
 offsets = st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-23 * 60 - 59, 23 * 60 + 59))
 date_text = st.one_of(
     st.dates().map(date.isoformat),
     st.datetimes().map(datetime.isoformat),
     st.datetimes(timezones=offsets).map(datetime.isoformat),
-    st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31", "9999-12-31T23:59:59-12:00", "2026-02-30",
-                     "2026-01-01Z", "2026-01-01T00:00:00Z", "", " ", "\x00"]),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31",
+            "9999-12-31T23:59:59-12:00",
+            "2026-02-30",
+            "2026-01-01Z",
+            "2026-01-01T00:00:00Z",
+            "",
+            " ",
+            "\x00",
+        ]
+    ),
     odd_text,
 )
-number_text = st.one_of(st.integers(-(2**70), 2**70).map(str), st.floats().map(str), odd_text,
-                        st.sampled_from(["2147483647", "2147483648", "-0", "1e308", "NaN", "١٢", "1_000"]))
+number_text = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats().map(str),
+    odd_text,
+    st.sampled_from(["2147483647", "2147483648", "-0", "1e308", "NaN", "١٢", "1_000"]),
+)
 
 
 @PROPERTIES
-@given(value=anything, max_len=st.integers(0, 400), min_len=st.integers(0, 20), required=st.booleans(),
-       multiline=st.booleans())
+@given(
+    value=anything,
+    max_len=st.integers(0, 400),
+    min_len=st.integers(0, 20),
+    required=st.booleans(),
+    multiline=st.booleans(),
+)
 def test_clean_text_returns_clean_bounded_text_or_a_carte_error(value, max_len, min_len, required, multiline):
     try:
         text = clean_text(value, "f", max_len=max_len, min_len=min_len, required=required, multiline=multiline)
@@ -76,14 +132,20 @@ def test_clean_text_returns_clean_bounded_text_or_a_carte_error(value, max_len, 
 THEMES, COMMUNES = {"mobilite", "logement"}, {"93066", "75056"}
 report_bodies = st.one_of(
     anything,
-    st.fixed_dictionaries({}, optional={
-        "theme": st.one_of(st.sampled_from(sorted(THEMES)), anything),
-        "title": anything, "description": anything, "author_name": anything, "location_text": anything,
-        "tags": st.one_of(st.lists(odd_text, max_size=12), anything),
-        "lat": st.one_of(st.floats(), st.integers(), number_text, anything),
-        "lon": st.one_of(st.floats(), st.integers(), number_text, anything),
-        "commune": st.one_of(st.sampled_from(sorted(COMMUNES)), anything),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "theme": st.one_of(st.sampled_from(sorted(THEMES)), anything),
+            "title": anything,
+            "description": anything,
+            "author_name": anything,
+            "location_text": anything,
+            "tags": st.one_of(st.lists(odd_text, max_size=12), anything),
+            "lat": st.one_of(st.floats(), st.integers(), number_text, anything),
+            "lon": st.one_of(st.floats(), st.integers(), number_text, anything),
+            "commune": st.one_of(st.sampled_from(sorted(COMMUNES)), anything),
+        },
+    ),
 )
 
 
@@ -106,16 +168,23 @@ def test_report_validator_returns_a_valid_report_or_a_carte_error(body):
         assert math.isfinite(report.lon) and -180 <= report.lon <= 180
 
 
-VOCABULARY = Vocabulary(themes=THEMES, communes=COMMUNES, territoires={"200054781"}, departements={"93"},
-                        workshops={"ACE347"})
-filter_args = st.fixed_dictionaries({}, optional={
-    "since": st.lists(date_text, max_size=2), "until": st.lists(date_text, max_size=2),
-    "limit": st.lists(number_text, max_size=2), "cursor": st.lists(number_text, max_size=2),
-    "tag": st.lists(odd_text, max_size=3), "theme": st.lists(st.sampled_from(["mobilite", "logement,mobilite"]) | odd_text, max_size=2),
-    "workshop": st.lists(st.sampled_from(["ace347", " ACE347 "]) | odd_text, max_size=2),
-    "bbox": st.lists(st.sampled_from(["2.2,48.8,2.4,48.9", "-181,0,0,0", "nan,0,1,1"]) | odd_text, max_size=2),
-    "commune": st.lists(odd_text, max_size=2),
-})
+VOCABULARY = Vocabulary(
+    themes=THEMES, communes=COMMUNES, territoires={"200054781"}, departements={"93"}, workshops={"ACE347"}
+)
+filter_args = st.fixed_dictionaries(
+    {},
+    optional={
+        "since": st.lists(date_text, max_size=2),
+        "until": st.lists(date_text, max_size=2),
+        "limit": st.lists(number_text, max_size=2),
+        "cursor": st.lists(number_text, max_size=2),
+        "tag": st.lists(odd_text, max_size=3),
+        "theme": st.lists(st.sampled_from(["mobilite", "logement,mobilite"]) | odd_text, max_size=2),
+        "workshop": st.lists(st.sampled_from(["ace347", " ACE347 "]) | odd_text, max_size=2),
+        "bbox": st.lists(st.sampled_from(["2.2,48.8,2.4,48.9", "-181,0,0,0", "nan,0,1,1"]) | odd_text, max_size=2),
+        "commune": st.lists(odd_text, max_size=2),
+    },
+)
 
 
 @PROPERTIES
@@ -139,12 +208,16 @@ def test_filter_parser_returns_a_satisfiable_bounded_filter_or_a_carte_error(arg
 
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
-open311_args = st.fixed_dictionaries({}, optional={
-    "start_date": date_text, "end_date": date_text,
-    "service_request_id": odd_text | st.sampled_from(["abc,def", ",", "x" * 65]),
-    "service_code": st.sampled_from(["mobilite", "mobilite,logement", ""]) | odd_text,
-    "status": st.sampled_from(["open", "closed", "open,closed", "OPEN"]) | odd_text,
-})
+open311_args = st.fixed_dictionaries(
+    {},
+    optional={
+        "start_date": date_text,
+        "end_date": date_text,
+        "service_request_id": odd_text | st.sampled_from(["abc,def", ",", "x" * 65]),
+        "service_code": st.sampled_from(["mobilite", "mobilite,logement", ""]) | odd_text,
+        "status": st.sampled_from(["open", "closed", "open,closed", "OPEN"]) | odd_text,
+    },
+)
 
 
 @PROPERTIES
@@ -164,8 +237,13 @@ def test_open311_parser_returns_a_bounded_window_or_an_open311_error(args):
 
 
 @PROPERTIES
-@given(values=st.dictionaries(st.sampled_from(["description", "status_notes", "media_url"]),
-                              st.one_of(odd_text, st.none(), st.integers(), st.booleans()), min_size=1))
+@given(
+    values=st.dictionaries(
+        st.sampled_from(["description", "status_notes", "media_url"]),
+        st.one_of(odd_text, st.none(), st.integers(), st.booleans()),
+        min_size=1,
+    )
+)
 def test_open311_xml_always_parses_and_keeps_every_allowed_character(values):
     root = ET.fromstring(to_xml("service_requests", [values]))
     request = root.find("request")

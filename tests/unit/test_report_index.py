@@ -1,4 +1,5 @@
 """Distinct contributor counts of the in-memory report index, against a plain set count."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,10 @@ def reference(index: ReportIndex, positions, by_theme: bool) -> dict:
     c = index.columns
     seen: dict = {}
     for p in positions:
-        cell = (int(GROUP_OF_COMMUNE[c["commune"][p]]), int(c["theme_id"][p])) if by_theme else int(
-            GROUP_OF_COMMUNE[c["commune"][p]]
+        cell = (
+            (int(GROUP_OF_COMMUNE[c["commune"][p]]), int(c["theme_id"][p]))
+            if by_theme
+            else int(GROUP_OF_COMMUNE[c["commune"][p]])
         )
         seen.setdefault(cell, set()).add(int(c["contributor"][p]))
     return {cell: len(people) for cell, people in seen.items()}

@@ -1,4 +1,5 @@
 """Production refuses to start on a missing, public or short SECRET_KEY, whatever the entry point."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The one text cleaner (carte.text): what it refuses, what it rewrites, what it keeps."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,24 @@ def code_of(value, **kwargs) -> str:
     return caught.value.code
 
 
-@pytest.mark.parametrize("bad", ["a\x00b", "\x00", "a\x01", "esc\x1b[31m", "del\x7f", "c1\x85", "c1\x9f",
-                                 "lone\ud800", "low\udfff", "non\ufffe", "non\uffff", "vt\x0b", "ff\x0c"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a\x00b",
+        "\x00",
+        "a\x01",
+        "esc\x1b[31m",
+        "del\x7f",
+        "c1\x85",
+        "c1\x9f",
+        "lone\ud800",
+        "low\udfff",
+        "non\ufffe",
+        "non\uffff",
+        "vt\x0b",
+        "ff\x0c",
+    ],
+)
 @pytest.mark.parametrize("multiline", [False, True])
 def test_control_characters_surrogates_and_xml_forbidden_are_refused_not_dropped(bad, multiline):
     assert code_of(bad, multiline=multiline) == "invalid_characters"
@@ -57,8 +74,18 @@ def test_one_email_rule():
     assert clean_email("  Sacha.Secret@Example.ORG ") == "sacha.secret@example.org"
     assert clean_email("", required=False) is None
     assert [is_email(e) for e in ("a@example.org", "a.b-c+d@sub.example.fr")] == [True, True]
-    assert not any(is_email(e) for e in ("a b@example.org", "a@example", '"a"@example.org', "a@-x.org",
-                                          "a@ex_ample.org", "a@@example.org", "x" * 65 + "@example.org"))
+    assert not any(
+        is_email(e)
+        for e in (
+            "a b@example.org",
+            "a@example",
+            '"a"@example.org',
+            "a@-x.org",
+            "a@ex_ample.org",
+            "a@@example.org",
+            "x" * 65 + "@example.org",
+        )
+    )
     with pytest.raises(CarteError) as caught:
         clean_email("a\x00@example.org")
     assert caught.value.code == "invalid_characters"

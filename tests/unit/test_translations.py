@@ -1,4 +1,5 @@
 """English is complete: every UI string found in the code and templates has an English translation."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,16 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("carte/**.py", "python"), ("carte/templates/**.html", "jinja2"), ("carte/templates/**.txt", "jinja2")]
 # CarteError messages (their second argument) and N_-marked constants are shown translated too.
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None, "CarteError": (2,),
-            "plural_forms": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "N_": None,
+    "CarteError": (2,),
+    "plural_forms": (1, 2),
+}
 
 
 def extracted_ids() -> set:
@@ -64,8 +73,12 @@ def test_error_messages_are_literal_templates():
     found = []
     for path in (ROOT / "carte").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "CarteError" and len(node.args) > 1
-                    and isinstance(node.args[1], ast.JoinedStr)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "CarteError"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.JoinedStr)
+            ):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found == []
 
@@ -76,7 +89,9 @@ def test_french_counts_follow_the_french_rule():
     with (ROOT / "carte" / "translations" / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale="fr")
     plurals = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map=METHODS, keywords=KEYWORDS):
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=METHODS, keywords=KEYWORDS
+    ):
         if isinstance(message, tuple):
             plurals.add(message)
     assert ("%(num)d soutien", "%(num)d soutiens") in plurals  # extraction works

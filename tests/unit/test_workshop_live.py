@@ -1,4 +1,5 @@
 """Pure parts of workshop mode: join codes and the SSE loop (driven by a fake clock)."""
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,17 @@ def test_stream_sends_on_change_keeps_alive_and_ends(monkeypatch):
         built.append(now[0])
         return {"count": len(built) - 1}
 
-    events = list(live.stream(
-        lambda: session, build, 1, poll=1.0, max_seconds=40.0,
-        sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), clock=lambda: now[0],
-    ))
+    events = list(
+        live.stream(
+            lambda: session,
+            build,
+            1,
+            poll=1.0,
+            max_seconds=40.0,
+            sleep=lambda seconds: now.__setitem__(0, now[0] + seconds),
+            clock=lambda: now[0],
+        )
+    )
     assert events[0] == "retry: 1000\n\n"
     snapshots = [json.loads(e.split("data: ", 1)[1]) for e in events if e.startswith("event: snapshot")]
     assert snapshots == [{"count": 0}, {"count": 1}]  # one at start, one when the marker changed
