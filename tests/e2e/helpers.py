@@ -31,6 +31,14 @@ def new_page(browser, *, timeout: int = 10_000, **options):
     return context, page
 
 
+def open_resident_map(browser, base_url: str, **options):
+    """(context, page) on the resident map, loaded (communes drawn, first reports asked for)."""
+    context, page = new_page(browser, **{"timezone_id": "Europe/Paris", **options})
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    return context, page
+
+
 def log_in(page, base_url: str, email: str, password: str = STAFF_PASSWORD, next_path: str | None = None) -> None:
     """Through the real login form; waits until the staff page (`next_path`, or any page but the form) opens."""
     page.goto(f"{base_url}/connexion" + (f"?next={next_path}" if next_path else ""))

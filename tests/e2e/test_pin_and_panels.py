@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import watch_context
+from tests.e2e.helpers import open_resident_map
 
 PIN = ".pin-marker"
 
@@ -24,12 +24,7 @@ def inside(point, box, margin=0) -> bool:
 
 
 def open_map(browser, live_server, bare=True, **context_options):
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **context_options)
-    watch = watch_context(context)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server}/")
-    page.wait_for_selector("#map[data-state=ready]")
+    context, page = open_resident_map(browser, live_server, **context_options)
     # The demo reports and their clusters would take the clicks: this test is about the pin.
     page.evaluate(
         """(bare) => { const c = window.carte.carte;
@@ -38,7 +33,7 @@ def open_map(browser, live_server, bare=True, **context_options):
         bare,
     )  # every click lands in Paris
     page.wait_for_timeout(500)  # the view's own requests and redraws
-    return context, watch, page
+    return context, page.watch, page
 
 
 def test_the_pin_stays_under_the_pointer_and_in_view_when_the_form_opens(browser, live_server):

@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import watch_context
+from tests.e2e.helpers import open_resident_map
 
 RUN = uuid.uuid4().hex[:4]
 # What is drawn over the map and would hide part of a popup.
@@ -74,16 +74,6 @@ def free_point(page, x: float, y: float) -> tuple[float, float]:
     raise AssertionError(f"no free point near {x}, {y}")
 
 
-def open_map(browser, live_server, **options):
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **options)
-    watch = watch_context(context)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    return context, watch, page
-
-
 def fill_and_submit(page, title: str, *, keyboard: bool = False) -> None:
     form = page.locator("#report-form")
     form.locator("[name=theme]").select_option(index=1)
@@ -100,7 +90,7 @@ def fill_and_submit(page, title: str, *, keyboard: bool = False) -> None:
 
 
 def test_desktop_popup_clear_of_the_zoom_control_and_the_legend(browser, live_server):
-    context, watch, page = open_map(browser, live_server, viewport={"width": 1366, "height": 768})
+    context, page = open_resident_map(browser, live_server, viewport={"width": 1366, "height": 768})
     try:
         page.evaluate("() => window.carte.carte.map.setView([48.8600, 2.3400], 16, {animate: false})")
         box = page.locator("#map").bounding_box()
@@ -112,11 +102,11 @@ def test_desktop_popup_clear_of_the_zoom_control_and_the_legend(browser, live_se
         assert_popup_in_view(page, title)
     finally:
         context.close()
-    watch.assert_quiet()
+    page.watch.assert_quiet()
 
 
 def test_keyboard_path_popup_clear_of_the_help_line(browser, live_server):
-    context, watch, page = open_map(browser, live_server, viewport={"width": 1366, "height": 768})
+    context, page = open_resident_map(browser, live_server, viewport={"width": 1366, "height": 768})
     try:
         page.locator("#report-without-map").focus()
         page.keyboard.press("Enter")
@@ -132,11 +122,11 @@ def test_keyboard_path_popup_clear_of_the_help_line(browser, live_server):
         assert page.evaluate("() => document.activeElement.matches('.report-marker, .leaflet-popup *')")
     finally:
         context.close()
-    watch.assert_quiet()
+    page.watch.assert_quiet()
 
 
 def test_phone_popup_not_cut_off_at_the_top(browser, live_server):
-    context, watch, page = open_map(
+    context, page = open_resident_map(
         browser,
         live_server,
         viewport={"width": 390, "height": 844},
@@ -154,4 +144,4 @@ def test_phone_popup_not_cut_off_at_the_top(browser, live_server):
         assert_popup_in_view(page, title)
     finally:
         context.close()
-    watch.assert_quiet()
+    page.watch.assert_quiet()
