@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clusterIconSize, formatCount, markerSize, serverClusterIconSize } from "../../carte/static/js/cluster-icons.js";
+import { clusterIconSize, formatCount, markerSize, serverClusterIconSize, themeRing } from "../../carte/static/js/cluster-icons.js";
 
 test("a marker grows with support on a log scale: 24 px, 30 with 1, 36 with 3, 42 with 7, 48 from 15", () => {
   // 24 × (1 + log2(1 + support) / 4), capped at twice 24.
@@ -39,4 +39,14 @@ test("a cluster's count is a whole number in the language's digits", () => {
   assert.equal(formatCount(930412, "en"), "930,412");
   assert.equal(formatCount(7, "fr"), "7");
   assert.equal(formatCount(12.6, "en"), "13");
+});
+
+test("a cluster's ring gives each colour its share of the circle", () => {
+  // 1 of 4 is a quarter (0–90°), 3 of 4 the rest (90–360°).
+  assert.equal(themeRing([["#f00", 1], ["#00f", 3]], 4), "conic-gradient(#f00 0deg 90deg, #00f 90deg 360deg)");
+  assert.equal(themeRing(new Map([["#0a0", 2]]), 2), "conic-gradient(#0a0 0deg 360deg)");
+});
+
+test("a cluster with no theme mix is plain grey", () => {
+  assert.equal(themeRing([], 12), "#555");
 });

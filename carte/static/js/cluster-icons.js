@@ -22,3 +22,16 @@ export function serverClusterIconSize(count) {
 export function formatCount(value, lang) {
   return formatNumber(value, 0, lang);
 }
+
+// A cluster's ring: one arc per colour, sized by its share of `total` (a CSS conic-gradient), or plain grey
+// when there is nothing to share. `shares`: [colour, count] pairs, in drawing order.
+export function themeRing(shares, total) {
+  let start = 0;
+  const stops = [];
+  for (const [color, n] of shares) {
+    const end = start + (n / total) * 360;
+    stops.push(`${color} ${start}deg ${end}deg`);
+    start = end;
+  }
+  return stops.length ? `conic-gradient(${stops.join(", ")})` : "#555";
+}

@@ -352,10 +352,6 @@ function drawGroups(result) {
   }
 }
 
-function textSpan(text) {
-  return el("span", null, text);
-}
-
 // -- points: clusters of the whole selection, or its points once few enough ----------------------
 const pointsTotal = document.getElementById("points-total");
 
@@ -381,7 +377,7 @@ function drawPoints(collection) {
     }
     const marker = L.circleMarker([lat, lon], { radius: 4, color: colour(props.theme), weight: 1, fillOpacity: 0.8 });
     // A string given to bindTooltip is inserted as HTML: the title goes in as a text node.
-    marker.bindTooltip(() => textSpan(props.title || ""));
+    marker.bindTooltip(() => el("span", null, props.title || ""));
     points.addLayer(marker);
   }
   let text;
@@ -519,7 +515,7 @@ function drawBridges(result) {
     let line = null;
     if (Array.isArray(pair.line) && pair.line.length === 2) {
       line = L.polyline(pair.line.map(([lon, lat]) => [lat, lon]), { color: "#0b6e4f", weight: 3, opacity: 0.85, dashArray: null });
-      line.bindTooltip(() => textSpan(pair.sentence || ""));
+      line.bindTooltip(() => el("span", null, pair.sentence || ""));
       line.on("click", () => showBridge(pair));
       bridges.addLayer(line);
     }

@@ -3,7 +3,7 @@
 // Leaflet layer only when it is first asked for.
 import { escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
-import { clusterIconSize, formatCount, markerSize, serverClusterIconSize } from "./cluster-icons.js";
+import { clusterIconSize, formatCount, markerSize, serverClusterIconSize, themeRing } from "./cluster-icons.js";
 import { el } from "./dom.js";
 import { clearOffset } from "./popup-room.js";
 
@@ -277,18 +277,10 @@ function clusterIcon(cluster) {
     const color = marker.options.themeColor || "#555";
     counts.set(color, (counts.get(color) || 0) + 1);
   }
-  // A ring whose segments show the mix of themes in the group.
-  let start = 0;
-  const stops = [];
-  for (const [color, n] of counts) {
-    const end = start + (n / markers.length) * 360;
-    stops.push(`${color} ${start}deg ${end}deg`);
-    start = end;
-  }
   const count = cluster.getChildCount();
   const size = clusterIconSize(count);
-  const ring = el("span", "cluster__ring");
-  ring.style.background = `conic-gradient(${stops.join(", ")})`;
+  const ring = el("span", "cluster__ring"); // its segments show the mix of themes in the group
+  ring.style.background = themeRing(counts, markers.length);
   const number = el("span", "cluster__count", formatNumber(count, 0));
   number.setAttribute("aria-hidden", "true");
   const label = el("span", "visually-hidden", t("cluster_label", { count }));
@@ -303,16 +295,9 @@ function clusterIcon(cluster) {
 
 function serverClusterIcon(feature, colors) {
   const { count, themes = {} } = feature.properties;
-  let start = 0;
-  const stops = [];
-  for (const [slug, n] of Object.entries(themes)) {
-    const end = start + (n / count) * 360;
-    stops.push(`${colors.get(slug) || "#555"} ${start}deg ${end}deg`);
-    start = end;
-  }
   const size = serverClusterIconSize(count);
   const ring = el("span", "cluster__ring");
-  ring.style.background = stops.length ? `conic-gradient(${stops.join(", ")})` : "#555";
+  ring.style.background = themeRing(Object.entries(themes).map(([slug, n]) => [colors.get(slug) || "#555", n]), count);
   const number = el("span", "cluster__count", formatCount(count));
   number.setAttribute("aria-hidden", "true");
   const wrapper = el("span", "cluster__inner");
