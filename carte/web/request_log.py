@@ -65,15 +65,16 @@ def init_request_log(app: Flask) -> None:
         started = getattr(g, "request_started", None)
         duration_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
         rule = request.url_rule
+        path = loggable_path()
         log.info(
             "%s %s %s %.1f ms",
             request.method,
-            loggable_path(),
+            path,
             response.status_code,
             duration_ms,
             extra={
                 "method": request.method,
-                "path": loggable_path(),
+                "path": path,
                 "route": rule.rule if rule else None,
                 "status": response.status_code,
                 "duration_ms": round(duration_ms, 1),
