@@ -290,3 +290,14 @@ class CartePage:
 @pytest.fixture
 def carte(map_page, live_server):
     return CartePage(map_page, live_server)
+
+
+@pytest.fixture
+def resident(browser, server):
+    """A resident's page of its own (offline, watched) on the module's `server`; the test fails on what it logged."""
+    from tests.e2e.helpers import new_page
+
+    context, page = new_page(browser)
+    yield page
+    context.close()
+    page.watch.assert_quiet()

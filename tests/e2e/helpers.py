@@ -104,13 +104,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def map_at_the_test_reports(page, base_url: str) -> None:
+    """The resident map, loaded, at the Tour Eiffel, where `create_report` puts the tests' reports."""
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("#map[data-state=ready]")
+    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+
+
 def open_report_from_list(page, base_url: str, title: str) -> None:
     """The keyboard way into a report: the list of the reports in view."""
     from playwright.sync_api import expect
 
-    page.goto(f"{base_url}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    map_at_the_test_reports(page, base_url)
     page.locator("#list-toggle").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#pp-title")).to_be_focused()

@@ -35,14 +35,6 @@ def server(tmp_path_factory, inbox):
         yield app
 
 
-@pytest.fixture
-def resident(browser, server):
-    context, page = new_page(browser)
-    yield page
-    context.close()
-    page.watch.assert_quiet()
-
-
 def messages_to(inbox, address: str) -> list:
     return [m for m, rcpt in zip(inbox.messages, inbox.recipients) if rcpt == [address]]
 

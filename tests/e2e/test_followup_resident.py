@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app
-from tests.e2e.helpers import create_report, new_page, open_report_from_list
+from tests.e2e.helpers import create_report, open_report_from_list
 
 
 @pytest.fixture(scope="module")
@@ -15,14 +15,6 @@ def server(tmp_path_factory):
     with serve_app(tmp_path_factory.mktemp("followup-resident-e2e")) as (app, base_url):
         app.base_url = base_url
         yield app
-
-
-@pytest.fixture
-def resident(browser, server):
-    context, page = new_page(browser)
-    yield page
-    context.close()
-    page.watch.assert_quiet()
 
 
 def update(app, public_id: str, progress: str, text: str) -> None:

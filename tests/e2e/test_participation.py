@@ -15,7 +15,14 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app
-from tests.e2e.helpers import axe_violations, create_report, log_in, new_page, open_report_from_list
+from tests.e2e.helpers import (
+    axe_violations,
+    create_report,
+    log_in,
+    map_at_the_test_reports,
+    new_page,
+    open_report_from_list,
+)
 from tests.helpers import jpeg_with_gps
 
 PASSWORD = "mot de passe de test solide"
@@ -31,14 +38,6 @@ def server(tmp_path_factory):
     ):
         app.base_url = base_url
         yield app
-
-
-@pytest.fixture
-def resident(browser, server):
-    context, page = new_page(browser)
-    yield page
-    context.close()
-    page.watch.assert_quiet()
 
 
 def create_staff(app, email: str, role: str) -> None:
@@ -277,9 +276,7 @@ def test_a_marker_popup_leads_to_the_report_detail(resident, server):
     title = "Fontaine à sec"
     rid = create_report(server, title)
     page = resident
-    page.goto(f"{server.base_url}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    map_at_the_test_reports(page, server.base_url)
     page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
     page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
     popup = page.locator(".report-popup", has_text=title)
@@ -298,9 +295,7 @@ def test_markers_grow_with_support(resident, server):
         response = server.test_client().post(f"/api/v1/reports/{popular}/vote", json={"kind": "support"})
         assert response.status_code in (200, 201), response.get_json()
     page = resident
-    page.goto(f"{server.base_url}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    map_at_the_test_reports(page, server.base_url)
     for rid in (quiet, popular):
         page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
     widths = page.evaluate(
@@ -318,9 +313,7 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     title = "Borne à eau qui fuit"
     rid = create_report(server, title)
     page = resident
-    page.goto(f"{server.base_url}/")
-    page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.8584, 2.2945], 16, {animate: false})")
+    map_at_the_test_reports(page, server.base_url)
     page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
     # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
     page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
