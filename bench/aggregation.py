@@ -28,9 +28,9 @@ import numpy as np  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from carte import aggregation, create_app  # noqa: E402
+from carte.domain import ReportFilter  # noqa: E402
 from carte.extensions import db  # noqa: E402
 from carte.models import Report, Theme  # noqa: E402
-from carte.reports.filters import ReportFilter  # noqa: E402
 from carte.storage.reports import apply_filter  # noqa: E402
 from carte.web.aggregates import service  # noqa: E402
 

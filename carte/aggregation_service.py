@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carte import aggregation
+from carte.domain import ReportFilter
 from carte.errors import CarteError
 from carte.geo.atlas import Atlas
 from carte.models import Report, Theme
-from carte.reports.filters import ReportFilter
 from carte.storage.report_index import ReportIndex
 from carte.storage.reports import apply_filter, theme_slugs_by_id
 

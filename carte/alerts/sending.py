@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from carte.alerts import messages
 from carte.alerts.subscriptions import UNCONFIRMED_KEPT, forget_unconfirmed
+from carte.domain import ReportFilter
 from carte.followup.labels import PROGRESS_LABELS
 from carte.geo.atlas import get_atlas
 from carte.models import Report, Theme
 from carte.models.alerts import AlertDelivery, AlertSubscription
 from carte.models.followup import ReportUpdate
-from carte.reports.filters import ReportFilter
 from carte.storage.reports import apply_filter
 
 DIGEST_LISTED = 50

@@ -14,10 +14,11 @@ from typing import IO
 import numpy as np
 from sqlalchemy.orm import Session
 
+from carte.domain import ReportFilter
 from carte.errors import CarteError
 from carte.followup.bodies import Bodies
 from carte.interop.exporter import export_row, write_csv
-from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
+from carte.reports.filters import Vocabulary, parse_filter
 from carte.storage.reports import body_scope, find_queue, iter_queue, reassigned_reports, reports_by_ids, theme_routing
 from carte.text import clean_text
 

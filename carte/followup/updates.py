@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from carte.domain import CLOSED, PROGRESS  # noqa: F401  (re-exported)
+from carte.domain import PROGRESS
 from carte.errors import CarteError
 from carte.models import Report
 from carte.models.followup import ReportUpdate

@@ -16,8 +16,8 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carte.domain import ReportFilter
 from carte.interop import csv_cells
-from carte.reports.filters import ReportFilter
 from carte.reports.serialize import iso_utc
 from carte.storage.reports import apply_filter
 

@@ -8,11 +8,11 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carte.domain import ID_MAX
 from carte.errors import CarteError
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.models.participation import Comment
-from carte.reports.filters import ID_MAX
 
 
 def audit_entries(session: Session, *, limit: int = 100, before: int | None = None):

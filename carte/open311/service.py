@@ -21,12 +21,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from carte.domain import CLOSED, DATE_MAX, DATE_MIN
 from carte.errors import CarteError
-from carte.followup.updates import CLOSED
 from carte.models import Report, ReportSource, Theme
 from carte.models.interop import ApiKey, ReportContact, ReportMedia
 from carte.open311.errors import Open311Error
-from carte.reports.filters import DATE_MAX, DATE_MIN
 from carte.storage.reports import active_themes
 from carte.text import clean_text, is_email
 

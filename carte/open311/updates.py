@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carte.domain import CLOSED, PROGRESS
 from carte.errors import CarteError
-from carte.followup.updates import CLOSED, PROGRESS, post_update
+from carte.followup.updates import post_update
 from carte.models import Report
 from carte.models.followup import ReportUpdate
 from carte.models.interop import ApiKey

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from carte.domain import DATE_MAX, DATE_MIN, ID_MAX, LIMIT_DEFAULT, LIMIT_MAX, PROGRESS, PUBLIC_STATUSES, ReportFilter  # noqa: F401  (re-exported: the filter's home was here)
+from carte.domain import DATE_MAX, DATE_MIN, ID_MAX, LIMIT_DEFAULT, LIMIT_MAX, PROGRESS, ReportFilter
 from carte.errors import CarteError
 from carte.text import clean_text
 

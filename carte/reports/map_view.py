@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from carte.aggregation.map_clusters import cluster_features, grid_clusters, mercator
-from carte.reports.filters import ReportFilter
+from carte.domain import ReportFilter
 from carte.storage.report_index import ReportIndex
 from carte.storage.reports import plain_reports, theme_slugs_by_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy.orm import Session
 
-from carte.reports.filters import ReportFilter
+from carte.domain import ReportFilter
 
 DAY = 86_400
 

@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from carte.aggregation import LEVELS
 from carte.aggregation.inputs import COUNT_UNITS, SIMILAR_LEVELS
 from carte.aggregation_service import STORED_RESOLUTIONS, Aggregates
+from carte.domain import ReportFilter
 from carte.errors import CarteError
 from carte.extensions import db
-from carte.reports.filters import ReportFilter
 from carte.storage.report_index import STATUSES
 from carte.web.access import ensure_role
 from carte.web.context import request_filter

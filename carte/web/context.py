@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy.orm import Session
 
+from carte.domain import ReportFilter
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.geo.atlas import Atlas, get_atlas
 from carte.models import Report
-from carte.reports.filters import ReportFilter, Vocabulary, parse_filter
+from carte.reports.filters import Vocabulary, parse_filter
 from carte.reports.serialize import report_json
 from carte.reports.service import ReferenceRows
 from carte.storage.reports import active_themes, workshop_exists

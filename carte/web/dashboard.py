@@ -11,10 +11,10 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, render_template, request
 
+from carte.domain import PROGRESS
 from carte.errors import CarteError
 from carte.extensions import db
 from carte.followup.labels import PROGRESS_LABELS
-from carte.followup.updates import PROGRESS
 from carte.interop import csv_cells
 from carte.interop.exporter import CREDITS, iter_reports, write_csv, write_geojson
 from carte.reports.timeline import timeline

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from carte.domain import PROGRESS
 from carte.errors import CarteError
 from carte.extensions import db, limiter
 from carte.followup import queue as queue_uc, resolution
 from carte.followup.bodies import may_update
 from carte.followup.labels import PROGRESS_LABELS
-from carte.followup.updates import PROGRESS, post_update, updates_of
+from carte.followup.updates import post_update, updates_of
 from carte.models import Report
 from carte.models.accounts import AuditLog
 from carte.reports.serialize import iso_utc

@@ -16,7 +16,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template
 from marshmallow import Schema, fields, validate
 
-from carte.followup.updates import PROGRESS
+from carte.domain import PROGRESS
 from carte.models.participation import FLAG_REASONS, VOTE_KINDS
 
 openapi = Blueprint("openapi", __name__)

@@ -171,7 +171,7 @@ def stream(code: str):
 @role_required("facilitator")
 def comparison(code: str):
     """The workshop's themes beside the metropolitan shared-needs ranking (every published report)."""
-    from carte.reports.filters import ReportFilter
+    from carte.domain import ReportFilter
 
     workshop = get_workshop(db.session, code)
     labels = theme_labels()

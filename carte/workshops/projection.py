@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from carte.domain import ReportFilter
 from carte.models import Report
 from carte.models.workshops import Workshop
-from carte.reports.filters import ReportFilter
 from carte.storage.engine import database_unavailable
 
 # Participants' reports count as soon as they are posted, even under pre-moderation:

@@ -289,8 +289,8 @@ def test_an_agent_without_a_body_sees_no_queue(app):
 
 def test_the_index_and_the_sql_select_the_same_queue(app, reports):
     """The queue page reads the in-memory index; the CSV and text search read SQL: same scope."""
+    from carte.domain import ReportFilter
     from carte.followup.queue import QueueQuery, _scope, queue_page, write_queue_csv
-    from carte.reports.filters import ReportFilter
     from carte.storage.reports import iter_queue
     from carte.web.aggregates import service
 

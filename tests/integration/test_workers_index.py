@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sqlalchemy import delete, select, update
 
+from carte.domain import PROGRESS
 from carte.extensions import db
-from carte.followup.updates import PROGRESS
 from carte.models import DataVersion, Report
 from carte.storage import report_index
 from carte.storage.report_index import _ANONYMOUS, _COLUMNS, _INDEXED_STATUSES, ReportIndex

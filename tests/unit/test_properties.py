@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from carte.domain import ID_MAX, LIMIT_MAX
 from carte.errors import CarteError
 from carte.open311.errors import Open311Error
 from carte.open311.formats import to_xml
 from carte.open311.service import WINDOW, parse_query
-from carte.reports.filters import ID_MAX, LIMIT_MAX, Vocabulary, parse_filter
+from carte.reports.filters import Vocabulary, parse_filter
 from carte.reports.validation import TAG_MAX, TAGS_MAX, TITLE_MAX, TITLE_MIN, validate_report
 from carte.text import clean_text
 
