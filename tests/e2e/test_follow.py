@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.e2e.conftest import serve_app
-from tests.e2e.helpers import axe_violations, create_report, free_port, new_page, open_report_from_list
+from tests.e2e.helpers import axe_violations, create_report, free_port, new_page, open_report_from_list, set_view
 from tests.integration.test_alerts import Inbox, text_of
 
 
@@ -91,7 +91,7 @@ def test_the_area_dialog_follows_the_current_view_with_themes(resident, server, 
     page = resident
     page.goto(f"{server.base_url}/")
     page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate("() => window.carte.map.setView([48.9356, 2.3597], 15, {animate: false})")
+    set_view(page, 48.9356, 2.3597, 15)
     bounds = page.evaluate("""() => { const b = window.carte.map.getBounds();
         return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }""")
     head_feed = page.locator('link[rel="alternate"][type="application/atom+xml"]')

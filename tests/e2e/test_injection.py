@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, set_view
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>",
@@ -144,7 +144,7 @@ def test_map_popups_and_outlines_show_payloads_as_text(page, site):
     expect(page.locator("#legend-themes")).to_contain_text(THEME_LABEL)
     for report in site["reports"]:
         lat, lon = report["lat"], report["lon"]
-        page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 18, {animate: false})", [lat, lon])
+        set_view(page, lat, lon, 18)
         page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report["id"])
         page.evaluate("(id) => window.carte.carte.showReport(id)", report["id"])
         popup = page.locator(".report-popup").filter(
@@ -157,7 +157,7 @@ def test_map_popups_and_outlines_show_payloads_as_text(page, site):
         expect(popup.locator(".report-popup__tags li").first).to_have_text(report["tags"][0])
         page.keyboard.press("Escape")
     # Hover a few commune outlines: their tooltips are the other HTML sink of this map.
-    page.evaluate("() => window.carte.map.setView([48.8566, 2.3522], 12, {animate: false})")
+    set_view(page, 48.8566, 2.3522, 12)
     box = page.locator("#map").bounding_box()
     for dx in (-300, -100, 100, 300):
         page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + 40)
@@ -170,9 +170,7 @@ def test_list_and_detail_panel_show_payloads_as_text(page, site):
     report = site["reports"][0]
     page.goto(f"{base_url}/")
     page.wait_for_selector("#map[data-state=ready]")
-    page.evaluate(
-        "([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", [report["lat"], report["lon"]]
-    )
+    set_view(page, report["lat"], report["lon"], 17)
     page.locator("#list-toggle").click()
     items = page.locator("#pp-list-items button", has_text=report["title"])
     expect(items.first).to_be_visible()

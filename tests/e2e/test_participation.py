@@ -319,7 +319,7 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
     expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
     page.wait_for_timeout(800)  # the clusters settle
-    page.evaluate("() => window.carte.map.closePopup()")
+    page.evaluate("() => { window.carte.map.closePopup(); }")
     marker = page.locator(".report-marker", has_text=title)
     marker.focus()
     page.keyboard.press("Enter")

@@ -10,7 +10,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import open_resident_map
+from tests.e2e.helpers import open_resident_map, set_view
 
 RUN = uuid.uuid4().hex[:4]
 # What is drawn over the map and would hide part of a popup.
@@ -92,7 +92,7 @@ def fill_and_submit(page, title: str, *, keyboard: bool = False) -> None:
 def test_desktop_popup_clear_of_the_zoom_control_and_the_legend(browser, live_server):
     context, page = open_resident_map(browser, live_server, viewport={"width": 1366, "height": 768})
     try:
-        page.evaluate("() => window.carte.carte.map.setView([48.8600, 2.3400], 16, {animate: false})")
+        set_view(page, 48.8600, 2.3400, 16)
         box = page.locator("#map").bounding_box()
         # Top left of the map, where the zoom control is: the popup opens upwards, into it and past the edge.
         page.mouse.click(*free_point(page, box["x"] + 70, box["y"] + 70))

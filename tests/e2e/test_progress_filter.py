@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
+from tests.e2e.helpers import set_view
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ def test_the_legend_filters_the_map_by_progress(browser, site):
     try:
         page.goto(f"{site}/")
         page.wait_for_selector("#map[data-state=ready]")
-        page.evaluate("() => window.carte.map.setView([48.8939, 2.3874], 18, {animate: false})")
+        set_view(page, 48.8939, 2.3874, 18)
         fixed = page.locator(".report-marker", has_text="Feu réparé quai de la Charente")
         open_ = page.locator(".report-marker", has_text="Trottoir défoncé quai de l'Oise")
         expect(fixed).to_have_count(1)

@@ -6,7 +6,7 @@ import uuid
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import watch_context
-from tests.e2e.helpers import axe_violations, shot
+from tests.e2e.helpers import axe_violations, set_view, shot
 
 # Places in Paris (75056). Each test clicks its own place: the server is shared by the
 # session, and a marker left by an earlier test would catch the click.
@@ -364,7 +364,7 @@ def test_zoom_11_shows_the_true_total_and_server_clusters(browser, tmp_path_fact
             page.goto(f"{base_url}/")
             page.wait_for_selector("#map[data-state=ready]")
             with page.expect_response(lambda r: "/api/v1/reports?" in r.url and "zoom=11" in r.url):
-                page.evaluate("() => window.carte.map.setView([48.8566, 2.3522], 11, {animate: false})")
+                set_view(page, 48.8566, 2.3522, 11)
             expect(page.locator("#map")).to_have_attribute("data-clustered", "true")
             west, south, east, north = page.evaluate(
                 "() => { const b = window.carte.map.getBounds();"

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.e2e.conftest import CartePage, serve_app, watch_context
-from tests.e2e.helpers import axe_violations, create_report, new_page
+from tests.e2e.helpers import axe_violations, create_report, new_page, set_view
 from tests.helpers import TOUR_EIFFEL
 
 LON, LAT = TOUR_EIFFEL
@@ -148,7 +148,7 @@ def test_opening_a_report_pushes_the_address_and_back_and_forward_follow(residen
     page = resident
     rid = create_report(server, "Passage piéton effacé", lat=LAT - 0.0004, lon=LON + 0.0004, contributor="e2e-author")
     open_map(page, server.base_url)
-    page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", [LAT, LON])
+    set_view(page, LAT, LON, 17)
     page.locator("#list-toggle").focus()
     page.keyboard.press("Enter")
     item = page.locator("#pp-list-items button", has_text="Passage piéton effacé")
@@ -177,7 +177,7 @@ def test_opening_a_report_pushes_the_address_and_back_and_forward_follow(residen
 def test_a_reload_restores_the_view_and_an_address_opens_its_report(resident, server):
     page = resident
     open_map(page, server.base_url)
-    page.evaluate("() => window.carte.map.setView([48.9356, 2.3597], 15, {animate: false})")
+    set_view(page, 48.9356, 2.3597, 15)
     expect(page).to_have_url(re.compile(r"#carte=15/48\.935\d\d/2\.359\d\d"))
     page.reload()
     page.wait_for_selector("#map[data-state=ready]")

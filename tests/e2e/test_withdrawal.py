@@ -8,6 +8,8 @@ import uuid
 
 from playwright.sync_api import expect
 
+from tests.e2e.helpers import set_view
+
 RUN = uuid.uuid4().hex[:6]
 LOUVRE = (48.8606, 2.3376)
 
@@ -18,7 +20,7 @@ def find_report(carte, title: str) -> str:
 
 
 def open_from_list(page, title: str):
-    page.evaluate("([lat, lon]) => window.carte.map.setView([lat, lon], 17, {animate: false})", list(LOUVRE))
+    set_view(page, *LOUVRE, 17)
     page.locator("#list-toggle").focus()
     page.keyboard.press("Enter")
     item = page.locator("#pp-list-items button", has_text=title)
