@@ -25,11 +25,15 @@ from sqlalchemy import create_engine, make_url, text
 from carte import create_app
 from carte.extensions import db
 from carte.storage.setup import ensure_data, prepare_database
+from tests.compile_cache import SharedBytecodeCache, share_url_builders
 
 # Property tests explore new examples locally; in CI they replay the same ones (no flaky run), with no
 # deadline (the machines are shared and noisy) and no example database left in the tree.
 settings.register_profile("carte", deadline=None, database=None, derandomize=bool(os.environ.get("CI")))
 settings.load_profile("carte")
+
+share_url_builders()
+TEMPLATES = SharedBytecodeCache()
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = os.environ.get("CARTE_SOURCES") or str(ROOT.parent / "shared" / "data")
@@ -40,10 +44,12 @@ REFERENCE_TABLES = {"communes", "arrondissements", "data_versions", "alembic_ver
 
 
 def make_app(url: str, data_dir: Path, **overrides):
-    return create_app(
+    application = create_app(
         "config.TestConfig",
         {"SQLALCHEMY_DATABASE_URI": url, "CARTE_DATA_DIR": str(data_dir), "CARTE_SOURCES": SOURCES, **overrides},
     )
+    application.jinja_env.bytecode_cache = TEMPLATES
+    return application
 
 
 def empty_postgis(session) -> None:

@@ -25,8 +25,10 @@ MODELS = (Report, Comment, Flag, Vote, Theme, Workshop, ReportContact, ReportMed
 
 
 def counts(app) -> dict:
+    """The rows of every table a request could write, in one query (the cases below call this twice each)."""
     with app.app_context():
-        return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+        row = db.session.execute(select(*(select(func.count()).select_from(m).scalar_subquery() for m in MODELS))).one()
+        return {m.__name__: n for m, n in zip(MODELS, row, strict=True)}
 
 
 def error_of(response, status: int) -> dict:
