@@ -104,12 +104,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def set_view(page, lat: float, lon: float, zoom: float, map_path: str = "window.carte.map") -> None:
-    """Moves a Leaflet map at once. The script returns nothing on purpose: Playwright would serialise
-    the map that `setView` returns, its whole graph of layers, which took 4 s a call."""
+def set_view(page, lat: float, lon: float, zoom: float) -> None:
+    """Moves the resident map at once and waits until the reports of the new view are drawn (the map's
+    aria-busy). The script returns nothing on purpose: Playwright would serialise the map that `setView`
+    returns, its whole graph of layers, which took 4 s a call."""
     page.evaluate(
-        f"([lat, lon, zoom]) => {{ {map_path}.setView([lat, lon], zoom, {{animate: false}}); }}", [lat, lon, zoom]
+        "([lat, lon, zoom]) => { window.carte.map.setView([lat, lon], zoom, {animate: false}); }", [lat, lon, zoom]
     )
+    page.wait_for_selector("#map:not([aria-busy])")
 
 
 def map_at_the_test_reports(page, base_url: str) -> None:

@@ -108,10 +108,13 @@ function start() {
   let reportRequest = null;
   let justCreated = null; // {id, at}
   let reportTimer = null;
+  // The map is busy (aria-busy) from a move until the reports of the view it stopped on are drawn: screen
+  // readers wait for it, and so can the browser tests.
   async function loadReports() {
     reportRequest?.abort();
     const controller = new AbortController();
     reportRequest = controller;
+    mapElement.setAttribute("aria-busy", "true");
     // The whole view at once: its reports, or above the server's threshold its clusters with
     // their true counts. Nothing is cut: the answer's total is what the view holds.
     const params = { bbox: bboxParam(carte.map.getBounds()), zoom: Math.round(carte.map.getZoom()) };
@@ -130,11 +133,17 @@ function start() {
       mapElement.dataset.reports = String(reports.size);
     } catch (error) {
       if (error.name !== "AbortError") showNotice(t("load_reports_failed", { message: error.message }), { tone: "error" });
+    } finally {
+      if (reportRequest === controller && reportTimer === null) mapElement.removeAttribute("aria-busy");
     }
   }
   carte.addEventListener("moveend", () => {
     clearTimeout(reportTimer);
-    reportTimer = setTimeout(loadReports, REPORT_DEBOUNCE_MS);
+    mapElement.setAttribute("aria-busy", "true");
+    reportTimer = setTimeout(() => {
+      reportTimer = null;
+      loadReports();
+    }, REPORT_DEBOUNCE_MS);
   });
   // Where the reports stand (issue 13): all of them, those still open, or those fixed.
   const progressFilter = $("#progress-filter");
