@@ -112,13 +112,18 @@ def send(app) -> list[str]:
 
 
 def a_day_later(app) -> None:
-    """As if the last digest were 25 hours old (the reports posted since keep their dates)."""
+    """As if everything so far had happened 25 hours earlier: the last digests and the reports alike.
+
+    Moving only the digests back put the reports already sent after the last digest, so a second
+    digest could send them again: it did, in two full runs on 2026-12-01."""
+    earlier = timedelta(hours=25)
     with app.app_context():
-        db.session.execute(
-            update(AlertSubscription)
-            .where(AlertSubscription.confirmed_at.is_not(None))
-            .values(last_digest_at=datetime.now(UTC) - timedelta(hours=25))
-        )
+        for subscription in db.session.scalars(
+            select(AlertSubscription).where(AlertSubscription.confirmed_at.is_not(None))
+        ):
+            subscription.last_digest_at -= earlier
+        for report in db.session.scalars(select(Report)):
+            report.created_at -= earlier
         db.session.commit()
 
 
