@@ -31,12 +31,13 @@ STAFF = [
     "/animation/journal",
     "/animation/effacement",
 ]
-# What each page with content of its own to fetch shows once it has it; the other pages are whole at their
-# load event. The dashboard's secondary layers (issue groups, bridges, points) signal nothing: the network
-# falling quiet is its sign.
+# How a page with content of its own to fetch shows it has it; the other pages are whole at their load event.
+# The dashboard's secondary layers (issue groups, bridges, points) signal nothing: the network falling quiet
+# is its sign.
 READY = {
-    "/": "#map[data-state=ready]",
-    "/api/v1/docs": "#swagger-ui .opblock",
+    "/": lambda page: page.wait_for_selector("#map[data-state=ready]"),
+    "/api/v1/docs": lambda page: page.wait_for_selector("#swagger-ui .opblock"),
+    "/animation": lambda page: page.wait_for_load_state("networkidle"),
 }
 
 
@@ -53,10 +54,8 @@ def site(tmp_path_factory):
 
 def audit(page, site: str, path: str) -> list[dict]:
     page.goto(site + path)
-    if path == "/animation":
-        page.wait_for_load_state("networkidle")
-    elif path in READY:
-        page.wait_for_selector(READY[path])
+    if path in READY:
+        READY[path](page)
     return axe_violations(page, tags=TAGS, serious_only=True)
 
 

@@ -312,7 +312,6 @@ def test_mobile_layout_uses_a_bottom_sheet(browser, live_server):
 def test_accessibility_audit_with_axe(browser, live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
     try:
         page.goto(f"{live_server}/")
         page.wait_for_selector("#map[data-state=ready]")

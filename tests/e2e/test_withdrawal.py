@@ -103,7 +103,6 @@ def test_the_private_link_withdraws_from_another_browser(carte, browser):
     context = browser.new_context(locale="fr-FR")
     try:
         page = context.new_page()
-        page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(link)
