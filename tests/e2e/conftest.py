@@ -34,6 +34,10 @@ CHROMIUM_ARGS = [
     # of the HTTP cache, which routing turns off: page loads took 65 % longer.
     "--proxy-server=http://127.0.0.1:9",
 ]
+# The omnibox's popup is a web page of its own (chrome://omnibox-popup.top-chrome), which every new window,
+# so every test's page, loaded and drew in a renderer of its own: 1.1 s of CPU a page, more than the map.
+# The tests never type in the address bar.
+DISABLED_FEATURES = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup"]
 VENDOR = ROOT / "carte" / "static" / "vendor" / "leaflet" / "leaflet.js"
 
 
@@ -123,11 +127,34 @@ def playwright_instance():
 def browser(playwright_instance):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=chromium_args())
     try:
         yield browser
     finally:
         browser.close()
+
+
+def playwright_disabled_features() -> list[str]:
+    """The Chromium features Playwright's driver turns off, read from the driver itself.
+
+    Chromium keeps only the last `--disable-features` on its command line, and Playwright writes its own
+    before ours (features that get in automation's way): ours must repeat its list to keep it."""
+    import re
+
+    import playwright
+
+    bundle = Path(playwright.__file__).parent / "driver" / "package" / "lib" / "coreBundle.js"
+    # The array holds only strings and comments: match exactly that, then drop the comments.
+    found = re.search(r'\bdisabledFeatures = \[((?:\s*(?://[^\n]*|"[^"]*",?))*)\s*\]', bundle.read_text("utf-8"))
+    if not found:
+        pytest.fail(f"Playwright's list of disabled Chromium features was not found in {bundle}")
+    code = re.sub(r"//[^\n]*", "", found.group(1))
+    return re.findall(r'"([^"]+)"', code)
+
+
+def chromium_args() -> list[str]:
+    features = dict.fromkeys([*playwright_disabled_features(), *DISABLED_FEATURES])
+    return [*CHROMIUM_ARGS, "--disable-features=" + ",".join(features)]
 
 
 def _is_local(url: str) -> bool:
