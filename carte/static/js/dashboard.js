@@ -725,6 +725,6 @@ window.addEventListener("popstate", () => { fillForm(new URLSearchParams(window.
   communesGeojson = await communesRequest;
   communeNames = Object.fromEntries(communesGeojson.features.map((f) => [f.properties.code, f.properties.nom]));
   outlines.addData(communesGeojson);
-  map.fitBounds(L.geoJSON(communesGeojson).getBounds(), { padding: [10, 10] });
+  map.fitBounds(L.geoJSON(communesGeojson).getBounds(), { padding: [10, 10], animate: false }); // the first view
   await refresh();
 })();

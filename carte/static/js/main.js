@@ -153,6 +153,8 @@ function start() {
   });
 
   Promise.allSettled([themesLoaded, communesLoaded]).then(async () => {
+    clearTimeout(reportTimer); // the communes' fit moved the map: this load is the one its move asked for
+    reportTimer = null;
     await loadReports();
     mapElement.dataset.state = "ready";
   });

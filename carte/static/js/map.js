@@ -575,7 +575,9 @@ export class CarteMap extends EventTarget {
     this.communes = communes;
     const layer = communes.layer({ attribution: escapeHtml(this.dataAttribution) });
     layer.addTo(this.map);
-    if (fit) this.map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    // At once, not animated: the page's first view. An animated fit ended after the first reports were
+    // asked for, so the view's reports were asked for twice and the clusters redrawn once more.
+    if (fit) this.map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
     this.element.dataset.communes = String(communes.size);
     labelCommunesWithoutTiles(this.map, this.tiles, communes.geojson, { failed: this.tileErrors > 0 });
   }

@@ -27,7 +27,8 @@ if (form) {
     const territoire = root.dataset.territoire;
     const own = territoire ? outlines.getLayers().filter((layer) => layer.feature.properties.territoire_code === territoire) : [];
     const bounds = own.length ? L.featureGroup(own).getBounds() : outlines.getBounds();
-    if (bounds.isValid() && !touched && !pin) map.fitBounds(bounds, { padding: [8, 8] });
+    // At once: a tap while an animated fit ran landed wherever the map was passing through.
+    if (bounds.isValid() && !touched && !pin) map.fitBounds(bounds, { padding: [8, 8], animate: false });
   }).catch(() => {});
   map.on("click", (event) => {
     if (pin) pin.setLatLng(event.latlng);
