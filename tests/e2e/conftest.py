@@ -269,7 +269,8 @@ class CartePage:
 
     # -- the map --
     def point_of(self, lat: float, lon: float, zoom: float = 16) -> tuple[float, float]:
-        """Centres the map on a place and returns its position in page pixels."""
+        """Centres the map on a place, waits for the view's reports to be drawn (the map's aria-busy), and
+        returns the place's position in page pixels."""
         x, y = self.page.evaluate(
             """([lat, lon, zoom]) => {
                 window.carte.map.setView([lat, lon], zoom, {animate: false});
@@ -278,13 +279,13 @@ class CartePage:
             }""",
             [lat, lon, zoom],
         )
+        self.page.wait_for_selector("#map:not([aria-busy])")
         box = self.page.locator("#map").bounding_box()
         return box["x"] + x, box["y"] + y
 
     def free_point_of(self, lat: float, lon: float, zoom: float = 16) -> tuple[float, float]:
         """Like point_of, moved a few pixels if a marker or a control sits right there."""
         x, y = self.point_of(lat, lon, zoom)
-        self.page.wait_for_timeout(100)
         for dx, dy in [(0, 0), (30, 0), (0, 30), (-30, 0), (0, -30), (45, 45), (-45, -45)]:
             free = self.page.evaluate(
                 """([x, y]) => {

@@ -35,7 +35,7 @@ STAFF = [
 # The dashboard's secondary layers (issue groups, bridges, points) signal nothing: the network falling quiet
 # is its sign.
 READY = {
-    "/": lambda page: page.wait_for_selector("#map[data-state=ready]"),
+    "/": lambda page: page.wait_for_selector("#map[data-state=ready]:not([aria-busy])"),
     "/api/v1/docs": lambda page: page.wait_for_selector("#swagger-ui .opblock"),
     "/animation": lambda page: page.wait_for_load_state("networkidle"),
 }

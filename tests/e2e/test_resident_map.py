@@ -314,8 +314,7 @@ def test_accessibility_audit_with_axe(browser, live_server):
     page = context.new_page()
     try:
         page.goto(f"{live_server}/")
-        page.wait_for_selector("#map[data-state=ready]")
-        page.wait_for_timeout(300)
+        page.wait_for_selector("#map[data-state=ready]:not([aria-busy])")  # the view's reports drawn
         violations = axe_violations(page)
         assert violations == [], violations
         page.locator("#report-without-map").click()

@@ -185,7 +185,6 @@ def test_the_participant_map_opens_on_the_workshops_territory(browser, site, siz
     with opened(browser, size) as (watch, page):
         page.goto(f"{site['base_url']}/a/{site['plaine_commune']}")
         page.wait_for_selector("#join-map path.leaflet-interactive, #join-map svg path")
-        page.wait_for_timeout(400)  # the fit animation
         box = page.locator("#join-map").bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.select_option("#j-theme", index=1)
