@@ -2,7 +2,9 @@
 
 import re
 import uuid
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import watch_context
@@ -55,6 +57,33 @@ def test_map_draws_the_130_communes_offline(carte):
     # Demo reports are on the map, as markers or clusters with accessible names.
     markers = page.locator(".report-marker, .report-cluster")
     expect(markers.first).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_the_first_view_fits_the_communes_and_asks_for_its_reports_once(browser, live_server, size):
+    """The fit to the communes is not animated: an animated one ended after the first reports were asked for,
+    and the fitted view asked again."""
+    context = browser.new_context(viewport=size)
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda request: "/api/v1/reports?" in request.url and asked.append(request.url))
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_selector("#map[data-state=ready]:not([aria-busy])")
+        page.wait_for_load_state("networkidle")
+        assert len(asked) == 1, asked
+        fitted, view = page.evaluate(
+            """() => { const m = window.carte.map, b = m.getBounds();
+                       return [b.contains(window.carte.communes.layer().getBounds()),
+                               [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]]; }"""
+        )
+        assert fitted  # the whole Métropole is in view
+        bbox = [float(n) for n in parse_qs(urlparse(asked[0]).query)["bbox"][0].split(",")]
+        assert bbox == pytest.approx(view, abs=1e-4)  # and that view's reports are the ones asked for
+    finally:
+        context.close()
 
 
 def test_keyboard_focus_on_a_commune_shows_its_name(carte):
