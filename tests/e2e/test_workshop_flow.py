@@ -229,8 +229,13 @@ def test_projection_reconnects_by_itself_after_a_503(browser, staff_server):
                 route.continue_()
 
         page.route("**/flux", stream)
-        page.goto(f"{staff_server}/atelier/{code}/projection")
-        for _ in range(200):  # the projection waits 10 s before reconnecting; give it 20 s
+        page.clock.install()  # the page's own timers, on a clock the test can move
+        with page.expect_request("**/flux"):
+            page.goto(f"{staff_server}/atelier/{code}/projection")
+        expect(page.locator("#projection")).to_be_visible()
+        with page.expect_request("**/flux"):  # the projection waits 10 s before reconnecting: move 11 s on
+            page.clock.fast_forward(11_000)
+        for _ in range(50):  # the route's handler may run just after the request event
             if len(calls) >= 2:
                 break
             page.wait_for_timeout(100)
