@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 # so every test's page, loaded and drew in a renderer of its own: 1.1 s of CPU a page, more than the map.
 # The tests never type in the address bar.
 DISABLED_FEATURES = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup"]
+# The resident map between moves: its view's reports are drawn (main.js's aria-busy); SETTLED adds its first load.
+MAP_IDLE = "#map:not([aria-busy])"
+MAP_SETTLED = "#map[data-state=ready]:not([aria-busy])"
 VENDOR = ROOT / "carte" / "static" / "vendor" / "leaflet" / "leaflet.js"
 
 
@@ -285,7 +288,7 @@ class CartePage:
             }""",
             [lat, lon, zoom],
         )
-        self.page.wait_for_selector("#map:not([aria-busy])")
+        self.page.wait_for_selector(MAP_IDLE)
         box = self.page.locator("#map").bounding_box()
         return box["x"] + x, box["y"] + y
 

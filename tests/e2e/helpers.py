@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, watch_context
+from tests.e2e.conftest import ARTIFACTS, MAP_IDLE, ROOT, watch_context
 from tests.helpers import STAFF_PASSWORD
 
 # axe-core as `make setup` copies it, or straight from node_modules.
@@ -111,7 +111,7 @@ def set_view(page, lat: float, lon: float, zoom: float) -> None:
     page.evaluate(
         "([lat, lon, zoom]) => { window.carte.map.setView([lat, lon], zoom, {animate: false}); }", [lat, lon, zoom]
     )
-    page.wait_for_selector("#map:not([aria-busy])")
+    page.wait_for_selector(MAP_IDLE)
 
 
 def map_at_the_test_reports(page, base_url: str) -> None:

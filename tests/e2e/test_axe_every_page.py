@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import serve_app
+from tests.e2e.conftest import MAP_SETTLED, serve_app
 from tests.e2e.helpers import axe_violations, log_in
 from tests.helpers import STAFF_PASSWORD
 
@@ -35,7 +35,7 @@ STAFF = [
 # The dashboard's secondary layers (issue groups, bridges, points) signal nothing: the network falling quiet
 # is its sign.
 READY = {
-    "/": lambda page: page.wait_for_selector("#map[data-state=ready]:not([aria-busy])"),
+    "/": lambda page: page.wait_for_selector(MAP_SETTLED),
     "/api/v1/docs": lambda page: page.wait_for_selector("#swagger-ui .opblock"),
     "/animation": lambda page: page.wait_for_load_state("networkidle"),
 }

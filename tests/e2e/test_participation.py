@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import serve_app
+from tests.e2e.conftest import MAP_SETTLED, serve_app
 from tests.e2e.helpers import (
     axe_violations,
     create_report,
@@ -254,7 +254,7 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
     context, page = new_page(browser, bypass_csp=True)
     try:
         page.goto(f"{server.base_url}/")
-        page.wait_for_selector("#map[data-state=ready]:not([aria-busy])")  # the view's reports drawn
+        page.wait_for_selector(MAP_SETTLED)  # the view's reports drawn
         assert axe_violations(page, serious_only=True) == []
         open_report_from_list(page, server.base_url, title)  # the report page (detail panel)
         assert axe_violations(page, serious_only=True) == []

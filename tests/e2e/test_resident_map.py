@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import watch_context
+from tests.e2e.conftest import MAP_SETTLED, watch_context
 from tests.e2e.helpers import axe_violations, set_view, shot
 
 # Places in Paris (75056). Each test clicks its own place: the server is shared by the
@@ -71,7 +71,7 @@ def test_the_first_view_fits_the_communes_and_asks_for_its_reports_once(browser,
     page.on("request", lambda request: "/api/v1/reports?" in request.url and asked.append(request.url))
     try:
         page.goto(f"{live_server}/")
-        page.wait_for_selector("#map[data-state=ready]:not([aria-busy])")
+        page.wait_for_selector(MAP_SETTLED)
         page.wait_for_load_state("networkidle")
         assert len(asked) == 1, asked
         fitted, view = page.evaluate(
@@ -343,7 +343,7 @@ def test_accessibility_audit_with_axe(browser, live_server):
     page = context.new_page()
     try:
         page.goto(f"{live_server}/")
-        page.wait_for_selector("#map[data-state=ready]:not([aria-busy])")  # the view's reports drawn
+        page.wait_for_selector(MAP_SETTLED)  # the view's reports drawn
         violations = axe_violations(page)
         assert violations == [], violations
         page.locator("#report-without-map").click()
