@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import MAP_SETTLED, serve_app
+from tests.e2e.conftest import MAP_IDLE, MAP_SETTLED, serve_app
 from tests.e2e.helpers import (
     axe_violations,
     create_report,
@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
     map_at_the_test_reports,
     new_page,
     open_report_from_list,
+    set_view,
 )
 from tests.helpers import jpeg_with_gps
 
@@ -329,3 +330,24 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     page.keyboard.press("Escape")
     expect(popup).to_have_count(0)
     expect(marker).to_be_focused()
+
+
+def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(resident, server):
+    """Showing a report keeps its popup open for a few seconds against the map's own re-clustering. Closing it
+    must end that at once: the map used to fly back to the report when moved away within those seconds."""
+    title = "Grille d'arbre soulevée"
+    rid = create_report(server, title)
+    page = resident
+    map_at_the_test_reports(page, server.base_url)
+    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    popup = page.locator(".leaflet-popup .report-popup", has_text=title)
+    popup.locator(".report-popup__open").focus()
+    page.keyboard.press("Escape")
+    expect(popup).to_have_count(0)
+    set_view(page, 48.8674, 2.3636, 15)  # place de la République, 4 km away
+    page.wait_for_selector(MAP_IDLE)
+    view = page.evaluate(
+        "() => { const c = window.carte.map.getCenter(); return [c.lat, c.lng, window.carte.map.getZoom()]; }"
+    )
+    assert view == pytest.approx([48.8674, 2.3636, 15], abs=1e-4)

@@ -629,7 +629,9 @@ export class CarteMap extends EventTarget {
   showReport(id, { focus = false } = {}) {
     const marker = this.reports?.marker(id);
     if (!marker) return;
+    let dismissed = false;
     const show = () => {
+      if (dismissed) return;
       marker.openPopup();
       marker.getPopup().keepInSight(); // also when it was open already and the marker moved (spiderfied)
       const active = document.activeElement;
@@ -645,15 +647,28 @@ export class CarteMap extends EventTarget {
       if (!marker._map || !marker.getElement()) group.zoomToShowLayer(marker, show);
       else if (!marker.isPopupOpen()) show();
     };
+    // Closed with its marker still drawn, the popup was closed by the resident (Escape, its button, a click on
+    // the map, another report opened): the map is theirs again at once, even before the zoom above has ended,
+    // or their next move would bring them back here. Re-clustering closes it with the marker already off the
+    // map (no element): that one is shown again.
+    const closed = () => {
+      if (!marker.getElement()) return;
+      dismissed = true;
+      stop();
+    };
     const events = "animationend unspiderfied";
-    marker.on("add", show);
-    group.on(events, again);
-    this.map.on("zoomend", again);
-    setTimeout(() => {
+    const stop = () => {
+      clearTimeout(timer);
       marker.off("add", show);
+      marker.off("popupclose", closed);
       group.off(events, again);
       this.map.off("zoomend", again);
-    }, 3000);
+    };
+    marker.on("add", show);
+    marker.on("popupclose", closed);
+    group.on(events, again);
+    this.map.on("zoomend", again);
+    const timer = setTimeout(stop, 3000);
     group.zoomToShowLayer(marker, show);
   }
 
