@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 
 from carte import create_app
 from carte.extensions import db
+from carte.models import Theme
 from carte.storage.setup import ensure_data, prepare_database
 from tests.compile_cache import SharedBytecodeCache, share_url_builders
 
@@ -52,28 +53,43 @@ def make_app(url: str, data_dir: Path, **overrides):
     return application
 
 
+class PostgisReset:
+    """How a PostGIS database goes back to its state after `prepare_database` (flaskr: fresh data per test),
+    in three round trips: every table but the reference ones emptied, children first, each id sequence
+    restarted, and the seeded themes put back as they were read right after seeding.
+
+    DELETE and a restart of each sequence give the same empty tables and ids from 1 as TRUNCATE ... RESTART
+    IDENTITY, in a few milliseconds instead of 50 to 300 (TRUNCATE makes new files for every table, even
+    empty ones). The sequences and the seeded rows are read once per database, not after every test."""
+
+    def __init__(self, session):
+        tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+        sequences = session.scalars(
+            text(
+                "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
+                " WHERE table_schema = 'public' AND table_name = ANY(:tables)"
+                " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"
+            ),
+            {"tables": tables},
+        ).all()
+        statements = [f"DELETE FROM {table}" for table in reversed(tables)]
+        statements += [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
+        self.empty = text("; ".join(statements))
+        self.themes = [dict(row) for row in session.execute(select(Theme.__table__)).mappings()]
+
+    def __call__(self, session) -> None:
+        session.execute(self.empty)
+        session.execute(Theme.__table__.insert(), self.themes)
+        session.execute(text("SELECT setval(pg_get_serial_sequence('themes', 'id'), (SELECT max(id) FROM themes))"))
+        session.commit()
+
+
+_postgis_resets: dict[str, PostgisReset] = {}  # by database URL, read by `postgis_ready`
+
+
 def empty_postgis(session) -> None:
-    """Empty every table but the reference ones, then re-seed the themes (flaskr: fresh data per test).
-
-    DELETE, children first, and a restart of each id sequence: the same empty tables and ids from 1
-    as TRUNCATE ... RESTART IDENTITY, in a few milliseconds instead of 50 to 300 (TRUNCATE makes new
-    files for every table, even empty ones)."""
-    from carte.demo import seed_themes
-
-    tables = [t.name for t in db.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
-    sequences = session.scalars(
-        text(
-            "SELECT pg_get_serial_sequence(quote_ident(table_name), column_name) FROM information_schema.columns"
-            " WHERE table_schema = 'public' AND table_name = ANY(:tables)"
-            " AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"
-        ),
-        {"tables": tables},
-    ).all()
-    statements = [f"DELETE FROM {table}" for table in reversed(tables)]
-    statements += [f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences]
-    session.execute(text("; ".join(statements)))
-    session.commit()
-    seed_themes(session)
+    """The database of `postgis_ready` as it was before the test (see PostgisReset)."""
+    _postgis_resets[session.get_bind().url.render_as_string(hide_password=False)](session)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -169,6 +185,8 @@ def postgis_ready(data_dir):
         db.session.commit()
     prepare_database(app)
     with app.app_context():
+        _postgis_resets[db.engine.url.render_as_string(hide_password=False)] = PostgisReset(db.session)
+        db.session.remove()
         db.engine.dispose()
     return url
 
