@@ -102,8 +102,9 @@ def new_page(browser, size: str, errors: list[str]):
     return page
 
 
-def open_dashboard(page, server: str, query: str = "") -> None:
-    page.goto(f"{server}/animation{query}")
+def open_dashboard(page, server: str) -> None:
+    """Logged in as the admin through the form, which leads straight to the dashboard (not by the map)."""
+    log_in(page, server, ADMIN, next_path="/animation")
     page.wait_for_selector("#dashboard[data-total]:not([aria-busy])")
 
 
@@ -147,7 +148,6 @@ def open_filters(page) -> None:
 def test_heatmap_on_then_off_leaves_filters_and_charts_working(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     toggle_layer(page, "Carte de chaleur", True)
     expect(page.locator(".leaflet-heatmap-layer")).to_have_count(1)
@@ -176,7 +176,6 @@ def test_results_never_cover_the_filters(browser, dash_server, size):
         SIZES["900"] = (900, 800)
     page = new_page(browser, size, errors)
     width = SIZES[size][0]
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     form = page.locator("#filters")
     results = page.locator(".dash-main")
@@ -205,7 +204,6 @@ def test_results_never_cover_the_filters(browser, dash_server, size):
 def test_offline_outlines_under_layers_and_legends_follow_their_layer(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     assert any("tile" in url for url in page.context.watch.blocked), "the tiles were requested and aborted"
     communes = len(api(page, dash_server, "/communes")["features"])
@@ -234,7 +232,6 @@ def test_offline_outlines_under_layers_and_legends_follow_their_layer(browser, d
 def test_issue_groups_and_zones_name_communes(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     groups = api(page, dash_server, "/aggregates/issue-groups?exact=1")["groups"]
     spanning = [g for g in groups if len(g["communes"]) > 1]
@@ -258,7 +255,6 @@ def test_issue_groups_and_zones_name_communes(browser, dash_server):
 def test_detail_boxes_follow_filter_changes(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     box = page.locator("#details")
     # A zone's box describes one selection: it closes when the selection changes.
@@ -301,7 +297,7 @@ STAFF_PAGES = [
 def test_one_staff_menu_on_every_staff_page(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
+    log_in(page, dash_server, ADMIN, next_path="/animation/ateliers")
     for path in STAFF_PAGES:
         page.goto(f"{dash_server}{path}")
         menu = page.locator("#staff-menu")
@@ -326,8 +322,7 @@ def test_one_staff_menu_on_every_staff_page(browser, dash_server, size):
 def test_a_facilitator_sees_only_the_pages_they_may_open(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, FACILITATOR)
-    page.goto(f"{dash_server}/animation/ateliers")
+    log_in(page, dash_server, FACILITATOR, next_path="/animation/ateliers")
     hrefs = page.locator("#staff-menu a").evaluate_all("links => links.map((a) => new URL(a.href).pathname)")
     assert hrefs == ["/animation/suivi", "/animation", "/animation/ateliers"]  # the queue: facilitators reassign
     expect(page.locator("#staff-user")).to_contain_text("animation")
@@ -338,7 +333,6 @@ def test_a_facilitator_sees_only_the_pages_they_may_open(browser, dash_server):
 def test_points_layer_states_its_total(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     toggle_layer(page, "Signalements", True)
     total = page.locator("#points-total")
@@ -371,7 +365,6 @@ def edges_text(edges) -> list[str]:
 def test_choropleth_smoothed_by_default_with_a_switch_to_raw(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     breaks = api(page, dash_server, "/aggregates/territories?level=commune&exact=1")["breaks"]
     expect(page.locator("#dashboard")).to_have_attribute("data-rate-field", "rate_eb_per_10k")
@@ -392,7 +385,6 @@ def test_choropleth_smoothed_by_default_with_a_switch_to_raw(browser, dash_serve
 def test_table_labels_both_questions_and_shows_excess_risk(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     head = page.locator("#territory-table thead")
     expect(head).to_contain_text("Sur-représenté dans le mélange des thèmes")
@@ -413,7 +405,6 @@ def test_table_labels_both_questions_and_shows_excess_risk(browser, dash_server)
 def test_passerelles_table_lines_and_similar_places(browser, dash_server, size):
     errors: list[str] = []
     page = new_page(browser, size, errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     pairs = api(page, dash_server, "/aggregates/passerelles?level=commune&exact=1")["pairs"]
     planted = [p for p in pairs if {p["a"]["code"], p["b"]["code"]} == set(PLANTED)]
@@ -446,7 +437,6 @@ def test_passerelles_table_lines_and_similar_places(browser, dash_server, size):
 def test_zones_solid_when_robust_dashed_otherwise(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     zones = api(page, dash_server, "/aggregates/hotspots?exact=1")["features"]
     assert zones
@@ -463,7 +453,6 @@ def test_zones_solid_when_robust_dashed_otherwise(browser, dash_server):
 def test_shared_needs_say_why_a_theme_has_the_badge_or_not(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, ADMIN)
     open_dashboard(page, dash_server)
     themes = [th for th in api(page, dash_server, "/aggregates/shared-needs?exact=1")["themes"] if th["count"] != 0]
     items = page.locator("#shared-needs > li")
@@ -483,8 +472,7 @@ def test_shared_needs_say_why_a_theme_has_the_badge_or_not(browser, dash_server)
 def test_projection_shows_places_elsewhere_with_the_rooms_needs(browser, dash_server):
     errors: list[str] = []
     page = new_page(browser, "desktop", errors)
-    log_in(page, dash_server, FACILITATOR)
-    page.goto(f"{dash_server}/animation/ateliers")
+    log_in(page, dash_server, FACILITATOR, next_path="/animation/ateliers")
     page.fill("#w-title", "Emploi au nord")
     page.fill("#w-date", "2026-12-01")
     page.fill("#w-place", "Villeneuve-la-Garenne")

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
+from tests.e2e.helpers import log_in
 from tests.helpers import STAFF_PASSWORD
 
 EMAIL = "moderatrice@example.org"
@@ -33,11 +34,7 @@ def test_a_moderator_hides_then_publishes_a_report_from_its_page(browser, site):
         url = f"{site}/signalements/{report['id']}"
         page.goto(url)
         expect(page.locator("#moderate-title")).to_have_count(0)  # residents see no moderation form
-        page.goto(f"{site}/connexion")
-        page.fill("input[name=email]", EMAIL)
-        page.fill("input[name=password]", STAFF_PASSWORD)
-        page.click("form.staff-form button[type=submit]")
-        page.goto(url)
+        log_in(page, site, EMAIL, next_path=f"/signalements/{report['id']}")
         page.locator("#moderate-reason").focus()
         page.keyboard.type("Contient des données personnelles.")
         page.keyboard.press("Tab")

@@ -34,15 +34,13 @@ def test_admin_routes_a_theme_by_keyboard(browser, routing_server):
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
-        page.goto(f"{base_url}/connexion")
+        page.goto(f"{base_url}/connexion?next=/animation/themes")
         page.focus("input[name=email]")
         page.keyboard.type(ADMIN)
         page.keyboard.press("Tab")
         page.keyboard.type(STAFF_PASSWORD)
         page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/connexion" not in url)
-
-        page.goto(f"{base_url}/animation/themes")
+        page.wait_for_url("**/animation/themes")
         with app.app_context():
             theme_id = db.session.scalar(select(Theme.id).where(Theme.slug == "mobilite"))
         label_en = page.locator(f"#theme-{theme_id}-label-en")

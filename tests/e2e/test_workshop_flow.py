@@ -187,8 +187,7 @@ def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, staff_server, EMAIL)
-        page.goto(f"{staff_server}/animation")
+        log_in(page, staff_server, EMAIL, next_path="/animation")
         expect(page.locator("#status")).to_contain_text("signalements dans la sélection")
         problems = {"dashboard": axe_violations(page)}
         page.goto(f"{staff_server}/animation/ateliers")
@@ -217,7 +216,7 @@ def test_projection_reconnects_by_itself_after_a_503(browser, staff_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, staff_server, EMAIL)
+        log_in(page, staff_server, EMAIL, next_path="/animation/ateliers")
         code = create_workshop(page, staff_server, "Atelier panne", "Pantin", "Et si la base tombe ?")
         calls = []
 

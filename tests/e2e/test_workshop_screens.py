@@ -22,7 +22,7 @@ def test_the_qr_box_never_covers_the_rankings(browser, staff_server):  # noqa: F
     context = offline_context(browser, viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
-        log_in(page, staff_server, EMAIL)
+        log_in(page, staff_server, EMAIL, next_path="/animation/ateliers")
         code = create_workshop(page, staff_server, "Atelier projection", "Montreuil", "Qu'est-ce qui manque ici ?")
         page.goto(f"{staff_server}/atelier/{code}/projection")
         expect(page.locator("#live-count")).to_have_text("0")
@@ -47,7 +47,7 @@ def test_closing_a_workshop_asks_first_and_works_by_keyboard(browser, staff_serv
     context = offline_context(browser, viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
-        log_in(page, staff_server, EMAIL)
+        log_in(page, staff_server, EMAIL, next_path="/animation/ateliers")
         create_workshop(page, staff_server, "Atelier à clore", "Pantin", "Qu'est-ce qui manque ici ?")
         ask = page.locator("#close-workshop-ask")
         expect(page.locator("#close-workshop")).to_be_hidden()  # one press does not close it
