@@ -59,9 +59,12 @@ def axe_file() -> Path:
 
 
 def axe_violations(page, context: str | None = None, *, tags=WCAG_21, serious_only: bool = False) -> list[dict]:
-    """axe-core's violations on the page (or inside the `context` selector). The script is injected,
-    so the page's context must bypass the CSP or the page must allow it (the staff pages do)."""
-    page.add_script_tag(path=str(axe_file()))
+    """axe-core's violations on the page (or inside the `context` selector). The script is injected unless
+    the context already adds it to every document (`context.add_init_script(path=axe_file())`, sent to the
+    browser once instead of 0.5 MB a page), so the page's context must bypass the CSP or the page must allow
+    it (the staff pages do)."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.add_script_tag(path=str(axe_file()))
     return page.evaluate(
         """async ([context, tags, seriousOnly]) => {
             const result = await window.axe.run(context || document, {runOnly: {type: 'tag', values: tags}});

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import MAP_IDLE, MAP_SETTLED, serve_app
 from tests.e2e.helpers import (
+    axe_file,
     axe_violations,
     create_report,
     log_in,
@@ -253,6 +254,7 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
     create_report(server, "Signalement en attente pour l'audit", pending=True)
     create_staff(server, "audit@example.org", "moderator")
     context, page = new_page(browser, bypass_csp=True)
+    context.add_init_script(path=str(axe_file()))  # in every page it audits, sent once
     try:
         page.goto(f"{server.base_url}/")
         page.wait_for_selector(MAP_SETTLED)  # the view's reports drawn
