@@ -353,3 +353,23 @@ def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(res
         "() => { const c = window.carte.map.getCenter(); return [c.lat, c.lng, window.carte.map.getZoom()]; }"
     )
     assert view == pytest.approx([48.8674, 2.3636, 15], abs=1e-4)
+
+
+def test_with_less_motion_one_report_after_another_opens_out_of_its_group(browser, server):
+    """Without animations (prefers-reduced-motion) markercluster's moves end inside the calls that ask for them:
+    opening a report whose group had to close another one's fan (unspiderfied) asked for the same zoom again,
+    from inside it, until the stack overflowed."""
+    fans = []
+    for lat, lon in [(48.8584, 2.2945), (48.8592, 2.2962)]:  # two spots, two reports each: two groups
+        fans.append([create_report(server, f"Lampadaire éteint {lat} {n}", lat=lat, lon=lon) for n in (1, 2)])
+    context, page = new_page(browser, reduced_motion="reduce")
+    try:
+        map_at_the_test_reports(page, server.base_url)
+        for rid in (fans[0][0], fans[1][0]):
+            page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+            page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+            title = page.evaluate("(id) => window.carte.reports.features.get(id).properties.title", rid)
+            expect(page.locator(".leaflet-popup .report-popup__title")).to_have_text(title)
+    finally:
+        context.close()
+    page.watch.assert_quiet()

@@ -86,6 +86,37 @@ def test_the_first_view_fits_the_communes_and_asks_for_its_reports_once(browser,
         context.close()
 
 
+ZOOM_IN = """() => new Promise((resolve) => {
+    const map = window.carte.map;
+    let animated = false;
+    map.once("zoomanim", () => { animated = true; });
+    map.once("zoomend", () => resolve(animated));
+    map.setZoom(map.getZoom() + 1);
+})"""
+
+
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_a_resident_who_asks_for_less_motion_gets_a_map_that_jumps(browser, live_server, motion):
+    """prefers-reduced-motion (WCAG 2.3.3): no zoom, fade or inertia animation, and groups of reports that open
+    without their animation; everyone else keeps Leaflet's glide."""
+    context = browser.new_context(reduced_motion=motion)
+    watch = watch_context(context)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/")
+        page.wait_for_selector(MAP_SETTLED)
+        options = page.evaluate(
+            """() => { const o = window.carte.map.options;
+                       return [o.zoomAnimation, o.fadeAnimation, o.markerZoomAnimation, o.inertia,
+                               window.carte.carte.reports.layer().options.animate]; }"""
+        )
+        assert options == [motion != "reduce"] * 5
+        assert page.evaluate(ZOOM_IN) is (motion != "reduce")
+    finally:
+        context.close()
+    watch.assert_quiet()
+
+
 def test_keyboard_focus_on_a_commune_shows_its_name(carte):
     page = carte.page
     page.locator("#map").focus()

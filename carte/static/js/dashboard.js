@@ -7,6 +7,7 @@ import { request } from "./api.js";
 import { addBaseLayers, escapeHtml, labelCommunesWithoutTiles } from "./credits.js";
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
+import { mapMotion } from "./motion.js";
 
 const root = document.getElementById("dashboard");
 const form = document.getElementById("filters");
@@ -81,7 +82,7 @@ function fmt(value, digits = 1) {
 }
 
 // -- map ------------------------------------------------------------------------------------------
-const map = L.map("dash-map", { preferCanvas: true, zoomSnap: 0.5 }).setView([48.8566, 2.3522], 10);
+const map = L.map("dash-map", { preferCanvas: true, zoomSnap: 0.5, ...mapMotion }).setView([48.8566, 2.3522], 10);
 const tiles = addBaseLayers(map, root.dataset);
 const communesRequest = request("/communes");
 labelCommunesWithoutTiles(map, tiles, communesRequest);

@@ -6,6 +6,7 @@ import { compareNames, formatDate, formatNumber, t } from "./i18n.js";
 import { clusterIconSize, formatCount, markerSize, serverClusterIconSize, themeRing } from "./cluster-icons.js";
 import { el } from "./dom.js";
 import { clearOffset } from "./popup-room.js";
+import { mapMotion, reducedMotion } from "./motion.js";
 
 const L = window.L;
 
@@ -477,6 +478,7 @@ export class ReportCollection {
       maxClusterRadius: 48,
       spiderfyOnMaxZoom: true,
       chunkedLoading: true,
+      animate: !reducedMotion,
       iconCreateFunction: clusterIcon,
     });
     this._layer.addLayers([...this.features].map(([id, f]) => this._marker(id, f)));
@@ -502,6 +504,7 @@ export class CarteMap extends EventTarget {
       maxBounds: MGP_BOUNDS,
       maxBoundsViscosity: 0.8,
       zoomControl: true,
+      ...mapMotion,
     });
     this.map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     // Commune outlines go before the markers in the DOM, hence in the Tab order: one stop for
@@ -643,18 +646,39 @@ export class CarteMap extends EventTarget {
     // popup, and newly loaded reports fold a spiderfied marker back into its group (reports at the same
     // place, e.g. at a commune's centre), which left the focus on <body>.
     const group = this.reports.layer();
+    // Never a zoom to the marker from inside another: without animations (reduced motion) markercluster's moves
+    // end inside the call, and their end asked for the same zoom again, until the stack overflowed. Asked for
+    // meanwhile, it is tried again once the call has returned.
+    let revealing = false;
+    let askedAgain = false;
+    const reveal = () => {
+      if (revealing) {
+        askedAgain = true;
+        return;
+      }
+      revealing = true;
+      try {
+        group.zoomToShowLayer(marker, show);
+      } finally {
+        revealing = false;
+      }
+      if (askedAgain) {
+        askedAgain = false;
+        setTimeout(again, 0);
+      }
+    };
     const again = () => {
-      if (!marker._map || !marker.getElement()) group.zoomToShowLayer(marker, show);
+      if (!marker._map || !marker.getElement()) reveal();
       else if (!marker.isPopupOpen()) show();
     };
     // Closed with its marker still drawn, the popup was closed by the resident (Escape, its button, a click on
     // the map, another report opened): the map is theirs again at once, even before the zoom above has ended,
     // or their next move would bring them back here. Re-clustering closes it with the marker already off the
-    // map (no element): that one is shown again.
+    // map (no element), and folding a fan back closes it during markercluster's animation (its own counter,
+    // markercluster 1.5): those are shown again.
     const closed = () => {
-      if (!marker.getElement()) return;
-      dismissed = true;
-      stop();
+      if (!marker.getElement() || group._inZoomAnimation) return;
+      end();
     };
     const events = "animationend unspiderfied";
     const stop = () => {
@@ -663,13 +687,21 @@ export class CarteMap extends EventTarget {
       marker.off("popupclose", closed);
       group.off(events, again);
       this.map.off("zoomend", again);
+      if (this._endShowing === end) this._endShowing = null;
     };
+    // Closed by the resident, or another report shown: this one is not shown again, even by a zoom under way.
+    const end = () => {
+      dismissed = true;
+      stop();
+    };
+    this._endShowing?.(); // the report shown before gives way to this one: the two used to take turns
+    this._endShowing = end;
     marker.on("add", show);
     marker.on("popupclose", closed);
     group.on(events, again);
     this.map.on("zoomend", again);
     const timer = setTimeout(stop, 3000);
-    group.zoomToShowLayer(marker, show);
+    reveal();
   }
 
   placePin(latlng, { pan = true } = {}) {

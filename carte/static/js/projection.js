@@ -2,6 +2,7 @@
 import { request } from "./api.js";
 import { addBaseLayers } from "./credits.js";
 import { t } from "./i18n.js";
+import { mapMotion } from "./motion.js";
 
 const root = document.getElementById("projection");
 const code = root.dataset.code;
@@ -11,7 +12,7 @@ let frozen = false;
 let latest = null;
 let fitted = false;
 
-const map = L.map("projection-map", { zoomControl: false, zoomSnap: 0.25 }).setView([48.8566, 2.3522], 10.5);
+const map = L.map("projection-map", { zoomControl: false, zoomSnap: 0.25, ...mapMotion }).setView([48.8566, 2.3522], 10.5);
 map.attributionControl.setPrefix(false);
 addBaseLayers(map, { dataAttribution: root.dataset.dataAttribution });
 request("/communes").then((geojson) => {

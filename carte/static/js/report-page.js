@@ -1,6 +1,7 @@
 // The small map of a report's own page (/signalements/<id>): centred on the report, one marker.
 // Everything comes from data- attributes on #report-map (no inline script: strict CSP).
 import { addBaseLayers } from "./credits.js";
+import { mapMotion } from "./motion.js";
 
 const node = document.getElementById("report-map");
 
@@ -10,7 +11,7 @@ function start() {
   const lon = Number(node.dataset.lon);
   if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
   const L = window.L;
-  const map = L.map(node, { center: [lat, lon], zoom: 17, minZoom: 11, maxZoom: 19, scrollWheelZoom: false });
+  const map = L.map(node, { center: [lat, lon], zoom: 17, minZoom: 11, maxZoom: 19, scrollWheelZoom: false, ...mapMotion });
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (!addBaseLayers(map, node.dataset)) node.classList.add("map--no-tiles");
   L.circleMarker([lat, lon], {

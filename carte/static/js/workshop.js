@@ -2,6 +2,7 @@
 import { request } from "./api.js";
 import { addBaseLayers, labelCommunesWithoutTiles } from "./credits.js";
 import { t } from "./i18n.js";
+import { mapMotion } from "./motion.js";
 
 const root = document.getElementById("join");
 const form = document.getElementById("join-form");
@@ -14,7 +15,7 @@ if (form) {
   const hint = document.getElementById("pin-hint");
   let pin = null;
 
-  const map = L.map(mapBox, { zoomSnap: 0.5 }).setView([48.8566, 2.3522], 11);
+  const map = L.map(mapBox, { zoomSnap: 0.5, ...mapMotion }).setView([48.8566, 2.3522], 11);
   const tiles = addBaseLayers(map, root.dataset);
   // The view the participant chose wins over the fit below when the outlines arrive late.
   let touched = false;
