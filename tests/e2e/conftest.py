@@ -232,8 +232,15 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR", timezone_id="Europe/Paris")
+def context_options() -> dict:
+    """More options for the `page` fixture's browser context: a module overrides this fixture to set them."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, request, context_options):
+    options = {"viewport": {"width": 1280, "height": 800}, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
+    context = browser.new_context(**{**options, **context_options})
     watch = watch_context(context)
     page = context.new_page()
     page.watch = watch

@@ -126,6 +126,13 @@ def site(tmp_path_factory, browser):
         yield {"base_url": base_url, "slug": slug, "reports": reports, "comments": comments, "code": code}
 
 
+@pytest.fixture
+def context_options():
+    """The payloads' pages without the maps' animations (prefers-reduced-motion, which the maps honour): what is
+    checked here is what the pages show, not how they move."""
+    return {"reduced_motion": "reduce"}
+
+
 def staff_page(page, site, path: str):
     log_in(page, site["base_url"], ADMIN, PASSWORD, path)
     return page
