@@ -687,15 +687,17 @@ export class CarteMap extends EventTarget {
       marker.off("popupclose", closed);
       group.off(events, again);
       this.map.off("zoomend", again);
-      if (this._endShowing === end) this._endShowing = null;
+      if (this._showing?.end === end) this._showing = null;
     };
     // Closed by the resident, or another report shown: this one is not shown again, even by a zoom under way.
     const end = () => {
       dismissed = true;
       stop();
     };
-    this._endShowing?.(); // the report shown before gives way to this one: the two used to take turns
-    this._endShowing = end;
+    // Another report shown before gives way to this one (the two used to take turns); the same one shown again
+    // (just created, then its panel closed) keeps both.
+    if (this._showing && this._showing.marker !== marker) this._showing.end();
+    this._showing = { marker, end };
     marker.on("add", show);
     marker.on("popupclose", closed);
     group.on(events, again);
