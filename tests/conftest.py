@@ -55,7 +55,7 @@ def make_app(url: str, data_dir: Path, **overrides):
 
 class PostgisReset:
     """How a PostGIS database goes back to its state after `prepare_database` (flaskr: fresh data per test),
-    in three round trips: every table but the reference ones emptied, children first, each id sequence
+    in four round trips: every table but the reference ones emptied, children first, each id sequence
     restarted, and the seeded themes put back as they were read right after seeding.
 
     DELETE and a restart of each sequence give the same empty tables and ids from 1 as TRUNCATE ... RESTART
@@ -84,7 +84,7 @@ class PostgisReset:
         session.commit()
 
 
-_postgis_resets: dict[str, PostgisReset] = {}  # by database URL, read by `postgis_ready`
+_postgis_resets: dict[str, PostgisReset] = {}  # by database URL, filled by `postgis_ready`
 
 
 def empty_postgis(session) -> None:

@@ -117,6 +117,12 @@ def set_view(page, lat: float, lon: float, zoom: float) -> None:
     page.wait_for_selector(MAP_IDLE)
 
 
+def show_report(page, report_id: str) -> None:
+    """Opens a report's popup as the app does (its list, a new report), once the map has loaded that report."""
+    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report_id)
+    page.evaluate("(id) => window.carte.carte.showReport(id)", report_id)
+
+
 def map_at_the_test_reports(page, base_url: str) -> None:
     """The resident map, loaded, at the Tour Eiffel, where `create_report` puts the tests' reports."""
     page.goto(f"{base_url}/")

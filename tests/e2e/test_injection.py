@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import serve_app, watch_context
-from tests.e2e.helpers import log_in, set_view
+from tests.e2e.helpers import log_in, set_view, show_report
 
 PAYLOADS = (
     "<img src=x onerror=alert(1)>",
@@ -153,8 +153,7 @@ def test_map_popups_and_outlines_show_payloads_as_text(page, site):
     for report in reports:
         if reports.index(report) % 2 == 0:  # both reports of a spot are in one view at this zoom
             set_view(page, report["lat"], report["lon"], 18)
-        page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report["id"])
-        page.evaluate("(id) => window.carte.carte.showReport(id)", report["id"])
+        show_report(page, report["id"])
         popup = page.locator(".report-popup").filter(
             has=page.locator(".report-popup__author", has_text=report["author_name"])
         )

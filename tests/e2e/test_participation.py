@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import MAP_IDLE, MAP_SETTLED, serve_app
+from tests.e2e.conftest import MAP_SETTLED, serve_app
 from tests.e2e.helpers import (
     axe_file,
     axe_violations,
@@ -24,6 +24,7 @@ from tests.e2e.helpers import (
     new_page,
     open_report_from_list,
     set_view,
+    show_report,
 )
 from tests.helpers import jpeg_with_gps
 
@@ -280,8 +281,7 @@ def test_a_marker_popup_leads_to_the_report_detail(resident, server):
     rid = create_report(server, title)
     page = resident
     map_at_the_test_reports(page, server.base_url)
-    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
-    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    show_report(page, rid)
     popup = page.locator(".report-popup", has_text=title)
     expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien")
     page.wait_for_timeout(800)  # let the clusters settle: the popup is re-rendered meanwhile
@@ -317,9 +317,8 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     rid = create_report(server, title)
     page = resident
     map_at_the_test_reports(page, server.base_url)
-    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
     # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
-    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    show_report(page, rid)
     expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
     page.wait_for_timeout(800)  # the clusters settle
     page.evaluate("() => { window.carte.map.closePopup(); }")
@@ -341,14 +340,12 @@ def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(res
     rid = create_report(server, title)
     page = resident
     map_at_the_test_reports(page, server.base_url)
-    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
-    page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+    show_report(page, rid)
     popup = page.locator(".leaflet-popup .report-popup", has_text=title)
     popup.locator(".report-popup__open").focus()
     page.keyboard.press("Escape")
     expect(popup).to_have_count(0)
     set_view(page, 48.8674, 2.3636, 15)  # place de la République, 4 km away
-    page.wait_for_selector(MAP_IDLE)
     view = page.evaluate(
         "() => { const c = window.carte.map.getCenter(); return [c.lat, c.lng, window.carte.map.getZoom()]; }"
     )
@@ -366,8 +363,7 @@ def test_with_less_motion_one_report_after_another_opens_out_of_its_group(browse
     try:
         map_at_the_test_reports(page, server.base_url)
         for rid in (fans[0][0], fans[1][0]):
-            page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
-            page.evaluate("(id) => window.carte.carte.showReport(id)", rid)
+            show_report(page, rid)
             title = page.evaluate("(id) => window.carte.reports.features.get(id).properties.title", rid)
             expect(page.locator(".leaflet-popup .report-popup__title")).to_have_text(title)
     finally:
