@@ -58,11 +58,16 @@ def axe_file() -> Path:
     return found
 
 
+def axe_in_every_page(context) -> None:
+    """axe-core in every document of a browser context that audits several pages: sent to the browser once,
+    instead of 0.5 MB through Playwright for each page."""
+    context.add_init_script(path=str(axe_file()))
+
+
 def axe_violations(page, context: str | None = None, *, tags=WCAG_21, serious_only: bool = False) -> list[dict]:
     """axe-core's violations on the page (or inside the `context` selector). The script is injected unless
-    the context already adds it to every document (`context.add_init_script(path=axe_file())`, sent to the
-    browser once instead of 0.5 MB a page), so the page's context must bypass the CSP or the page must allow
-    it (the staff pages do)."""
+    the context already has it (`axe_in_every_page`), so the page's context must bypass the CSP or the page
+    must allow it (the staff pages do)."""
     if not page.evaluate("() => 'axe' in window"):
         page.add_script_tag(path=str(axe_file()))
     return page.evaluate(

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import MAP_SETTLED, serve_app
-from tests.e2e.helpers import axe_file, axe_violations, log_in
+from tests.e2e.helpers import axe_in_every_page, axe_violations, log_in
 from tests.helpers import STAFF_PASSWORD
 
 EMAIL = "axe-admin@example.org"
@@ -67,7 +67,7 @@ def test_no_serious_violation_on_any_page(browser, site, lang, viewport):
     context = browser.new_context(
         viewport=viewport, locale=lang, bypass_csp=True, extra_http_headers={"Accept-Language": lang}
     )
-    context.add_init_script(path=str(axe_file()))
+    axe_in_every_page(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     found = {}

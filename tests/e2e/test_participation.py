@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import MAP_SETTLED, serve_app
 from tests.e2e.helpers import (
-    axe_file,
+    axe_in_every_page,
     axe_violations,
     create_report,
     log_in,
@@ -255,7 +255,7 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
     create_report(server, "Signalement en attente pour l'audit", pending=True)
     create_staff(server, "audit@example.org", "moderator")
     context, page = new_page(browser, bypass_csp=True)
-    context.add_init_script(path=str(axe_file()))  # in every page it audits, sent once
+    axe_in_every_page(context)
     try:
         page.goto(f"{server.base_url}/")
         page.wait_for_selector(MAP_SETTLED)  # the view's reports drawn
@@ -276,12 +276,17 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
         context.close()
 
 
-def test_a_marker_popup_leads_to_the_report_detail(resident, server):
-    title = "Fontaine à sec"
+def show_new_report(page, server, title: str) -> None:
+    """A new report at the test spot, its popup opened on the resident map."""
     rid = create_report(server, title)
-    page = resident
     map_at_the_test_reports(page, server.base_url)
     show_report(page, rid)
+
+
+def test_a_marker_popup_leads_to_the_report_detail(resident, server):
+    title = "Fontaine à sec"
+    page = resident
+    show_new_report(page, server, title)
     popup = page.locator(".report-popup", has_text=title)
     expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien")
     page.wait_for_timeout(800)  # let the clusters settle: the popup is re-rendered meanwhile
@@ -314,11 +319,9 @@ def test_markers_grow_with_support(resident, server):
 def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(resident, server):
     """Tab skipped the popup (it comes after every marker in the page) and Escape did not close it."""
     title = "Borne à eau qui fuit"
-    rid = create_report(server, title)
     page = resident
-    map_at_the_test_reports(page, server.base_url)
     # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
-    show_report(page, rid)
+    show_new_report(page, server, title)
     expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
     page.wait_for_timeout(800)  # the clusters settle
     page.evaluate("() => { window.carte.map.closePopup(); }")
@@ -337,10 +340,8 @@ def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(res
     """Showing a report keeps its popup open for a few seconds against the map's own re-clustering. Closing it
     must end that at once: the map used to fly back to the report when moved away within those seconds."""
     title = "Grille d'arbre soulevée"
-    rid = create_report(server, title)
     page = resident
-    map_at_the_test_reports(page, server.base_url)
-    show_report(page, rid)
+    show_new_report(page, server, title)
     popup = page.locator(".leaflet-popup .report-popup", has_text=title)
     popup.locator(".report-popup__open").focus()
     page.keyboard.press("Escape")

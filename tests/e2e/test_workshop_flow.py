@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, serve_app, watch_context
-from tests.e2e.helpers import axe_file, axe_violations, log_in, shot
+from tests.e2e.helpers import axe_in_every_page, axe_violations, log_in, shot
 from tests.helpers import STAFF_PASSWORD
 
 # The README's screenshots are refreshed on demand (CARTE_UPDATE_SCREENSHOTS=1), so that a test
@@ -184,7 +184,7 @@ def test_a_whole_workshop_offline(browser, staff_server, tmp_path):
 
 def test_facilitation_pages_pass_an_axe_audit(browser, staff_server):
     context = offline_context(browser, viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    context.add_init_script(path=str(axe_file()))  # in every page it audits, sent once
+    axe_in_every_page(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
