@@ -122,9 +122,14 @@ def set_view(page, lat: float, lon: float, zoom: float) -> None:
     page.wait_for_selector(MAP_IDLE)
 
 
+def wait_for_report(page, report_id: str) -> None:
+    """Until the resident map has loaded that report."""
+    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report_id)
+
+
 def show_report(page, report_id: str) -> None:
     """Opens a report's popup as the app does (its list, a new report), once the map has loaded that report."""
-    page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report_id)
+    wait_for_report(page, report_id)
     page.evaluate("(id) => window.carte.carte.showReport(id)", report_id)
 
 

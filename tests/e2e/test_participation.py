@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     open_report_from_list,
     set_view,
     show_report,
+    wait_for_report,
 )
 from tests.helpers import jpeg_with_gps
 
@@ -305,7 +306,7 @@ def test_markers_grow_with_support(resident, server):
     page = resident
     map_at_the_test_reports(page, server.base_url)
     for rid in (quiet, popular):
-        page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=rid)
+        wait_for_report(page, rid)
     widths = page.evaluate(
         """(ids) => ids.map((id) => {
             const marker = window.carte.reports.marker(id);
