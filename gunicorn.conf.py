@@ -21,6 +21,8 @@ request with the request id.
 
 import gc
 import os
+import signal
+import sys
 
 from carte.logging_setup import level_from_env, logconfig_dict as carte_logconfig
 
@@ -82,7 +84,19 @@ def when_ready(server):
     gc.freeze()
 
 
+_STOPS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
 def post_fork(server, worker):
+    """In a new worker, before gunicorn's own signal handlers. Until gunicorn installs them, the worker
+    runs the master's, copied by the fork, which only queue a signal for the master's loop: a stop sent
+    then was lost, and the master waited its whole graceful timeout before killing the worker. A worker
+    that serves nothing yet may simply die on a stop; one that came before this point is in the copy of
+    the master's queue."""
+    for sig in _STOPS:
+        signal.signal(sig, signal.SIG_DFL)
+    if any(sig in _STOPS for sig in getattr(server, "SIG_QUEUE", ())):
+        sys.exit(0)
     if server.cfg.preload_app:
         from carte.extensions import db
 

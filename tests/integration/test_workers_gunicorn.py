@@ -85,3 +85,68 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
         except subprocess.TimeoutExpired:  # a loaded machine: the stop is not what is tested
             proc.kill()
             proc.wait()
+
+
+def test_a_worker_stopped_while_it_boots_exits_at_once(spatialite_template, data_dir, tmp_path):
+    """Until gunicorn installs a new worker's signal handlers, the worker runs the master's, copied by
+    the fork, which only queue a signal for a master loop the worker never runs: a stop that came then
+    was lost, and the master waited its whole graceful timeout before killing the worker."""
+    path = tmp_path / "carte.sqlite"
+    shutil.copyfile(spatialite_template, path)
+    booting = tmp_path / "booting"
+    conf = tmp_path / "slow_boot.conf.py"
+    # gunicorn.conf.py as it is, with a post_fork that takes its time before Carte's own runs.
+    conf.write_text(
+        "import runpy, time\n"
+        "from pathlib import Path\n"
+        f"globals().update(runpy.run_path({str(ROOT / 'gunicorn.conf.py')!r}))\n"
+        "graceful_timeout = 5\n"
+        "carte_post_fork = post_fork\n"
+        "def post_fork(server, worker):\n"
+        f"    Path({str(booting)!r}).touch()\n"
+        "    time.sleep(2)\n"
+        "    carte_post_fork(server, worker)\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "CARTE_DATA_DIR": str(data_dir),
+        "CARTE_SOURCES": SOURCES,
+        "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"),
+        "WEB_CONCURRENCY": "1",
+    }
+    log = tmp_path / "gunicorn.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "-c",
+                str(conf),
+                "-b",
+                f"127.0.0.1:{free_port()}",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for _ in range(600):
+            if booting.exists():
+                break
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert booting.exists(), log.read_text()
+        proc.terminate()  # to the master, which passes it on to the worker still in post_fork
+        assert proc.wait(120) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = log.read_text()
+    worker = re.search(r"Booting worker with pid: (\d+)", text).group(1)
+    # It left on its own; a worker that missed the stop is killed by the master once the graceful
+    # timeout has run out, and never writes this line.
+    assert f"Worker exiting (pid: {worker})" in text, text
+    assert "Shutting down: Master" in text, text
