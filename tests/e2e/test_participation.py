@@ -337,6 +337,28 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     expect(marker).to_be_focused()
 
 
+def test_a_popup_the_map_opens_leaves_the_focus_on_its_focused_marker(resident, server):
+    """Only Enter on a marker moves the focus into its popup. The map also opens popups itself, with the marker
+    focused: a just-created report is shown again after the next load (later on a slow device, when its marker
+    already had the focus), and the focus went into the popup instead of staying on the new report."""
+    title = "Banc descellé"
+    page = resident
+    rid = create_report(server, title)
+    map_at_the_test_reports(page, server.base_url)
+    show_report(page, rid)
+    popup = page.locator(".leaflet-popup .report-popup", has_text=title)
+    expect(popup).to_be_visible()
+    page.wait_for_timeout(800)  # the clusters settle
+    page.evaluate("() => { window.carte.map.closePopup(); }")
+    marker = page.locator(".report-marker", has_text=title)
+    marker.focus()
+    page.evaluate("(id) => window.carte.carte.showReport(id, { focus: true })", rid)
+    expect(popup).to_be_visible()
+    # The popup took the focus in a timeout after opening: look once that has had its turn.
+    focused = page.evaluate("() => new Promise((done) => setTimeout(() => done(document.activeElement.title), 200))")
+    assert focused.startswith(title)
+
+
 def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(resident, server):
     """Showing a report keeps its popup open for a few seconds against the map's own re-clustering. Closing it
     must end that at once: the map used to fly back to the report when moved away within those seconds."""

@@ -534,11 +534,22 @@ export class CarteMap extends EventTarget {
     }
 
     // A marker's popup sits after every marker in the DOM, so Tab skipped it and Escape did nothing:
-    // opened from its marker by keyboard it takes the focus, and Escape gives it back to the marker.
+    // opened from its marker by keyboard (Leaflet opens it on the marker's Enter keypress) it takes the focus,
+    // and Escape gives it back to the marker. Opened by code with its marker focused (showReport again after
+    // the next load on a slow device, markercluster adding the marker back), it leaves the focus there.
+    let keyTarget = null;
+    element.addEventListener(
+      "keypress",
+      (event) => {
+        keyTarget = event.target;
+        setTimeout(() => (keyTarget = null), 0);
+      },
+      true,
+    );
     this.map.on("popupopen", ({ popup }) => {
       const marker = popup._source?.getElement?.();
       const box = popup.getElement();
-      if (marker && document.activeElement === marker) {
+      if (marker && document.activeElement === marker && keyTarget === marker) {
         setTimeout(() => box.querySelector(".leaflet-popup-content button, .leaflet-popup-content a[href]")?.focus(), 0);
       }
       if (box.dataset.keyboard) return;
