@@ -277,11 +277,24 @@ def test_axe_finds_no_serious_violation_on_map_report_form_and_queue(browser, se
         context.close()
 
 
-def show_new_report(page, server, title: str) -> None:
-    """A new report at the test spot, its popup opened on the resident map."""
+def show_new_report(page, server, title: str) -> str:
+    """A new report at the test spot, its popup opened on the resident map; its id."""
     rid = create_report(server, title)
     map_at_the_test_reports(page, server.base_url)
     show_report(page, rid)
+    return rid
+
+
+def focus_new_marker(page, server, title: str):
+    """A new report brought out of its cluster, its popup closed and its marker focused: (id, marker)."""
+    # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
+    rid = show_new_report(page, server, title)
+    expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
+    page.wait_for_timeout(800)  # the clusters settle
+    page.evaluate("() => { window.carte.map.closePopup(); }")
+    marker = page.locator(".report-marker", has_text=title)
+    marker.focus()
+    return rid, marker
 
 
 def test_a_marker_popup_leads_to_the_report_detail(resident, server):
@@ -321,13 +334,7 @@ def test_a_marker_popup_by_keyboard_takes_the_focus_and_escape_gives_it_back(res
     """Tab skipped the popup (it comes after every marker in the page) and Escape did not close it."""
     title = "Borne à eau qui fuit"
     page = resident
-    # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
-    show_new_report(page, server, title)
-    expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
-    page.wait_for_timeout(800)  # the clusters settle
-    page.evaluate("() => { window.carte.map.closePopup(); }")
-    marker = page.locator(".report-marker", has_text=title)
-    marker.focus()
+    _rid, marker = focus_new_marker(page, server, title)
     page.keyboard.press("Enter")
     popup = page.locator(".leaflet-popup .report-popup", has_text=title)
     expect(popup).to_be_visible()
@@ -343,15 +350,8 @@ def test_a_popup_the_map_opens_leaves_the_focus_on_its_focused_marker(resident, 
     already had the focus), and the focus went into the popup instead of staying on the new report."""
     title = "Banc descellé"
     page = resident
-    rid = create_report(server, title)
-    map_at_the_test_reports(page, server.base_url)
-    show_report(page, rid)
+    rid, _marker = focus_new_marker(page, server, title)
     popup = page.locator(".leaflet-popup .report-popup", has_text=title)
-    expect(popup).to_be_visible()
-    page.wait_for_timeout(800)  # the clusters settle
-    page.evaluate("() => { window.carte.map.closePopup(); }")
-    marker = page.locator(".report-marker", has_text=title)
-    marker.focus()
     page.evaluate("(id) => window.carte.carte.showReport(id, { focus: true })", rid)
     expect(popup).to_be_visible()
     # The popup took the focus in a timeout after opening: look once that has had its turn.

@@ -25,6 +25,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_gunicorn(tmp_path, data_dir, conf, workers: int, port: int | None = None) -> subprocess.Popen:
+    """gunicorn on tmp_path's carte.sqlite, as `make run` starts it, its log in tmp_path/gunicorn.log."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'carte.sqlite'}",
+        "CARTE_DATA_DIR": str(data_dir),
+        "CARTE_SOURCES": SOURCES,
+        "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"),
+        "WEB_CONCURRENCY": str(workers),
+        "CARTE_PRELOAD": "1",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(tmp_path / "gunicorn.log", "w") as out:
+        return subprocess.Popen(
+            [str(gunicorn), "-c", str(conf), "-b", f"127.0.0.1:{port or free_port()}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if a loaded machine takes over two minutes."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_template, data_dir, tmp_path):
     path = tmp_path / "carte.sqlite"
     shutil.copyfile(spatialite_template, path)
@@ -34,24 +67,7 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
     insert_points(app, lons, lats, "mobilite", contributors=[f"p{i % 40}" for i in range(300)])
     port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "CARTE_DATA_DIR": str(data_dir),
-        "CARTE_SOURCES": SOURCES,
-        "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"),
-        "WEB_CONCURRENCY": "2",
-        "CARTE_PRELOAD": "1",
-    }
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(gunicorn), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = start_gunicorn(tmp_path, data_dir, "gunicorn.conf.py", workers=2, port=port)
     try:
         body = None
         for _ in range(600):
@@ -79,12 +95,7 @@ def test_preloaded_workers_share_the_index_loaded_by_the_master(spatialite_templ
         assert np.load(next((tmp_path / "index").glob("index-*/id.npy"))).size == 300
         assert body["places"][0]["count"] == 300 and body["places"][0]["contributors"] == 40
     finally:
-        proc.terminate()
-        try:
-            proc.wait(120)
-        except subprocess.TimeoutExpired:  # a loaded machine: the stop is not what is tested
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_a_worker_stopped_while_it_boots_exits_at_once(spatialite_template, data_dir, tmp_path):
@@ -107,30 +118,8 @@ def test_a_worker_stopped_while_it_boots_exits_at_once(spatialite_template, data
         "    time.sleep(2)\n"
         "    carte_post_fork(server, worker)\n"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{path}",
-        "CARTE_DATA_DIR": str(data_dir),
-        "CARTE_SOURCES": SOURCES,
-        "CARTE_INDEX_SNAPSHOT_DIR": str(tmp_path / "index"),
-        "WEB_CONCURRENCY": "1",
-    }
+    proc = start_gunicorn(tmp_path, data_dir, conf, workers=1)
     log = tmp_path / "gunicorn.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("gunicorn")),
-                "-c",
-                str(conf),
-                "-b",
-                f"127.0.0.1:{free_port()}",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
         for _ in range(600):
             if booting.exists():
@@ -141,9 +130,7 @@ def test_a_worker_stopped_while_it_boots_exits_at_once(spatialite_template, data
         proc.terminate()  # to the master, which passes it on to the worker still in post_fork
         assert proc.wait(120) == 0, log.read_text()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     text = log.read_text()
     worker = re.search(r"Booting worker with pid: (\d+)", text).group(1)
     # It left on its own; a worker that missed the stop is killed by the master once the graceful

@@ -549,7 +549,7 @@ export class CarteMap extends EventTarget {
     this.map.on("popupopen", ({ popup }) => {
       const marker = popup._source?.getElement?.();
       const box = popup.getElement();
-      if (marker && document.activeElement === marker && keyTarget === marker) {
+      if (marker && keyTarget === marker) {
         setTimeout(() => box.querySelector(".leaflet-popup-content button, .leaflet-popup-content a[href]")?.focus(), 0);
       }
       if (box.dataset.keyboard) return;
