@@ -376,6 +376,35 @@ def test_a_popup_closed_by_escape_leaves_the_map_where_the_resident_moves_it(res
     assert view == pytest.approx([48.8674, 2.3636, 15], abs=1e-4)
 
 
+# Inside one of markercluster's animations (the fan a shown report opens, the groups a load redraws), as they
+# run on a slow device: the resident closes the popup, and the animation ends.
+CLOSE_DURING_AN_ANIMATION = """(how) => {
+    const group = window.carte.reports.layer();
+    const box = document.querySelector(".leaflet-popup");
+    group._animationStart();
+    if (how === "escape") box.querySelector(".report-popup__open").dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    else box.querySelector(".leaflet-popup-close-button").click();
+    group._animationEnd();
+}"""
+
+
+@pytest.mark.parametrize("how", ["escape", "close-button"])
+def test_a_popup_closed_during_the_maps_animation_stays_closed(resident, server, how):
+    """The map tells the resident's close from its own by whether an animation is under way: a popup the
+    resident closed during one (on a slow device, often) was shown again as the animation ended."""
+    title = f"Potelet arraché ({how})"
+    page = resident
+    show_new_report(page, server, title)
+    popup = page.locator(".leaflet-popup .report-popup", has_text=title)
+    expect(popup).to_be_visible()
+    page.evaluate(CLOSE_DURING_AN_ANIMATION, how)
+    expect(popup).to_have_count(0)
+    set_view(page, 48.8674, 2.3636, 15)  # the map is the resident's again: no flight back to the report
+    center = page.evaluate("() => { const c = window.carte.map.getCenter(); return [c.lat, c.lng]; }")
+    assert center == pytest.approx([48.8674, 2.3636], abs=1e-4)
+
+
 def test_with_less_motion_one_report_after_another_opens_out_of_its_group(browser, server):
     """Without animations (prefers-reduced-motion) markercluster's moves end inside the calls that ask for them:
     opening a report whose group had to close another one's fan (unspiderfied) asked for the same zoom again,

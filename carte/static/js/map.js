@@ -537,6 +537,11 @@ export class CarteMap extends EventTarget {
     // opened from its marker by keyboard (Leaflet opens it on the marker's Enter keypress) it takes the focus,
     // and Escape gives it back to the marker. Opened by code with its marker focused (showReport again after
     // the next load on a slow device, markercluster adding the marker back), it leaves the focus there.
+    // Closed by the resident (Escape, its button), a report that showReport keeps shown is let go at once:
+    // during markercluster's animations its guard cannot tell their close from the map's own.
+    const dismiss = (popup) => {
+      if (this._showing?.marker === popup._source) this._showing.end();
+    };
     let keyTarget = null;
     element.addEventListener(
       "keypress",
@@ -558,9 +563,11 @@ export class CarteMap extends EventTarget {
         if (event.key !== "Escape") return;
         event.stopPropagation();
         const source = popup._source?.getElement?.();
+        dismiss(popup);
         this.map.closePopup(popup);
         source?.focus({ preventScroll: true });
       });
+      box.querySelector(".leaflet-popup-close-button")?.addEventListener("click", () => dismiss(popup));
     });
 
     this.map.on("click", (event) => this._emit("pick", { latlng: event.latlng }));
@@ -686,7 +693,7 @@ export class CarteMap extends EventTarget {
     // the map, another report opened): the map is theirs again at once, even before the zoom above has ended,
     // or their next move would bring them back here. Re-clustering closes it with the marker already off the
     // map (no element), and folding a fan back closes it during markercluster's animation (its own counter,
-    // markercluster 1.5): those are shown again.
+    // markercluster 1.5): those are shown again. Escape and the close button end it themselves (dismiss), even then.
     const closed = () => {
       if (!marker.getElement() || group._inZoomAnimation) return;
       end();
