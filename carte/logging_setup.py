@@ -70,8 +70,18 @@ def _ours(handler: logging.Handler) -> bool:
     return isinstance(handler.formatter, RequestIdFormatter)
 
 
+class NoDevServerAccessLines(logging.Filter):
+    """`make dev` serves with werkzeug, which writes a line of its own for each request beside ours, without
+    the id. Its access lines are the ones with that format (werkzeug.serving.WSGIRequestHandler.log_request);
+    its other lines (the address it serves on, a malformed request) stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.rstrip().endswith('"%s" %s %s'))
+
+
 def configure_logging(level: str = "INFO") -> None:
-    """Idempotent: one handler of ours on the root logger, the level set, Flask's own handler removed."""
+    """Idempotent: one handler of ours on the root logger, the level set, Flask's own handler removed,
+    werkzeug's access lines dropped."""
     _install_record_factory()
     root = logging.getLogger()
     if not any(_ours(h) for h in root.handlers):
@@ -84,6 +94,9 @@ def configure_logging(level: str = "INFO") -> None:
     from flask.logging import default_handler
 
     logging.getLogger("carte").removeHandler(default_handler)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, NoDevServerAccessLines) for f in werkzeug.filters):
+        werkzeug.addFilter(NoDevServerAccessLines())
 
 
 def logconfig_dict(level: str | None = None) -> dict:

@@ -85,20 +85,14 @@ def serve_app(tmp_dir: Path, **overrides):
     """
     import shutil
 
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    from werkzeug.serving import make_server
 
     from carte import create_app
-
-    class OneLinePerRequest(WSGIRequestHandler):
-        """The app's request log already writes one line per request (with its id): not werkzeug's too."""
-
-        def log_request(self, code="-", size="-"):
-            pass
 
     path = Path(tmp_dir) / "e2e.sqlite"
     shutil.copyfile(demo_database(), path)
     app = create_app("config.TestConfig", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **overrides})
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=OneLinePerRequest)
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # one log line per request: the app's
     thread = threading.Thread(target=server.serve_forever, name="carte-e2e-server", daemon=True)
     thread.start()
     try:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import threading
+import urllib.request
 
 import pytest
+from werkzeug.serving import make_server
 
 from carte.logging_setup import RequestIdFormatter, configure_logging, parse_level
 from tests.conftest import make_app
@@ -145,3 +149,25 @@ def test_the_level_comes_from_the_configuration(app, data_dir):
         "ERROR",
         "INFO",
     ]
+
+
+def test_the_development_server_writes_our_line_per_request_not_its_own(app, caplog):
+    """`make dev` (werkzeug's server) wrote its own access line beside ours, without the request id; its
+    other lines stay, such as the one for a request too malformed to reach the app."""
+    caplog.set_level(logging.INFO)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/api/v1/themes") as response:
+            assert response.status == 200
+        with socket.create_connection(("127.0.0.1", server.server_port)) as raw:
+            raw.sendall(b"NOT A REQUEST\r\n\r\n")
+            assert b"Error code: 400" in raw.recv(1000)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+    assert [r.getMessage().split(" ")[:3] for r in request_lines(caplog)] == [["GET", "/api/v1/themes", "200"]]
+    werkzeug = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert len(werkzeug) == 1 and "code 400" in werkzeug[0], werkzeug
