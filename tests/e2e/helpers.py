@@ -122,6 +122,20 @@ def set_view(page, lat: float, lon: float, zoom: float) -> None:
     page.wait_for_selector(MAP_IDLE)
 
 
+# The resident map is still: the reports of its view loaded and drawn, no zoom, pan or markercluster animation
+# (a fan opening or closing, groups merging) under way. Leaflet starts an animated zoom in the next frame,
+# before this check in that frame (Playwright polls on requestAnimationFrame).
+MAP_STILL = """() => {
+    const map = window.carte.map;
+    return !document.querySelector("#map[aria-busy]") && !map._animatingZoom && !map._panAnim?._inProgress
+        && !window.carte.reports.layer()._inZoomAnimation;
+}"""
+
+
+def wait_for_the_map_to_settle(page) -> None:
+    page.wait_for_function(MAP_STILL)
+
+
 def wait_for_report(page, report_id: str) -> None:
     """Until the resident map has loaded that report."""
     page.wait_for_function("(id) => window.carte.reports.features.has(id)", arg=report_id)

@@ -26,6 +26,7 @@ from tests.e2e.helpers import (
     set_view,
     show_report,
     wait_for_report,
+    wait_for_the_map_to_settle,
 )
 from tests.helpers import jpeg_with_gps
 
@@ -290,7 +291,7 @@ def focus_new_marker(page, server, title: str):
     # Other tests' reports share the spot: let the map bring this one out of its cluster, then close it.
     rid = show_new_report(page, server, title)
     expect(page.locator(".leaflet-popup .report-popup", has_text=title)).to_be_visible()
-    page.wait_for_timeout(800)  # the clusters settle
+    wait_for_the_map_to_settle(page)
     page.evaluate("() => { window.carte.map.closePopup(); }")
     marker = page.locator(".report-marker", has_text=title)
     marker.focus()
@@ -303,7 +304,7 @@ def test_a_marker_popup_leads_to_the_report_detail(resident, server):
     show_new_report(page, server, title)
     popup = page.locator(".report-popup", has_text=title)
     expect(popup.locator(".report-popup__counts")).to_have_text("0 soutien")
-    page.wait_for_timeout(800)  # let the clusters settle: the popup is re-rendered meanwhile
+    wait_for_the_map_to_settle(page)  # the popup is re-rendered meanwhile
     popup.locator(".report-popup__open").click()
     expect(page.locator("#pp-title")).to_have_text(title)
     expect(page.locator("#pp-title")).to_be_focused()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import open_resident_map
+from tests.e2e.helpers import open_resident_map, wait_for_the_map_to_settle
 
 PIN = ".pin-marker"
 
@@ -32,7 +32,7 @@ def open_map(browser, live_server, bare=True, **context_options):
         c.map.setView([48.8566, 2.3522], 17, {animate: false}); }""",
         bare,
     )  # every click lands in Paris
-    page.wait_for_timeout(500)  # the view's own requests and redraws
+    wait_for_the_map_to_settle(page)  # the view's own requests and redraws
     return context, page.watch, page
 
 
