@@ -37,9 +37,9 @@ CHROMIUM_ARGS = [
 # The omnibox's popup is a web page of its own (chrome://omnibox-popup.top-chrome), which every new window,
 # so every test's page, loaded and drew in a renderer of its own: 1.1 s of CPU a page, more than the map.
 # The tests never type in the address bar.
-# Chromium also starts a spare renderer beside each page, for that context's next site; a test's context is
-# closed after its page, so the spare was started for nothing: half the renderers, 3 % of Chromium's CPU
-# (bench of 25 contexts, 2026-12-03).
+# Chromium also keeps a spare renderer ready for a context's next page; most tests' contexts hold one page and
+# close after it, so the spare was started for nothing (a context that opens another page starts its renderer
+# then): half the renderers, 3 % less of Chromium's CPU (bench of 25 contexts, 2026-12-03).
 DISABLED_FEATURES = [
     "WebUIOmniboxPopup",
     "WebUIOmniboxAimPopup",
