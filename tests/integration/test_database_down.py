@@ -104,17 +104,30 @@ def count_reports(app) -> int:
         return db.session.scalar(select(func.count(Report.id)))
 
 
-def timed(call, limit: float = 60):
-    """(response, seconds); a request still waiting after `limit` seconds fails the test instead of hanging it."""
+def timed_together(calls, limit: float = 60):
+    """[(response, seconds)] for requests made at once, each timed from their common start.
+
+    A request still waiting after `limit` seconds fails the test instead of hanging it.
+    """
+    pool = ThreadPoolExecutor(max_workers=len(calls))
     start = time.monotonic()
-    pool = ThreadPoolExecutor(max_workers=1)
+
+    def answer(call):
+        response = call()
+        return response, time.monotonic() - start
+
     try:
-        response = pool.submit(call).result(timeout=limit)
+        futures = [pool.submit(answer, call) for call in calls]
+        return [future.result(timeout=max(0.0, start + limit - time.monotonic())) for future in futures]
     except FutureTimeout:
         pytest.fail(f"no answer after {limit} s")
     finally:
         pool.shutdown(wait=False)  # a stuck request ends when the server is thawed at teardown
-    return response, time.monotonic() - start
+
+
+def timed(call, limit: float = 60):
+    """(response, seconds) for one request, bounded as in `timed_together`."""
+    return timed_together([call], limit)[0]
 
 
 def assert_api_503(response):
@@ -191,14 +204,14 @@ def test_a_hung_server_answers_503_within_the_timeouts(pg_app, server, staff):
     assert staff.get("/animation").status_code == 200
     assert pg_app.test_client().get("/api/v1/reports").status_code == 200
     server.freeze()
-    start = time.monotonic()
-    # Each request to a frozen server waits a connect timeout: one of each format keeps the module short.
-    kinds = [k for k in every_kind_of_request(pg_app, staff) if k[0] in {"api post", "open311 xml", "staff page"}]
-    for label, call, check in kinds:
-        response, seconds = timed(call, limit=2 * HUNG_BOUND)
+    # One request of each format, made at once as a threaded server receives them, each on its own
+    # client: each answers within the bound, and their waits overlap, which keeps the module short.
+    labels = ("api post", "open311 xml", "staff page")
+    kinds = [next(k for k in every_kind_of_request(pg_app, staff) if k[0] == label) for label in labels]
+    answers = timed_together([call for _, call, _ in kinds], limit=2 * HUNG_BOUND)
+    for (label, _, check), (response, seconds) in zip(kinds, answers, strict=True):
         check(response)
         assert seconds < HUNG_BOUND, f"{label} took {seconds:.1f} s"
-    assert time.monotonic() - start < 45
 
 
 def test_the_same_app_recovers_when_the_server_is_back(pg_app, server, staff):
