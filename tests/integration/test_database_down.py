@@ -162,18 +162,18 @@ def assert_page_503(response):
 
 def every_kind_of_request(app, staff):
     """(label, call, check) for each client kind: API GET/POST, Open311 json/xml, pages, staff pages."""
-    anonymous = app.test_client()
+    anonymous = app.test_client  # a client of its own for each request, as separate visitors send them
     return [
-        ("api get", lambda: anonymous.get("/api/v1/reports"), assert_api_503),
-        ("api post", lambda: anonymous.post("/api/v1/reports", json=report_payload()), assert_api_503),
-        ("open311 json", lambda: anonymous.get("/open311/v2/services.json"), lambda r: assert_open311_503(r, "json")),
-        ("open311 xml", lambda: anonymous.get("/open311/v2/requests.xml"), lambda r: assert_open311_503(r, "xml")),
+        ("api get", lambda: anonymous().get("/api/v1/reports"), assert_api_503),
+        ("api post", lambda: anonymous().post("/api/v1/reports", json=report_payload()), assert_api_503),
+        ("open311 json", lambda: anonymous().get("/open311/v2/services.json"), lambda r: assert_open311_503(r, "json")),
+        ("open311 xml", lambda: anonymous().get("/open311/v2/requests.xml"), lambda r: assert_open311_503(r, "xml")),
         (
             "open311 post",
-            lambda: anonymous.post("/open311/v2/requests.xml", data={"api_key": "x"}),
+            lambda: anonymous().post("/open311/v2/requests.xml", data={"api_key": "x"}),
             lambda r: assert_open311_503(r, "xml"),
         ),
-        ("page", lambda: anonymous.get(f"/a/{WORKSHOP_CODE}"), assert_page_503),
+        ("page", lambda: anonymous().get(f"/a/{WORKSHOP_CODE}"), assert_page_503),
         ("staff page", lambda: staff.get("/animation"), assert_page_503),
         ("staff home page", lambda: staff.get("/"), assert_page_503),
         ("staff api", lambda: staff.get("/api/v1/animation/chronologie"), assert_api_503),
@@ -204,10 +204,9 @@ def test_a_hung_server_answers_503_within_the_timeouts(pg_app, server, staff):
     assert staff.get("/animation").status_code == 200
     assert pg_app.test_client().get("/api/v1/reports").status_code == 200
     server.freeze()
-    # One request of each format, made at once as a threaded server receives them, each on its own
-    # client: each answers within the bound, and their waits overlap, which keeps the module short.
-    labels = ("api post", "open311 xml", "staff page")
-    kinds = [next(k for k in every_kind_of_request(pg_app, staff) if k[0] == label) for label in labels]
+    # One request of each format, made at once as a threaded server receives them: each answers within
+    # the bound, and their waits overlap, which keeps the module short.
+    kinds = [k for k in every_kind_of_request(pg_app, staff) if k[0] in {"api post", "open311 xml", "staff page"}]
     answers = timed_together([call for _, call, _ in kinds], limit=2 * HUNG_BOUND)
     for (label, _, check), (response, seconds) in zip(kinds, answers, strict=True):
         check(response)
